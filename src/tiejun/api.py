@@ -1,0 +1,52 @@
+"""The REST API under /api/v1: session cookie or ``Authorization: Bearer <token>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer, SessionAuth
+
+from tiejun.errors import TiejunError
+from tiejun.org.services import token_authenticate
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        person = token_authenticate(token)
+        if person is not None:
+            request.user = person
+        return person
+
+
+api = NinjaAPI(
+    title="Tiejun API",
+    version="1",
+    description="Iron targets for a direct-sales force: org, targets, deals and the board.",
+    auth=[SessionAuth(), BearerToken()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(TiejunError)
+def _user_error(request: HttpRequest, exc: TiejunError) -> HttpResponse:
+    body: dict[str, Any] = {"detail": str(exc.message)}
+    if exc.field:
+        body["field"] = exc.field
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "authentication required"}, status=401)
+
+
+def _mount() -> None:
+    from tiejun.scoreboard.api import router as board_router
+
+    api.add_router("/", board_router)
+
+
+_mount()

@@ -1,0 +1,310 @@
+"""Writes to customers and deals; each credits its facts to the scoreboard in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tiejun.errors import TiejunError
+from tiejun.metrics import NEW_CUSTOMERS, REVENUE
+from tiejun.org.models import Membership, Person
+from tiejun.scoreboard.services import facts_load, facts_replace
+
+from .models import Channel, Customer, Deal, DealChange
+from .signals import deal_won
+
+DEAL_METRICS = (REVENUE.code, NEW_CUSTOMERS.code)
+Span = tuple[int, dt.date, dt.date]  # person id, first day, last day
+
+
+@dataclass(frozen=True)
+class DealInput:
+    deal_no: str
+    person: Person
+    customer_code: str
+    customer_name: str
+    amount: Decimal
+    won_date: dt.date
+    channel: str = Channel.VISIT
+    client_id: str | None = None
+
+
+def _clean(item: DealInput, today: dt.date) -> DealInput:
+    if not item.deal_no.strip():
+        raise TiejunError(_("a deal needs a deal number"), field="deal_no")
+    try:
+        amount = Decimal(item.amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise TiejunError(_("the amount is not a number"), field="amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise TiejunError(_("the amount must be greater than zero"), field="amount")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise TiejunError(_("the amount has more than two decimals"), field="amount")
+    if amount >= Decimal("1e14"):
+        raise TiejunError(_("the amount is too large"), field="amount")
+    if item.won_date > today:
+        raise TiejunError(_("a deal cannot be won in the future"), field="won_date")
+    channel = item.channel or Channel.VISIT
+    if channel not in Channel.values:
+        raise TiejunError(
+            _("unknown channel %(channel)s; use one of %(choices)s")
+            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            field="channel",
+        )
+    if not item.customer_code.strip():
+        raise TiejunError(_("a deal needs a customer code"), field="customer_code")
+    return DealInput(
+        deal_no=item.deal_no.strip(),
+        person=item.person,
+        customer_code=item.customer_code.strip(),
+        customer_name=item.customer_name.strip(),
+        amount=amount,
+        won_date=item.won_date,
+        channel=channel,
+        client_id=item.client_id,
+    )
+
+
+def _unit_on(person: Person, day: dt.date) -> int:
+    membership = Membership.objects.on(day).filter(person=person).values_list("unit_id", flat=True)
+    unit_id = membership.first()
+    if unit_id is None:
+        raise TiejunError(
+            _("%(name)s did not belong to any unit on %(day)s")
+            % {"name": person.name, "day": day.isoformat()},
+            field="won_date",
+        )
+    return unit_id
+
+
+def _snapshot(deal: Deal) -> dict[str, Any]:
+    return {
+        "deal_no": deal.deal_no,
+        "employee_no": deal.person.employee_no,
+        "customer_code": deal.customer.code,
+        "customer_name": deal.customer.name,
+        "amount": f"{deal.amount:.2f}",
+        "won_date": deal.won_date.isoformat(),
+        "channel": deal.channel,
+    }
+
+
+def _customer(code: str, name: str) -> Customer:
+    customer, created = Customer.objects.get_or_create(code=code, defaults={"name": name or code})
+    if not created and name and customer.name != name:
+        customer.name = name
+        customer.save(update_fields=["name"])
+    return customer
+
+
+def _record(item: DealInput, *, by: Person | None, reason: str, today: dt.date) -> tuple[Deal, bool, list[Span], set[int]]:
+    item = _clean(item, today)
+    unit_id = _unit_on(item.person, item.won_date)
+    deal = (
+        Deal.objects.select_for_update()
+        .select_related("person", "customer")
+        .filter(deal_no=item.deal_no)
+        .first()
+    )
+    customer = _customer(item.customer_code, item.customer_name)
+    spans: list[Span] = []
+    customers = {customer.pk}
+    if deal is None:
+        deal = Deal.objects.create(
+            deal_no=item.deal_no,
+            person=item.person,
+            unit_id=unit_id,
+            customer=customer,
+            amount=item.amount,
+            won_date=item.won_date,
+            channel=item.channel,
+            client_id=item.client_id,
+            created_by=by,
+        )
+        DealChange.objects.create(deal=deal, deal_no=deal.deal_no, before=None, after=_snapshot(deal), reason=reason, changed_by=by)
+        spans.append((item.person.pk, item.won_date, item.won_date))
+        return deal, True, spans, customers
+    before = _snapshot(deal)
+    spans.append((deal.person_id, deal.won_date, deal.won_date))
+    customers.add(deal.customer_id)
+    deal.person, deal.unit_id, deal.customer = item.person, unit_id, customer
+    deal.amount, deal.won_date, deal.channel = item.amount, item.won_date, item.channel
+    after = _snapshot(deal)
+    if after == before:
+        return deal, False, [], set()
+    deal.save()
+    DealChange.objects.create(deal=deal, deal_no=deal.deal_no, before=before, after=after, reason=reason, changed_by=by)
+    spans.append((item.person.pk, item.won_date, item.won_date))
+    return deal, False, spans, customers
+
+
+@transaction.atomic
+def deal_record(
+    *,
+    item: DealInput,
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> tuple[Deal, bool]:
+    """Record a won deal, or correct the deal with the same number. Returns (deal, created).
+
+    Corrections keep the fields before and after in the deal's audit trail. A retried write with
+    the same ``client_id`` returns the first deal.
+    """
+    if item.client_id:
+        existing = Deal.objects.filter(client_id=item.client_id).first()
+        if existing is not None:
+            return existing, False
+    today = today or timezone.localdate()
+    deal, created, spans, customers = _record(item, by=by, reason=reason, today=today)
+    _recredit_with_customers(spans, customers)
+    if created:
+        transaction.on_commit(lambda: deal_won.send(sender=Deal, deal_id=deal.pk))
+    return deal, created
+
+
+@transaction.atomic
+def deals_record_many(
+    *, items: Iterable[DealInput], by: Person | None = None, reason: str = "", today: dt.date | None = None
+) -> tuple[int, int]:
+    """Record many deals in one transaction (an import); returns (created, updated)."""
+    today = today or timezone.localdate()
+    created_ids: list[int] = []
+    updated = 0
+    spans: list[Span] = []
+    customers: set[int] = set()
+    for item in items:
+        deal, created, deal_spans, deal_customers = _record(item, by=by, reason=reason, today=today)
+        spans += deal_spans
+        customers |= deal_customers
+        if created:
+            created_ids.append(deal.pk)
+        elif deal_spans:
+            updated += 1
+    _recredit_with_customers(spans, customers)
+    for deal_id in created_ids:
+        transaction.on_commit(lambda deal_id=deal_id: deal_won.send(sender=Deal, deal_id=deal_id))
+    return len(created_ids), updated
+
+
+@transaction.atomic
+def deal_delete(*, deal: Deal, by: Person | None = None, reason: str = "") -> None:
+    """Remove a deal recorded in error; the audit keeps its last state."""
+    spans = [(deal.person_id, deal.won_date, deal.won_date)]
+    customer_id = deal.customer_id
+    DealChange.objects.create(
+        deal=deal, deal_no=deal.deal_no, before=_snapshot(deal), after={}, reason=reason, changed_by=by
+    )
+    deal.delete()
+    _recredit_with_customers(spans, {customer_id})
+
+
+def _recredit_with_customers(spans: list[Span], customer_ids: set[int]) -> None:
+    """Re-credit the touched (person, day) spans and where each touched customer's first deal is.
+
+    The first won deal of a customer is a ``new_customers`` fact; a change elsewhere can move it,
+    so the spans of the customer's first deal after the change are re-credited too (the span
+    before the change is in ``spans`` already, as it is the changed deal's or still first).
+    """
+    all_spans = list(spans)
+    first_deals = (
+        Deal.objects.filter(customer_id__in=customer_ids)
+        .order_by("customer_id", "won_date", "id")
+        .values_list("customer_id", "person_id", "won_date")
+    )
+    seen: set[int] = set()
+    for customer_id, person_id, day in first_deals:
+        if customer_id not in seen:
+            seen.add(customer_id)
+            all_spans.append((person_id, day, day))
+    deals_recredit(all_spans)
+
+
+def deals_recredit(spans: Iterable[Span]) -> None:
+    """Recompute the deal facts of each (person, first day, last day) span from the deals."""
+    merged: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for person_id, start, end in spans:
+        merged[person_id].append((start, end))
+    for person_id, ranges in merged.items():
+        for start, end in _merge_ranges(ranges):
+            _recredit_person(person_id, start, end)
+
+
+def _merge_ranges(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    out: list[tuple[dt.date, dt.date]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _first_deal_condition() -> Exists:
+    earlier = Deal.objects.filter(customer_id=OuterRef("customer_id")).filter(
+        Q(won_date__lt=OuterRef("won_date")) | Q(won_date=OuterRef("won_date"), id__lt=OuterRef("id"))
+    )
+    return ~Exists(earlier)
+
+
+def _recredit_person(person_id: int, start: dt.date, end: dt.date) -> None:
+    # A backdated move changes the team a deal counts for: follow the memberships first.
+    for membership in Membership.objects.filter(person_id=person_id).overlapping(start, end):
+        Deal.objects.filter(
+            person_id=person_id,
+            won_date__gte=max(start, membership.valid_from),
+            won_date__lte=min(end, membership.valid_to or end),
+        ).exclude(unit_id=membership.unit_id).update(unit_id=membership.unit_id)
+    deals = Deal.objects.filter(person_id=person_id, won_date__gte=start, won_date__lte=end)
+    revenue = deals.values("won_date", "unit_id").annotate(v=Sum("amount")).order_by()
+    firsts = (
+        deals.filter(_first_deal_condition())
+        .values("won_date", "unit_id")
+        .annotate(v=Count("customer_id", distinct=True))
+        .order_by()
+    )
+    rows = [(REVENUE.code, r["won_date"], r["unit_id"], r["v"]) for r in revenue]
+    rows += [(NEW_CUSTOMERS.code, r["won_date"], r["unit_id"], Decimal(r["v"])) for r in firsts]
+    facts_replace(metrics=DEAL_METRICS, person_id=person_id, start=start, end=end, rows=rows)
+
+
+def deals_recredit_all() -> None:
+    """Recompute every deal fact (``tiejun scoreboard rebuild``); deals' units follow memberships."""
+    for membership in Membership.objects.all().iterator():
+        qs = Deal.objects.filter(person_id=membership.person_id, won_date__gte=membership.valid_from)
+        if membership.valid_to:
+            qs = qs.filter(won_date__lte=membership.valid_to)
+        qs.exclude(unit_id=membership.unit_id).update(unit_id=membership.unit_id)
+    revenue = (
+        Deal.objects.values("won_date", "unit_id", "person_id").annotate(v=Sum("amount")).order_by()
+    )
+    firsts = (
+        Deal.objects.filter(_first_deal_condition())
+        .values("won_date", "unit_id", "person_id")
+        .annotate(v=Count("customer_id", distinct=True))
+        .order_by()
+    )
+    rows = [
+        (REVENUE.code, r["won_date"], r["unit_id"], r["person_id"], r["v"]) for r in revenue.iterator()
+    ]
+    rows += [
+        (NEW_CUSTOMERS.code, r["won_date"], r["unit_id"], r["person_id"], Decimal(r["v"]))
+        for r in firsts.iterator()
+    ]
+    facts_load(metrics=DEAL_METRICS, rows=rows)
+
+
+def on_membership_changed(sender: object, *, person_id: int, effective: dt.date, **_: object) -> None:
+    last = Deal.objects.filter(person_id=person_id, won_date__gte=effective).order_by("-won_date")
+    last_day = last.values_list("won_date", flat=True).first()
+    if last_day is not None:
+        deals_recredit([(person_id, effective, last_day)])

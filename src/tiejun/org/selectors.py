@@ -1,0 +1,178 @@
+"""Reads of the org tree and memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tiejun.errors import NotFound
+from tiejun.workdays import WorkCalendar
+
+from .models import LEADER_ROLES, Membership, Person, Role, Unit, UnitClosure, UnitKind, WorkdayOverride
+
+
+def work_calendar() -> WorkCalendar:
+    """The statutory calendar with this company's overrides."""
+    return WorkCalendar({o.date: o.is_workday for o in WorkdayOverride.objects.all()})
+
+
+def unit_by_code(code: str) -> Unit:
+    try:
+        return Unit.objects.get(code=code)
+    except Unit.DoesNotExist:
+        raise NotFound(f"unknown unit {code!r}", field="unit_code") from None
+
+
+def person_by_employee_no(employee_no: str) -> Person:
+    try:
+        return Person.objects.get(employee_no=employee_no)
+    except Person.DoesNotExist:
+        raise NotFound(f"unknown employee {employee_no!r}", field="employee_no") from None
+
+
+def subtree_ids(unit: Unit | int) -> QuerySet[UnitClosure, int]:
+    """A subquery of the ids of ``unit`` and everything under it."""
+    return UnitClosure.objects.filter(ancestor=unit).values_list("descendant_id", flat=True)
+
+
+def ancestors(unit: Unit) -> list[Unit]:
+    """From the root down to ``unit`` itself."""
+    links = UnitClosure.objects.filter(descendant=unit).select_related("ancestor").order_by("-depth")
+    return [link.ancestor for link in links]
+
+
+def membership_on(person: Person | int, day: dt.date) -> Membership | None:
+    person_id = person if isinstance(person, int) else person.pk
+    return (
+        Membership.objects.on(day).filter(person_id=person_id).select_related("unit").first()
+    )
+
+
+def person_history(person: Person) -> list[Membership]:
+    return list(
+        person.memberships.select_related("unit", "unit__parent", "created_by").order_by(
+            "-valid_from"
+        )
+    )
+
+
+def unit_members_on(unit: Unit, day: dt.date) -> QuerySet[Membership]:
+    return Membership.objects.on(day).filter(unit=unit).select_related("person")
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    unit: Unit
+    depth: int
+    headcount: int
+
+
+def unit_tree(root: Unit, day: dt.date) -> list[TreeNode]:
+    """The subtree of ``root`` depth-first, with the headcount of each unit on ``day``: 3 queries."""
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=subtree_ids(root))}
+    from django.db.models import Count
+
+    counts = dict(
+        Membership.objects.on(day)
+        .filter(unit_id__in=units)
+        .values_list("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+    )
+    children: dict[int | None, list[Unit]] = {}
+    for u in units.values():
+        children.setdefault(u.parent_id, []).append(u)
+    for kids in children.values():
+        kids.sort(key=lambda u: (u.sort, u.code))
+    nodes: list[TreeNode] = []
+
+    def walk(unit: Unit, depth: int) -> None:
+        nodes.append(TreeNode(unit, depth, counts.get(unit.pk, 0)))
+        for child in children.get(unit.pk, []):
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return nodes
+
+
+def is_admin(person: Person) -> bool:
+    if not person.is_authenticated:
+        return False
+    if person.is_superuser:
+        return True
+    current = membership_on(person, timezone.localdate())
+    return current is not None and current.role == Role.ADMIN
+
+
+def _branch_of(unit: Unit) -> Unit:
+    """The branch above a team (or the unit itself when it is a branch or higher)."""
+    if unit.kind != UnitKind.TEAM:
+        return unit
+    return unit.parent or unit
+
+
+def board_roots(person: Person, day: dt.date | None = None) -> list[Unit]:
+    """The units whose boards ``person`` may see, each with its whole subtree.
+
+    Everyone sees the subtree of their own branch (the board is on the office wall); a manager
+    or supervisor sees the subtree of the unit they lead; admin sees the company.
+    """
+    day = day or timezone.localdate()
+    if not person.is_authenticated:
+        return []
+    if is_admin(person):
+        return list(Unit.objects.filter(parent__isnull=True))
+    membership = membership_on(person, day)
+    if membership is None:
+        return []
+    unit = membership.unit
+    if membership.role in LEADER_ROLES | {Role.COORDINATOR} and unit.kind != UnitKind.TEAM:
+        return [unit]
+    return [_branch_of(unit)]
+
+
+def visible_unit_ids(person: Person, day: dt.date | None = None) -> set[int]:
+    roots = board_roots(person, day)
+    if not roots:
+        return set()
+    return set(
+        UnitClosure.objects.filter(ancestor__in=roots).values_list("descendant_id", flat=True)
+    )
+
+
+def access_unit(person: Person, code: str, day: dt.date | None = None) -> Unit:
+    """The unit if ``person`` may see its board, else ``NotFound`` (no difference is told)."""
+    try:
+        unit = Unit.objects.select_related("parent").get(code=code)
+    except Unit.DoesNotExist:
+        raise NotFound(f"unknown unit {code!r}") from None
+    roots = board_roots(person, day)
+    if not roots or not UnitClosure.objects.filter(ancestor__in=roots, descendant=unit).exists():
+        raise NotFound(f"unknown unit {code!r}")
+    return unit
+
+
+def led_unit_ids(person: Person, day: dt.date | None = None) -> set[int]:
+    """Units under a unit where ``person`` holds a supervisor, manager or coordinator role."""
+    day = day or timezone.localdate()
+    membership = membership_on(person, day)
+    if membership is None or membership.role not in LEADER_ROLES | {Role.COORDINATOR}:
+        return set()
+    return set(subtree_ids(membership.unit_id))
+
+
+def default_unit(person: Person, day: dt.date | None = None) -> Unit | None:
+    """The unit whose board a person opens first: the one they lead or belong to."""
+    roots = board_roots(person, day)
+    membership = membership_on(person, day or timezone.localdate()) if person.is_authenticated else None
+    if membership is not None and membership.unit.kind == UnitKind.TEAM:
+        return membership.unit
+    return roots[0] if roots else None
+
+
+def units_by_codes(codes: Iterable[str]) -> dict[str, Unit]:
+    return {u.code: u for u in Unit.objects.filter(code__in=list(codes))}

@@ -1,0 +1,194 @@
+"""Writes to the org tree: units, people, transfers and promotions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tiejun.errors import TiejunError
+
+from .models import KIND_DEPTH, ApiToken, Membership, Person, Role, Unit, UnitClosure, UnitKind
+from .signals import membership_changed
+
+PARENT_KIND = {
+    UnitKind.REGION: UnitKind.COMPANY,
+    UnitKind.BRANCH: UnitKind.REGION,
+    UnitKind.TEAM: UnitKind.BRANCH,
+}
+
+
+def _check_parent(kind: str, parent: Unit | None) -> None:
+    if kind not in KIND_DEPTH:
+        raise TiejunError(_("unknown unit kind %(kind)s") % {"kind": kind}, field="kind")
+    if kind == UnitKind.COMPANY:
+        if parent is not None:
+            raise TiejunError(_("a company has no parent unit"), field="parent_code")
+        if Unit.objects.filter(parent__isnull=True).exists():
+            raise TiejunError(_("there is already a company"), field="parent_code")
+        return
+    if parent is None:
+        raise TiejunError(_("a %(kind)s needs a parent unit") % {"kind": kind}, field="parent_code")
+    if parent.kind != PARENT_KIND[UnitKind(kind)]:
+        raise TiejunError(
+            _("a %(kind)s must sit under a %(parent)s, not a %(actual)s")
+            % {"kind": kind, "parent": PARENT_KIND[UnitKind(kind)], "actual": parent.kind},
+            field="parent_code",
+        )
+
+
+@transaction.atomic
+def unit_create(*, code: str, name: str, kind: str, parent: Unit | None, sort: int = 0) -> Unit:
+    _check_parent(kind, parent)
+    if Unit.objects.filter(code=code).exists():
+        raise TiejunError(_("unit code %(code)s is taken") % {"code": code}, field="code")
+    unit = Unit.objects.create(code=code, name=name, kind=kind, parent=parent, sort=sort)
+    links = [UnitClosure(ancestor=unit, descendant=unit, depth=0)]
+    if parent is not None:
+        links += [
+            UnitClosure(ancestor_id=a, descendant=unit, depth=d + 1)
+            for a, d in UnitClosure.objects.filter(descendant=parent).values_list(
+                "ancestor_id", "depth"
+            )
+        ]
+    UnitClosure.objects.bulk_create(links)
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, name: str) -> Unit:
+    """Rename a unit. Moving a unit elsewhere in the tree is a reorganisation, not an edit."""
+    unit.name = name
+    unit.save(update_fields=["name"])
+    return unit
+
+
+def closure_rebuild() -> None:
+    """Recompute the closure table from the parent links (after a bulk load)."""
+    parents = dict(Unit.objects.values_list("id", "parent_id"))
+    links: list[UnitClosure] = []
+    for unit_id in parents:
+        node: int | None = unit_id
+        depth = 0
+        while node is not None:
+            links.append(UnitClosure(ancestor_id=node, descendant_id=unit_id, depth=depth))
+            node = parents[node]
+            depth += 1
+    with transaction.atomic():
+        UnitClosure.objects.all().delete()
+        UnitClosure.objects.bulk_create(links, batch_size=2000)
+
+
+def _check_role_for_unit(role: str, unit: Unit) -> None:
+    if role not in Role.values:
+        raise TiejunError(_("unknown role %(role)s") % {"role": role}, field="role")
+    if role == Role.REP and unit.kind != UnitKind.TEAM:
+        raise TiejunError(_("a sales rep belongs to a team"), field="unit_code")
+    if role == Role.SUPERVISOR and unit.kind != UnitKind.TEAM:
+        raise TiejunError(_("a supervisor leads a team"), field="unit_code")
+
+
+@transaction.atomic
+def person_create(
+    *,
+    employee_no: str,
+    name: str,
+    unit: Unit,
+    role: str,
+    start_date: dt.date,
+    email: str = "",
+    phone: str = "",
+    password: str | None = None,
+    by: Person | None = None,
+) -> Person:
+    _check_role_for_unit(role, unit)
+    if Person.objects.filter(employee_no=employee_no).exists():
+        raise TiejunError(
+            _("employee number %(no)s is taken") % {"no": employee_no}, field="employee_no"
+        )
+    person = Person(
+        employee_no=employee_no, name=name, email=email, phone=phone, start_date=start_date
+    )
+    person.set_password(password) if password else person.set_unusable_password()
+    person.save()
+    Membership.objects.create(
+        person=person, unit=unit, role=role, valid_from=start_date, created_by=by
+    )
+    return person
+
+
+@transaction.atomic
+def membership_move(
+    *,
+    person: Person,
+    effective: dt.date,
+    unit: Unit | None = None,
+    role: str | None = None,
+    by: Person | None = None,
+) -> Membership:
+    """Transfer and/or promote ``person`` from ``effective``: close the open membership, open the next.
+
+    History is never rewritten: a move may only take effect after the current membership began,
+    and the facts credited from ``effective`` onwards follow the person to the new unit.
+    """
+    current = (
+        Membership.objects.select_for_update()
+        .filter(person=person, valid_to__isnull=True)
+        .select_related("unit")
+        .first()
+    )
+    if current is None:
+        raise TiejunError(_("%(name)s has no current membership") % {"name": person.name})
+    new_unit = unit or current.unit
+    new_role = role or current.role
+    if new_unit == current.unit and new_role == current.role:
+        raise TiejunError(_("the move changes neither the unit nor the role"), field="unit_code")
+    _check_role_for_unit(new_role, new_unit)
+    if effective <= current.valid_from:
+        raise TiejunError(
+            _("a move must take effect after %(day)s, when the current membership began")
+            % {"day": current.valid_from.isoformat()},
+            field="effective_date",
+        )
+    current.valid_to = effective - dt.timedelta(days=1)
+    current.save(update_fields=["valid_to"])
+    membership = Membership.objects.create(
+        person=person, unit=new_unit, role=new_role, valid_from=effective, created_by=by
+    )
+    membership_changed.send(sender=Membership, person_id=person.pk, effective=effective)
+    return membership
+
+
+@transaction.atomic
+def person_update(*, person: Person, name: str, email: str, phone: str) -> Person:
+    person.name, person.email, person.phone = name, email, phone
+    person.save(update_fields=["name", "email", "phone"])
+    return person
+
+
+def _hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, person: Person) -> str:
+    """A new API token for ``person``; the plain key is returned once and never stored."""
+    key = "tj_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(person=person, key_hash=_hash_token(key), prefix=key[:8])
+    return key
+
+
+def token_authenticate(key: str) -> Person | None:
+    token = (
+        ApiToken.objects.filter(key_hash=_hash_token(key), revoked_at__isnull=True)
+        .select_related("person")
+        .first()
+    )
+    if token is None or not token.person.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.person

@@ -1,0 +1,448 @@
+"""The board: a unit's target, done and left for a month as of a day, and the same per child.
+
+The web page, the API, the CLI and the exports all call ``board_for_unit``, so they show
+identical numbers. Query count is constant in the number of rows: the facts come in one grouped
+query, the targets in two, whatever the size of the subtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, DecimalField, Q, Sum, Value, When
+from django.utils import timezone
+
+from tiejun.metrics import Metric
+from tiejun.metrics import metric as get_metric
+from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
+from tiejun.org.selectors import work_calendar
+from tiejun.targets.models import Target
+from tiejun.workdays import MonthProgress, WorkCalendar, month_end, month_start
+
+from .models import Fact
+
+ZERO = Decimal(0)
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@dataclass
+class Figures:
+    """Target, done and left for one unit or person; ``target`` None when none is set."""
+
+    target: Decimal | None
+    achieved: Decimal
+    today: Decimal
+    remaining_days: int
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.target is None else max(ZERO, self.target - self.achieved)
+
+    @property
+    def completion(self) -> float | None:
+        if not self.target:
+            return None
+        return float(self.achieved / self.target)
+
+    @property
+    def required_daily(self) -> Decimal | None:
+        remaining = self.remaining
+        if remaining is None or self.remaining_days <= 0:
+            return None
+        return remaining / self.remaining_days
+
+
+@dataclass
+class BoardRow(Figures):
+    kind: str = "unit"  # "unit" or "person"
+    code: str = ""
+    name: str = ""
+    unit_kind: str = ""
+    rank: int = 0
+    current: bool = True  # for a person: belongs to this team on as_of
+
+
+@dataclass
+class Board(Figures):
+    unit: Unit = field(default=None)  # type: ignore[assignment]
+    month: dt.date = dt.date.min
+    as_of: dt.date = dt.date.min
+    metric: Metric = field(default=None)  # type: ignore[assignment]
+    progress: MonthProgress = field(default_factory=lambda: MonthProgress(0, 0))
+    own_target: Decimal | None = None
+    children_target: Decimal | None = None
+    rows: list[BoardRow] = field(default_factory=list)
+
+    @property
+    def time_progress(self) -> float | None:
+        return self.progress.time_progress
+
+    @property
+    def allocation_gap(self) -> Decimal:
+        if self.own_target is None:
+            return ZERO
+        return max(ZERO, self.own_target - (self.children_target or ZERO))
+
+    def pace(self, figures: Figures) -> str | None:
+        """"ahead" when completion keeps up with time progress, "behind" otherwise."""
+        completion, progress = figures.completion, self.time_progress
+        if completion is None or progress is None:
+            return None
+        return "ahead" if completion + 1e-9 >= progress else "behind"
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.metric
+        return {
+            "unit": {"code": self.unit.code, "name": self.unit.name, "kind": self.unit.kind},
+            "month": f"{self.month:%Y-%m}",
+            "as_of": self.as_of.isoformat(),
+            "metric": m.code,
+            "working_days": {"total": self.progress.total, "elapsed": self.progress.elapsed},
+            "time_progress": _ratio(self.time_progress),
+            "target": m.to_json(self.target),
+            "achieved": m.to_json(self.achieved),
+            "today": m.to_json(self.today),
+            "remaining": m.to_json(self.remaining),
+            "completion": _ratio(self.completion),
+            "required_daily": _rate_json(m, self.required_daily),
+            "allocation_gap": m.to_json(self.allocation_gap),
+            "rows": [
+                {
+                    "kind": r.kind,
+                    "code": r.code,
+                    "name": r.name,
+                    "target": m.to_json(r.target),
+                    "achieved": m.to_json(r.achieved),
+                    "today": m.to_json(r.today),
+                    "remaining": m.to_json(r.remaining),
+                    "completion": _ratio(r.completion),
+                    "required_daily": _rate_json(m, r.required_daily),
+                    "rank": r.rank,
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def _rate_json(m: Metric, value: Decimal | None) -> str | float | None:
+    """A daily pace: money as a two-decimal string; a count per day as a number (2 places)."""
+    if value is None:
+        return None
+    return m.to_json(value) if m.money else round(float(value), 2)  # type: ignore[return-value]
+
+
+def _rank(rows: list[BoardRow]) -> list[BoardRow]:
+    def key(r: BoardRow) -> tuple[int, float, Decimal, str]:
+        completion = r.completion
+        return (completion is None, -(completion or 0.0), -r.achieved, r.code)
+
+    rows.sort(key=key)
+    for i, row in enumerate(rows, start=1):
+        row.rank = i
+    return rows
+
+
+def _period(month: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    start, end = month_start(month), month_end(month)
+    return start, min(as_of, end)
+
+
+def _sums(month: dt.date, as_of: dt.date) -> dict[str, Any]:
+    start, end = _period(month, as_of)
+    in_month = start <= as_of <= month_end(month)
+    today_value = (
+        Sum(Case(When(day=as_of, then="value"), default=Value(ZERO), output_field=DecimalField()))
+        if in_month
+        else Value(ZERO, output_field=DecimalField())
+    )
+    return {"achieved": Sum("value"), "today_sum": today_value, "_range": (start, end)}
+
+
+def _facts(metric: str, month: dt.date, as_of: dt.date, group: str, **filters: Any) -> dict[Any, tuple[Decimal, Decimal]]:
+    sums = _sums(month, as_of)
+    start, end = sums.pop("_range")
+    if end < start:
+        return {}
+    rows = (
+        Fact.objects.filter(metric=metric, day__gte=start, day__lte=end, **filters)
+        .values(group)
+        .annotate(**sums)
+        .order_by()
+    )
+    return {r[group]: (r["achieved"] or ZERO, r["today_sum"] or ZERO) for r in rows}
+
+
+def _progress(calendar: WorkCalendar | None, month: dt.date, as_of: dt.date) -> MonthProgress:
+    return (calendar or work_calendar()).progress(month_start(month), as_of)
+
+
+def board_for_unit(
+    unit: Unit,
+    *,
+    month: dt.date,
+    as_of: dt.date,
+    metric: str = "revenue",
+    calendar: WorkCalendar | None = None,
+) -> Board:
+    """The board of ``unit`` for ``month`` as of ``as_of`` (access is checked by the caller)."""
+    m = get_metric(metric)
+    month = month_start(month)
+    progress = _progress(calendar, month, as_of)
+    if unit.kind == UnitKind.TEAM:
+        return _team_board(unit, m, month, as_of, progress)
+    return _unit_board(unit, m, month, as_of, progress)
+
+
+def _team_board(unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress) -> Board:
+    facts = _facts(m.code, month, as_of, "person_id", unit=unit)
+    members = list(
+        Membership.objects.on(as_of).filter(unit=unit).select_related("person").order_by("person__employee_no")
+    )
+    member_ids = {ms.person_id for ms in members}
+    targets = Target.objects.filter(month=month, metric=m.code).filter(
+        Q(unit=unit) | Q(person_id__in=member_ids)
+    )
+    own: Decimal | None = None
+    person_targets: dict[int, Decimal] = {}
+    for t in targets:
+        if t.unit_id:
+            own = t.value
+        else:
+            person_targets[t.person_id] = t.value  # type: ignore[index]
+    people = {ms.person_id: ms.person for ms in members}
+    roles = {ms.person_id: ms.role for ms in members}
+    former = set(facts) - set(people) - {None}
+    if former:
+        people.update(Person.objects.in_bulk(list(former)))
+    remaining_days = progress.remaining
+    rows = []
+    for person_id, person in people.items():
+        achieved, today = facts.get(person_id, (ZERO, ZERO))
+        target = person_targets.get(person_id)
+        is_member = person_id in member_ids
+        # Leaders without a personal target or result are not rows of their own team's board.
+        if is_member and roles[person_id] != Role.REP and target is None and person_id not in facts:
+            continue
+        rows.append(
+            BoardRow(
+                target=target,
+                achieved=achieved,
+                today=today,
+                remaining_days=remaining_days,
+                kind="person",
+                code=person.employee_no,
+                name=person.name,
+                current=is_member,
+            )
+        )
+    children_target = sum(person_targets.values(), ZERO) if person_targets else None
+    achieved = sum((a for a, _ in facts.values()), ZERO)
+    today = sum((t for _, t in facts.values()), ZERO)
+    return Board(
+        target=own if own is not None else children_target,
+        achieved=achieved,
+        today=today,
+        remaining_days=remaining_days,
+        unit=unit,
+        month=month,
+        as_of=as_of,
+        metric=m,
+        progress=progress,
+        own_target=own,
+        children_target=children_target,
+        rows=_rank(rows),
+    )
+
+
+def _unit_board(unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress) -> Board:
+    subtree = UnitClosure.objects.filter(ancestor=unit).values("descendant_id")
+    units = {
+        u.pk: u for u in Unit.objects.filter(pk__in=subtree).only("id", "code", "name", "kind", "parent_id", "sort")
+    }
+    children = sorted((u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code))
+    # One grouped query: the unit's own total and each child's, through the closure table.
+    facts = _facts(
+        m.code,
+        month,
+        as_of,
+        "unit__ancestor_links__ancestor_id",
+        unit__ancestor_links__ancestor_id__in=[unit.pk, *(c.pk for c in children)],
+    )
+    effective, own_targets, children_sums = _effective_targets(units, m.code, month, as_of)
+    remaining_days = progress.remaining
+    rows = [
+        BoardRow(
+            target=effective.get(child.pk),
+            achieved=facts.get(child.pk, (ZERO, ZERO))[0],
+            today=facts.get(child.pk, (ZERO, ZERO))[1],
+            remaining_days=remaining_days,
+            kind="unit",
+            code=child.code,
+            name=child.name,
+            unit_kind=child.kind,
+        )
+        for child in children
+    ]
+    achieved, today = facts.get(unit.pk, (ZERO, ZERO))
+    return Board(
+        target=effective.get(unit.pk),
+        achieved=achieved,
+        today=today,
+        remaining_days=remaining_days,
+        unit=unit,
+        month=month,
+        as_of=as_of,
+        metric=m,
+        progress=progress,
+        own_target=own_targets.get(unit.pk),
+        children_target=children_sums.get(unit.pk),
+        rows=_rank(rows),
+    )
+
+
+def _effective_targets(
+    units: dict[int, Unit], metric: str, month: dt.date, as_of: dt.date
+) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, Decimal]]:
+    """Per unit of the subtree: effective target, own target, and the sum of its children's.
+
+    A unit's target is its own if set, else the sum of its children's (for a team, the person
+    targets of its members on ``as_of``). Two queries, then a walk up the tree.
+    """
+    own = dict(
+        Target.objects.filter(month=month, metric=metric, unit_id__in=list(units)).values_list(
+            "unit_id", "value"
+        )
+    )
+    team_people = (
+        Target.objects.filter(
+            # One filter call, so the three conditions hold for the same membership.
+            Q(person__memberships__valid_to__isnull=True)
+            | Q(person__memberships__valid_to__gte=as_of),
+            month=month,
+            metric=metric,
+            person__memberships__unit_id__in=[u for u, x in units.items() if x.kind == UnitKind.TEAM],
+            person__memberships__valid_from__lte=as_of,
+        )
+        .values("person__memberships__unit_id")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    children_sum: dict[int, Decimal] = {
+        r["person__memberships__unit_id"]: r["total"] for r in team_people
+    }
+    kids: dict[int, list[int]] = defaultdict(list)
+    for u in units.values():
+        if u.parent_id in units:
+            kids[u.parent_id].append(u.pk)
+    effective: dict[int, Decimal] = {}
+
+    def resolve(unit_id: int) -> Decimal | None:
+        if unit_id in effective:
+            return effective[unit_id]
+        if kids.get(unit_id):
+            values = [v for v in (resolve(k) for k in kids[unit_id]) if v is not None]
+            if values:
+                children_sum[unit_id] = sum(values, ZERO)
+        value = own.get(unit_id, children_sum.get(unit_id))
+        if value is not None:
+            effective[unit_id] = value
+        return value
+
+    for unit_id in units:
+        resolve(unit_id)
+    return effective, own, children_sum
+
+
+def person_board(
+    person: Person,
+    *,
+    month: dt.date,
+    as_of: dt.date,
+    metric: str = "revenue",
+    calendar: WorkCalendar | None = None,
+) -> Figures:
+    """A rep's own figures: my target, done, left, needed today (across teams in the month)."""
+    m = get_metric(metric)
+    month = month_start(month)
+    progress = _progress(calendar, month, as_of)
+    facts = _facts(m.code, month, as_of, "person_id", person=person)
+    achieved, today = facts.get(person.pk, (ZERO, ZERO))
+    target = (
+        Target.objects.filter(month=month, metric=m.code, person=person).values_list("value", flat=True).first()
+    )
+    return Figures(target=target, achieved=achieved, today=today, remaining_days=progress.remaining)
+
+
+def daily_series(
+    *, metric: str, month: dt.date, as_of: dt.date, unit: Unit | None = None, person: Person | None = None
+) -> list[tuple[dt.date, Decimal]]:
+    """Day-by-day values of the month up to ``as_of`` for a unit's subtree or a person."""
+    start, end = _period(month_start(month), as_of)
+    qs = Fact.objects.filter(metric=metric, day__gte=start, day__lte=end)
+    if unit is not None:
+        qs = qs.filter(unit__ancestor_links__ancestor=unit)
+    if person is not None:
+        qs = qs.filter(person=person)
+    return [(r["day"], r["v"]) for r in qs.values("day").annotate(v=Sum("value")).order_by("day")]
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+SPLIT_METHODS = ("even", "last_month", "last_3_months", "manual")
+
+
+def split_children(unit: Unit, month: dt.date) -> list[tuple[tuple[str, int], str, str]]:
+    """Whom ``unit``'s target is split over: child units, or a team's reps on the month's first day.
+
+    Each is ((scope, id), code, name).
+    """
+    if unit.kind != UnitKind.TEAM:
+        return [(("unit", c.pk), c.code, c.name) for c in unit.children.order_by("sort", "code")]
+    members = (
+        Membership.objects.on(month_start(month))
+        .filter(unit=unit, role=Role.REP)
+        .select_related("person")
+        .order_by("person__employee_no")
+    )
+    return [(("person", ms.person_id), ms.person.employee_no, ms.person.name) for ms in members]
+
+
+def split_weights(unit: Unit, *, month: dt.date, metric: str, method: str) -> dict[tuple[str, int], Decimal]:
+    """Weights for splitting ``unit``'s target of ``month``: even, or each child's share of the
+    results of the last month or the last three months (before ``month``)."""
+    from tiejun.workdays import add_months
+
+    children = split_children(unit, month)
+    keys = [key for key, _code, _name in children]
+    if method == "even" or not keys:
+        return dict.fromkeys(keys, Decimal(1))
+    if method not in {"last_month", "last_3_months"}:
+        from tiejun.errors import TiejunError
+
+        raise TiejunError(f"unknown split method {method!r}", field="method")
+    months = 1 if method == "last_month" else 3
+    start = add_months(month_start(month), -months)
+    end = month_start(month) - dt.timedelta(days=1)
+    qs = Fact.objects.filter(metric=metric, day__gte=start, day__lte=end)
+    if unit.kind == UnitKind.TEAM:
+        ids = [pk for _scope, pk in keys]
+        got = dict(qs.filter(person_id__in=ids).values("person_id").annotate(v=Sum("value")).order_by().values_list("person_id", "v"))
+        return {key: Decimal(got.get(key[1]) or 0) for key in keys}
+    ids = [pk for _scope, pk in keys]
+    got = dict(
+        qs.filter(unit__ancestor_links__ancestor_id__in=ids)
+        .values("unit__ancestor_links__ancestor_id")
+        .annotate(v=Sum("value"))
+        .order_by()
+        .values_list("unit__ancestor_links__ancestor_id", "v")
+    )
+    return {key: Decimal(got.get(key[1]) or 0) for key in keys}

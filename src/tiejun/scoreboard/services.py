@@ -1,0 +1,62 @@
+"""Writes to the facts. Sources call these inside their own transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import Fact
+
+FactRow = tuple[dt.date, int, int | None, Decimal]  # day, unit id, person id, value
+
+_sources: dict[str, Callable[[], None]] = {}
+
+
+def register_source(name: str, recredit_all: Callable[[], None]) -> None:
+    """A source (deals, visits, …) registers how to re-credit all its facts from its own rows."""
+    _sources[name] = recredit_all
+
+
+def facts_replace(
+    *,
+    metrics: Iterable[str],
+    person_id: int,
+    start: dt.date,
+    end: dt.date,
+    rows: Iterable[tuple[str, dt.date, int, Decimal]],
+) -> None:
+    """Replace ``person_id``'s facts of ``metrics`` from ``start`` to ``end`` by ``rows``.
+
+    ``rows`` are (metric, day, unit id, value); zero values are not stored.
+    """
+    Fact.objects.filter(
+        metric__in=list(metrics), person_id=person_id, day__gte=start, day__lte=end
+    ).delete()
+    Fact.objects.bulk_create(
+        [
+            Fact(metric=m, day=d, unit_id=u, person_id=person_id, value=v)
+            for m, d, u, v in rows
+            if v
+        ]
+    )
+
+
+def facts_load(*, metrics: Iterable[str], rows: Iterable[tuple[str, dt.date, int, int | None, Decimal]]) -> int:
+    """Replace every fact of ``metrics`` by ``rows`` (metric, day, unit, person, value)."""
+    Fact.objects.filter(metric__in=list(metrics)).delete()
+    created = Fact.objects.bulk_create(
+        [Fact(metric=m, day=d, unit_id=u, person_id=p, value=v) for m, d, u, p, v in rows if v],
+        batch_size=5000,
+    )
+    return len(created)
+
+
+def scoreboard_rebuild() -> list[str]:
+    """Recompute every fact from the source rows; returns the sources asked."""
+    with transaction.atomic():
+        for recredit_all in _sources.values():
+            recredit_all()
+    return list(_sources)

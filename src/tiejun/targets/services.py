@@ -1,0 +1,137 @@
+"""Writes to targets: set one, split a unit's over its children. Every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tiejun.errors import TiejunError
+from tiejun.metrics import metric as get_metric
+from tiejun.org.models import Person, Unit
+from tiejun.org.selectors import work_calendar
+from tiejun.workdays import month_start
+
+from .allocation import allocate
+from .models import Target, TargetChange
+
+ChildKey = tuple[str, int]  # ("unit", id) or ("person", id)
+
+
+def month_is_locked(month: dt.date, today: dt.date | None = None) -> bool:
+    """Targets lock on the month's first working day."""
+    today = today or timezone.localdate()
+    return today >= work_calendar().first_workday(month_start(month))
+
+
+def _check_value(metric_code: str, value: Decimal) -> Decimal:
+    metric = get_metric(metric_code)
+    if value < 0:
+        raise TiejunError(_("a target cannot be negative"), field="value")
+    if not metric.money and value != value.to_integral_value():
+        raise TiejunError(
+            _("a %(metric)s target is a whole number") % {"metric": metric.label}, field="value"
+        )
+    return metric.quantize(value)
+
+
+@transaction.atomic
+def target_set(
+    *,
+    month: dt.date,
+    metric: str,
+    value: Decimal,
+    unit: Unit | None = None,
+    person: Person | None = None,
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> Target:
+    """Set one target. Changing a target of a locked month needs a reason; all is audited."""
+    if (unit is None) == (person is None):
+        raise TiejunError(_("a target belongs to a unit or a person"), field="scope")
+    month = month_start(month)
+    value = _check_value(metric, Decimal(value))
+    owner = {"unit": unit} if unit is not None else {"person": person}
+    target = Target.objects.select_for_update().filter(month=month, metric=metric, **owner).first()
+    old = target.value if target is not None else None
+    if old is not None and old == value:
+        return target  # type: ignore[return-value]
+    locked = month_is_locked(month, today)
+    reason = reason.strip()
+    if old is not None and locked and not reason:
+        raise TiejunError(
+            _("targets for %(month)s are locked; a change needs a reason")
+            % {"month": f"{month:%Y-%m}"},
+            field="reason",
+        )
+    if target is None:
+        target = Target.objects.create(month=month, metric=metric, value=value, **owner)
+    else:
+        target.value = value
+        target.save(update_fields=["value", "updated_at"])
+    TargetChange.objects.create(
+        month=month,
+        metric=metric,
+        old_value=old,
+        new_value=value,
+        locked=locked,
+        reason=reason,
+        changed_by=by,
+        **owner,
+    )
+    return target
+
+
+@transaction.atomic
+def target_split(
+    *,
+    unit: Unit,
+    month: dt.date,
+    metric: str,
+    total: Decimal,
+    weights: Mapping[ChildKey, Decimal],
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> dict[ChildKey, Decimal]:
+    """Set ``unit``'s target to ``total`` and split it over its children by ``weights``.
+
+    The shares add up to the total exactly (largest remainder), so the split leaves no gap.
+    """
+    step = Decimal("0.01") if get_metric(metric).money else Decimal(1)
+    total = _check_value(metric, Decimal(total))
+    if not weights:
+        raise TiejunError(_("%(unit)s has no one to split the target over") % {"unit": unit.name})
+    shares = allocate(total, weights, step)
+    target_set(month=month, metric=metric, value=total, unit=unit, by=by, reason=reason, today=today)
+    targets_set_many(month=month, metric=metric, values=shares, by=by, reason=reason, today=today)
+    return shares
+
+
+@transaction.atomic
+def targets_set_many(
+    *,
+    month: dt.date,
+    metric: str,
+    values: Mapping[ChildKey, Decimal],
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> int:
+    """Set a target for each (scope, id); returns how many changed."""
+    units = Unit.objects.in_bulk([i for kind, i in values if kind == "unit"])
+    people = Person.objects.in_bulk([i for kind, i in values if kind == "person"])
+    changed = 0
+    for (kind, pk), value in values.items():
+        owner: dict[str, Unit | Person] = (
+            {"unit": units[pk]} if kind == "unit" else {"person": people[pk]}
+        )
+        before = Target.objects.filter(month=month_start(month), metric=metric, **owner).first()
+        target_set(month=month, metric=metric, value=value, by=by, reason=reason, today=today, **owner)  # type: ignore[arg-type]
+        changed += before is None or before.value != get_metric(metric).quantize(value)
+    return changed

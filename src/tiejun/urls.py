@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tiejun.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("targets/", include("tiejun.targets.urls")),
+    path("deals/", include("tiejun.crm.urls")),
+    path("import/", include("tiejun.imports.urls")),
+    path("", include("tiejun.web.urls")),
+]
