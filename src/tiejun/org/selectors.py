@@ -176,3 +176,28 @@ def default_unit(person: Person, day: dt.date | None = None) -> Unit | None:
 
 def units_by_codes(codes: Iterable[str]) -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(code__in=list(codes))}
+
+
+def can_manage_unit(person: Person, unit: Unit, day: dt.date | None = None) -> bool:
+    """Admin, or a manager/supervisor whose current unit is ``unit`` or above it.
+
+    Who may set and split targets, and transfer or promote people, in that unit.
+    """
+    if not person.is_authenticated:
+        return False
+    if is_admin(person):
+        return True
+    membership = membership_on(person, day or timezone.localdate())
+    if membership is None or membership.role not in LEADER_ROLES:
+        return False
+    return UnitClosure.objects.filter(ancestor_id=membership.unit_id, descendant=unit).exists()
+
+
+def can_record_deal_for(person: Person, rep: Person, day: dt.date | None = None) -> bool:
+    """The rep themself, their leaders and coordinators (by the rep's current unit), admin."""
+    if not person.is_authenticated:
+        return False
+    if person.pk == rep.pk or is_admin(person):
+        return True
+    current = membership_on(rep, day or timezone.localdate())
+    return current is not None and current.unit_id in led_unit_ids(person, day)
