@@ -32,7 +32,7 @@ SECRET_KEY = _env("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("TIEJUN_SECRET_KEY must be set when TIEJUN_ENV=production.")
-    SECRET_KEY = "tiejun-development-only-not-secret"  # noqa: S105 - development default
+    SECRET_KEY = "tiejun-development-only-not-secret"
 
 DEBUG = _env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]

@@ -14,8 +14,12 @@ EARLY = dt.date(2026, 5, 1)  # before June's lock
 def test_team_board_follows_the_rules(org):
     # given: June 2026 has 21 working days (Dragon Boat Festival on 19 June)
     target_set(month=MONTH, metric="revenue", unit=org.team_a, value=Decimal(30000), today=EARLY)
-    target_set(month=MONTH, metric="revenue", person=org.reps["R1"], value=Decimal(10000), today=EARLY)
-    target_set(month=MONTH, metric="revenue", person=org.reps["R2"], value=Decimal(10000), today=EARLY)
+    target_set(
+        month=MONTH, metric="revenue", person=org.reps["R1"], value=Decimal(10000), today=EARLY
+    )
+    target_set(
+        month=MONTH, metric="revenue", person=org.reps["R2"], value=Decimal(10000), today=EARLY
+    )
     deal(org.reps["R1"], 6000, dt.date(2026, 6, 3))
     deal(org.reps["R1"], 1000, dt.date(2026, 6, 10))
     deal(org.reps["R2"], 2500, dt.date(2026, 6, 10))
@@ -39,8 +43,12 @@ def test_team_board_follows_the_rules(org):
 
 
 def test_unit_target_falls_back_to_children_and_moves_follow_history(org):
-    target_set(month=MONTH, metric="revenue", person=org.reps["R1"], value=Decimal(100), today=EARLY)
-    target_set(month=MONTH, metric="revenue", person=org.reps["R3"], value=Decimal(300), today=EARLY)
+    target_set(
+        month=MONTH, metric="revenue", person=org.reps["R1"], value=Decimal(100), today=EARLY
+    )
+    target_set(
+        month=MONTH, metric="revenue", person=org.reps["R3"], value=Decimal(300), today=EARLY
+    )
     deal(org.reps["R1"], 50, dt.date(2026, 6, 2))
     membership_move(person=org.reps["R1"], effective=dt.date(2026, 6, 8), unit=org.team_b)
     deal(org.reps["R1"], 70, dt.date(2026, 6, 9))
@@ -55,12 +63,17 @@ def test_unit_target_falls_back_to_children_and_moves_follow_history(org):
     old_team = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
     new_team = board_for_unit(org.team_b, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
     assert {r["code"]: r["target"] for r in old_team["rows"]}["R1"] is None
-    assert {r["code"]: (r["target"], r["achieved"]) for r in new_team["rows"]}["R1"] == ("100.00", "70.00")
+    assert {r["code"]: (r["target"], r["achieved"]) for r in new_team["rows"]}["R1"] == (
+        "100.00",
+        "70.00",
+    )
 
 
 def test_backdated_transfer_recredits_facts(org):
     deal(org.reps["R1"], 80, dt.date(2026, 6, 9))
-    membership_move(person=org.reps["R1"], effective=dt.date(2026, 6, 8), unit=org.team_b, role=Role.REP)
+    membership_move(
+        person=org.reps["R1"], effective=dt.date(2026, 6, 8), unit=org.team_b, role=Role.REP
+    )
     a = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 30)).to_json()
     b = board_for_unit(org.team_b, month=MONTH, as_of=dt.date(2026, 6, 30)).to_json()
     assert a["achieved"] == "0.00"

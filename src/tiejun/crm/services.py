@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -106,7 +107,9 @@ def _customer(code: str, name: str) -> Customer:
     return customer
 
 
-def _record(item: DealInput, *, by: Person | None, reason: str, today: dt.date) -> tuple[Deal, bool, list[Span], set[int]]:
+def _record(
+    item: DealInput, *, by: Person | None, reason: str, today: dt.date
+) -> tuple[Deal, bool, list[Span], set[int]]:
     item = _clean(item, today)
     unit_id = _unit_on(item.person, item.won_date)
     deal = (
@@ -130,7 +133,14 @@ def _record(item: DealInput, *, by: Person | None, reason: str, today: dt.date) 
             client_id=item.client_id,
             created_by=by,
         )
-        DealChange.objects.create(deal=deal, deal_no=deal.deal_no, before=None, after=_snapshot(deal), reason=reason, changed_by=by)
+        DealChange.objects.create(
+            deal=deal,
+            deal_no=deal.deal_no,
+            before=None,
+            after=_snapshot(deal),
+            reason=reason,
+            changed_by=by,
+        )
         spans.append((item.person.pk, item.won_date, item.won_date))
         return deal, True, spans, customers
     before = _snapshot(deal)
@@ -142,7 +152,9 @@ def _record(item: DealInput, *, by: Person | None, reason: str, today: dt.date) 
     if after == before:
         return deal, False, [], set()
     deal.save()
-    DealChange.objects.create(deal=deal, deal_no=deal.deal_no, before=before, after=after, reason=reason, changed_by=by)
+    DealChange.objects.create(
+        deal=deal, deal_no=deal.deal_no, before=before, after=after, reason=reason, changed_by=by
+    )
     spans.append((item.person.pk, item.won_date, item.won_date))
     return deal, False, spans, customers
 
@@ -174,7 +186,11 @@ def deal_record(
 
 @transaction.atomic
 def deals_record_many(
-    *, items: Iterable[DealInput], by: Person | None = None, reason: str = "", today: dt.date | None = None
+    *,
+    items: Iterable[DealInput],
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
 ) -> tuple[int, int]:
     """Record many deals in one transaction (an import); returns (created, updated)."""
     today = today or timezone.localdate()
@@ -192,7 +208,7 @@ def deals_record_many(
             updated += 1
     _recredit_with_customers(spans, customers)
     for deal_id in created_ids:
-        transaction.on_commit(lambda deal_id=deal_id: deal_won.send(sender=Deal, deal_id=deal_id))
+        transaction.on_commit(partial(deal_won.send, sender=Deal, deal_id=deal_id))
     return len(created_ids), updated
 
 
@@ -202,7 +218,12 @@ def deal_delete(*, deal: Deal, by: Person | None = None, reason: str = "") -> No
     spans = [(deal.person_id, deal.won_date, deal.won_date)]
     customer_id = deal.customer_id
     DealChange.objects.create(
-        deal=deal, deal_no=deal.deal_no, before=_snapshot(deal), after={}, reason=reason, changed_by=by
+        deal=deal,
+        deal_no=deal.deal_no,
+        before=_snapshot(deal),
+        after={},
+        reason=reason,
+        changed_by=by,
     )
     deal.delete()
     _recredit_with_customers(spans, {customer_id})
@@ -249,9 +270,10 @@ def _merge_ranges(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, 
     return out
 
 
-def _first_deal_condition() -> Exists:
+def _first_deal_condition() -> Any:
     earlier = Deal.objects.filter(customer_id=OuterRef("customer_id")).filter(
-        Q(won_date__lt=OuterRef("won_date")) | Q(won_date=OuterRef("won_date"), id__lt=OuterRef("id"))
+        Q(won_date__lt=OuterRef("won_date"))
+        | Q(won_date=OuterRef("won_date"), id__lt=OuterRef("id"))
     )
     return ~Exists(earlier)
 
@@ -280,7 +302,9 @@ def _recredit_person(person_id: int, start: dt.date, end: dt.date) -> None:
 def deals_recredit_all() -> None:
     """Recompute every deal fact (``tiejun scoreboard rebuild``); deals' units follow memberships."""
     for membership in Membership.objects.all().iterator():
-        qs = Deal.objects.filter(person_id=membership.person_id, won_date__gte=membership.valid_from)
+        qs = Deal.objects.filter(
+            person_id=membership.person_id, won_date__gte=membership.valid_from
+        )
         if membership.valid_to:
             qs = qs.filter(won_date__lte=membership.valid_to)
         qs.exclude(unit_id=membership.unit_id).update(unit_id=membership.unit_id)
@@ -294,7 +318,8 @@ def deals_recredit_all() -> None:
         .order_by()
     )
     rows = [
-        (REVENUE.code, r["won_date"], r["unit_id"], r["person_id"], r["v"]) for r in revenue.iterator()
+        (REVENUE.code, r["won_date"], r["unit_id"], r["person_id"], r["v"])
+        for r in revenue.iterator()
     ]
     rows += [
         (NEW_CUSTOMERS.code, r["won_date"], r["unit_id"], r["person_id"], Decimal(r["v"]))
@@ -303,7 +328,9 @@ def deals_recredit_all() -> None:
     facts_load(metrics=DEAL_METRICS, rows=rows)
 
 
-def on_membership_changed(sender: object, *, person_id: int, effective: dt.date, **_: object) -> None:
+def on_membership_changed(
+    sender: object, *, person_id: int, effective: dt.date, **_: object
+) -> None:
     last = Deal.objects.filter(person_id=person_id, won_date__gte=effective).order_by("-won_date")
     last_day = last.values_list("won_date", flat=True).first()
     if last_day is not None:

@@ -65,6 +65,9 @@ class UnitClosure(models.Model):
         ]
         indexes = [models.Index(fields=["descendant", "ancestor"], name="unit_closure_up")]
 
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} > {self.descendant_id} ({self.depth})"
+
 
 class PersonManager(BaseUserManager["Person"]):
     use_in_migrations = True
@@ -98,7 +101,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "employee_no"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = ["name"]
+    REQUIRED_FIELDS = ["name"]
 
     class Meta:
         ordering = ["employee_no"]
@@ -162,7 +165,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person_id}@{self.unit_id} {self.role} {self.valid_from}–{self.valid_to or ''}"
+        return (
+            f"{self.person_id}@{self.unit_id} {self.role} {self.valid_from}–{self.valid_to or ''}"
+        )
 
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

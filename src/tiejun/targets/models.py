@@ -48,7 +48,7 @@ class Target(models.Model):
         indexes = [models.Index(fields=["month", "metric"], name="target_month_metric")]
 
     def __str__(self) -> str:
-        owner = self.unit_id and f"unit {self.unit_id}" or f"person {self.person_id}"
+        owner = f"unit {self.unit_id}" if self.unit_id else f"person {self.person_id}"
         return f"{self.month:%Y-%m} {self.metric} {owner} = {self.value}"
 
 

@@ -108,7 +108,9 @@ def target_split(
     if not weights:
         raise TiejunError(_("%(unit)s has no one to split the target over") % {"unit": unit.name})
     shares = allocate(total, weights, step)
-    target_set(month=month, metric=metric, value=total, unit=unit, by=by, reason=reason, today=today)
+    target_set(
+        month=month, metric=metric, value=total, unit=unit, by=by, reason=reason, today=today
+    )
     targets_set_many(month=month, metric=metric, values=shares, by=by, reason=reason, today=today)
     return shares
 
@@ -128,10 +130,20 @@ def targets_set_many(
     people = Person.objects.in_bulk([i for kind, i in values if kind == "person"])
     changed = 0
     for (kind, pk), value in values.items():
-        owner: dict[str, Unit | Person] = (
-            {"unit": units[pk]} if kind == "unit" else {"person": people[pk]}
+        unit = units[pk] if kind == "unit" else None
+        person = people[pk] if kind == "person" else None
+        before = Target.objects.filter(
+            month=month_start(month), metric=metric, unit=unit, person=person
+        ).first()
+        target_set(
+            month=month,
+            metric=metric,
+            value=value,
+            unit=unit,
+            person=person,
+            by=by,
+            reason=reason,
+            today=today,
         )
-        before = Target.objects.filter(month=month_start(month), metric=metric, **owner).first()
-        target_set(month=month, metric=metric, value=value, by=by, reason=reason, today=today, **owner)  # type: ignore[arg-type]
         changed += before is None or before.value != get_metric(metric).quantize(value)
     return changed
