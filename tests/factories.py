@@ -29,7 +29,9 @@ class Org:
     admin: Person | None = None
 
 
-def person(no: str, unit: Unit, role: str = Role.REP, start: dt.date = START, name: str = "") -> Person:
+def person(
+    no: str, unit: Unit, role: str = Role.REP, start: dt.date = START, name: str = ""
+) -> Person:
     return person_create(
         employee_no=no,
         name=name or f"员工{no}",
@@ -51,7 +53,13 @@ def build_org() -> Org:
     team_b = unit_create(code="HZ2", name="杭州二组", kind=UnitKind.TEAM, parent=branch)
     team_c = unit_create(code="NB1", name="宁波一组", kind=UnitKind.TEAM, parent=other)
     org = Org(company, region, branch, other, team_a, team_b, team_c)
-    for no, team in [("R1", team_a), ("R2", team_a), ("R3", team_b), ("R4", team_b), ("R5", team_c)]:
+    for no, team in [
+        ("R1", team_a),
+        ("R2", team_a),
+        ("R3", team_b),
+        ("R4", team_b),
+        ("R5", team_c),
+    ]:
         org.reps[no] = person(no, team)
     org.supervisor_a = person("S1", team_a, Role.SUPERVISOR)
     org.manager = person("M1", branch, Role.MANAGER)

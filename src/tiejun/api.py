@@ -16,8 +16,10 @@ from tiejun.org.services import token_authenticate
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         person = token_authenticate(token)
-        if person is not None:
-            request.user = person
+        if person is None:
+            # A wrong token is refused outright rather than tried as a session (and CSRF).
+            raise AuthenticationError()
+        request.user = person
         return person
 
 
@@ -25,7 +27,8 @@ api = NinjaAPI(
     title="Tiejun API",
     version="1",
     description="Iron targets for a direct-sales force: org, targets, deals and the board.",
-    auth=[SessionAuth(), BearerToken()],
+    # Bearer first: a script sends no CSRF token, which the session check would refuse.
+    auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
 )
 
@@ -44,9 +47,15 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 def _mount() -> None:
+    from tiejun.crm.api import router as deals_router
+    from tiejun.org.api import router as org_router
     from tiejun.scoreboard.api import router as board_router
+    from tiejun.targets.api import router as targets_router
 
     api.add_router("/", board_router)
+    api.add_router("/", org_router)
+    api.add_router("/", targets_router)
+    api.add_router("/", deals_router)
 
 
 _mount()

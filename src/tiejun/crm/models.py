@@ -60,7 +60,9 @@ class Deal(models.Model):
         ordering = ["-won_date", "-id"]
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="deal_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deal_amount_positive")
+        ]
         indexes = [
             models.Index(fields=["person", "won_date"], name="deal_person_day"),
             models.Index(fields=["customer", "won_date"], name="deal_customer_day"),

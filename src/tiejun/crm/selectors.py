@@ -58,3 +58,11 @@ def access_deal(person: Person, deal_no: str) -> Deal:
 
 def deal_history(deal: Deal) -> QuerySet[DealChange]:
     return deal.changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def deal_existing(*, deal_no: str, client_id: str | None = None) -> Deal | None:
+    """The deal written with ``client_id``, else the one numbered ``deal_no``, whoever may see it:
+    only so a retried or repeated write is not recorded twice."""
+    qs = Deal.objects.select_related("person", "customer", "unit")
+    found = qs.filter(client_id=client_id).first() if client_id else None
+    return found or qs.filter(deal_no=deal_no.strip()).first()

@@ -119,8 +119,9 @@ def _record(
         .first()
     )
     customer = _customer(item.customer_code, item.customer_name)
-    spans: list[Span] = []
-    customers = {customer.pk}
+    customers = {customer.pk} if deal is None else {customer.pk, deal.customer_id}
+    # Where the touched customers' first deals are now: the change may move them elsewhere.
+    spans: list[Span] = _first_deal_spans(customers)
     if deal is None:
         deal = Deal.objects.create(
             deal_no=item.deal_no,
@@ -145,7 +146,6 @@ def _record(
         return deal, True, spans, customers
     before = _snapshot(deal)
     spans.append((deal.person_id, deal.won_date, deal.won_date))
-    customers.add(deal.customer_id)
     deal.person, deal.unit_id, deal.customer = item.person, unit_id, customer
     deal.amount, deal.won_date, deal.channel = item.amount, item.won_date, item.channel
     after = _snapshot(deal)
@@ -233,21 +233,26 @@ def _recredit_with_customers(spans: list[Span], customer_ids: set[int]) -> None:
     """Re-credit the touched (person, day) spans and where each touched customer's first deal is.
 
     The first won deal of a customer is a ``new_customers`` fact; a change elsewhere can move it,
-    so the spans of the customer's first deal after the change are re-credited too (the span
-    before the change is in ``spans`` already, as it is the changed deal's or still first).
+    so the spans of each customer's first deal after the change are re-credited too (``spans``
+    holds where they were before it).
     """
-    all_spans = list(spans)
+    deals_recredit([*spans, *_first_deal_spans(customer_ids)])
+
+
+def _first_deal_spans(customer_ids: set[int]) -> list[Span]:
+    """The (person, day) of each customer's first won deal: its ``new_customers`` fact."""
     first_deals = (
         Deal.objects.filter(customer_id__in=customer_ids)
         .order_by("customer_id", "won_date", "id")
         .values_list("customer_id", "person_id", "won_date")
     )
     seen: set[int] = set()
+    spans: list[Span] = []
     for customer_id, person_id, day in first_deals:
         if customer_id not in seen:
             seen.add(customer_id)
-            all_spans.append((person_id, day, day))
-    deals_recredit(all_spans)
+            spans.append((person_id, day, day))
+    return spans
 
 
 def deals_recredit(spans: Iterable[Span]) -> None:

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "crm"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.deal_list, name="list"),
+    path("new", views.deal_new, name="new"),
+    path("<str:deal_no>/", views.deal_detail, name="detail"),
+    path("<str:deal_no>/edit", views.deal_edit, name="edit"),
+]

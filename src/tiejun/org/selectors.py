@@ -12,7 +12,17 @@ from django.utils import timezone
 from tiejun.errors import NotFound
 from tiejun.workdays import WorkCalendar
 
-from .models import LEADER_ROLES, Membership, Person, Role, Unit, UnitClosure, UnitKind, WorkdayOverride
+from .models import (
+    LEADER_ROLES,
+    ApiToken,
+    Membership,
+    Person,
+    Role,
+    Unit,
+    UnitClosure,
+    UnitKind,
+    WorkdayOverride,
+)
 
 
 def work_calendar() -> WorkCalendar:
@@ -41,15 +51,15 @@ def subtree_ids(unit: Unit | int) -> QuerySet[UnitClosure, int]:
 
 def ancestors(unit: Unit) -> list[Unit]:
     """From the root down to ``unit`` itself."""
-    links = UnitClosure.objects.filter(descendant=unit).select_related("ancestor").order_by("-depth")
+    links = (
+        UnitClosure.objects.filter(descendant=unit).select_related("ancestor").order_by("-depth")
+    )
     return [link.ancestor for link in links]
 
 
 def membership_on(person: Person | int, day: dt.date) -> Membership | None:
     person_id = person if isinstance(person, int) else person.pk
-    return (
-        Membership.objects.on(day).filter(person_id=person_id).select_related("unit").first()
-    )
+    return Membership.objects.on(day).filter(person_id=person_id).select_related("unit").first()
 
 
 def person_history(person: Person) -> list[Membership]:
@@ -168,7 +178,9 @@ def led_unit_ids(person: Person, day: dt.date | None = None) -> set[int]:
 def default_unit(person: Person, day: dt.date | None = None) -> Unit | None:
     """The unit whose board a person opens first: the one they lead or belong to."""
     roots = board_roots(person, day)
-    membership = membership_on(person, day or timezone.localdate()) if person.is_authenticated else None
+    membership = (
+        membership_on(person, day or timezone.localdate()) if person.is_authenticated else None
+    )
     if membership is not None and membership.unit.kind == UnitKind.TEAM:
         return membership.unit
     return roots[0] if roots else None
@@ -201,3 +213,24 @@ def can_record_deal_for(person: Person, rep: Person, day: dt.date | None = None)
         return True
     current = membership_on(rep, day or timezone.localdate())
     return current is not None and current.unit_id in led_unit_ids(person, day)
+
+
+def access_person(viewer: Person, employee_no: str, day: dt.date | None = None) -> Person:
+    """The person if ``viewer`` may see them (self, admin, or in a unit ``viewer`` may see),
+    else ``NotFound`` (the same for an unknown employee number)."""
+    day = day or timezone.localdate()
+    person = Person.objects.filter(employee_no=employee_no).first()
+    if person is None or not viewer.is_authenticated:
+        raise NotFound(f"unknown employee {employee_no!r}", field="employee_no")
+    if person.pk == viewer.pk or is_admin(viewer):
+        return person
+    membership = membership_on(person, day) or person.memberships.order_by("-valid_from").first()
+    if membership is None or membership.unit_id not in visible_unit_ids(viewer, day):
+        raise NotFound(f"unknown employee {employee_no!r}", field="employee_no")
+    return person
+
+
+def api_tokens(person: Person | None = None) -> QuerySet[ApiToken]:
+    """API tokens (the key itself is never stored), newest first; of one person if given."""
+    qs = ApiToken.objects.select_related("person").order_by("-created_at", "-id")
+    return qs.filter(person=person) if person is not None else qs

@@ -192,3 +192,11 @@ def token_authenticate(key: str) -> Person | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.person
+
+
+@transaction.atomic
+def token_revoke_all(*, person: Person) -> int:
+    """Revoke every live API token of ``person``; returns how many were revoked."""
+    return ApiToken.objects.filter(person=person, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

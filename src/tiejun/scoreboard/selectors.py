@@ -91,7 +91,7 @@ class Board(Figures):
         return max(ZERO, self.own_target - (self.children_target or ZERO))
 
     def pace(self, figures: Figures) -> str | None:
-        """"ahead" when completion keeps up with time progress, "behind" otherwise."""
+        """ "ahead" when completion keeps up with time progress, "behind" otherwise."""
         completion, progress = figures.completion, self.time_progress
         if completion is None or progress is None:
             return None
@@ -165,7 +165,9 @@ def _sums(month: dt.date, as_of: dt.date) -> dict[str, Any]:
     return {"achieved": Sum("value"), "today_sum": today_value, "_range": (start, end)}
 
 
-def _facts(metric: str, month: dt.date, as_of: dt.date, group: str, **filters: Any) -> dict[Any, tuple[Decimal, Decimal]]:
+def _facts(
+    metric: str, month: dt.date, as_of: dt.date, group: str, **filters: Any
+) -> dict[Any, tuple[Decimal, Decimal]]:
     sums = _sums(month, as_of)
     start, end = sums.pop("_range")
     if end < start:
@@ -200,10 +202,15 @@ def board_for_unit(
     return _unit_board(unit, m, month, as_of, progress)
 
 
-def _team_board(unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress) -> Board:
+def _team_board(
+    unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
+) -> Board:
     facts = _facts(m.code, month, as_of, "person_id", unit=unit)
     members = list(
-        Membership.objects.on(as_of).filter(unit=unit).select_related("person").order_by("person__employee_no")
+        Membership.objects.on(as_of)
+        .filter(unit=unit)
+        .select_related("person")
+        .order_by("person__employee_no")
     )
     member_ids = {ms.person_id for ms in members}
     targets = Target.objects.filter(month=month, metric=m.code).filter(
@@ -261,12 +268,19 @@ def _team_board(unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress:
     )
 
 
-def _unit_board(unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress) -> Board:
+def _unit_board(
+    unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
+) -> Board:
     subtree = UnitClosure.objects.filter(ancestor=unit).values("descendant_id")
     units = {
-        u.pk: u for u in Unit.objects.filter(pk__in=subtree).only("id", "code", "name", "kind", "parent_id", "sort")
+        u.pk: u
+        for u in Unit.objects.filter(pk__in=subtree).only(
+            "id", "code", "name", "kind", "parent_id", "sort"
+        )
     }
-    children = sorted((u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code))
+    children = sorted(
+        (u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code)
+    )
     # One grouped query: the unit's own total and each child's, through the closure table.
     facts = _facts(
         m.code,
@@ -327,7 +341,9 @@ def _effective_targets(
             | Q(person__memberships__valid_to__gte=as_of),
             month=month,
             metric=metric,
-            person__memberships__unit_id__in=[u for u, x in units.items() if x.kind == UnitKind.TEAM],
+            person__memberships__unit_id__in=[
+                u for u, x in units.items() if x.kind == UnitKind.TEAM
+            ],
             person__memberships__valid_from__lte=as_of,
         )
         .values("person__memberships__unit_id")
@@ -375,13 +391,20 @@ def person_board(
     facts = _facts(m.code, month, as_of, "person_id", person=person)
     achieved, today = facts.get(person.pk, (ZERO, ZERO))
     target = (
-        Target.objects.filter(month=month, metric=m.code, person=person).values_list("value", flat=True).first()
+        Target.objects.filter(month=month, metric=m.code, person=person)
+        .values_list("value", flat=True)
+        .first()
     )
     return Figures(target=target, achieved=achieved, today=today, remaining_days=progress.remaining)
 
 
 def daily_series(
-    *, metric: str, month: dt.date, as_of: dt.date, unit: Unit | None = None, person: Person | None = None
+    *,
+    metric: str,
+    month: dt.date,
+    as_of: dt.date,
+    unit: Unit | None = None,
+    person: Person | None = None,
 ) -> list[tuple[dt.date, Decimal]]:
     """Day-by-day values of the month up to ``as_of`` for a unit's subtree or a person."""
     start, end = _period(month_start(month), as_of)
@@ -416,7 +439,9 @@ def split_children(unit: Unit, month: dt.date) -> list[tuple[tuple[str, int], st
     return [(("person", ms.person_id), ms.person.employee_no, ms.person.name) for ms in members]
 
 
-def split_weights(unit: Unit, *, month: dt.date, metric: str, method: str) -> dict[tuple[str, int], Decimal]:
+def split_weights(
+    unit: Unit, *, month: dt.date, metric: str, method: str
+) -> dict[tuple[str, int], Decimal]:
     """Weights for splitting ``unit``'s target of ``month``: even, or each child's share of the
     results of the last month or the last three months (before ``month``)."""
     from tiejun.workdays import add_months
@@ -435,7 +460,13 @@ def split_weights(unit: Unit, *, month: dt.date, metric: str, method: str) -> di
     qs = Fact.objects.filter(metric=metric, day__gte=start, day__lte=end)
     if unit.kind == UnitKind.TEAM:
         ids = [pk for _scope, pk in keys]
-        got = dict(qs.filter(person_id__in=ids).values("person_id").annotate(v=Sum("value")).order_by().values_list("person_id", "v"))
+        got = dict(
+            qs.filter(person_id__in=ids)
+            .values("person_id")
+            .annotate(v=Sum("value"))
+            .order_by()
+            .values_list("person_id", "v")
+        )
         return {key: Decimal(got.get(key[1]) or 0) for key in keys}
     ids = [pk for _scope, pk in keys]
     got = dict(

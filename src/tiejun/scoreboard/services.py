@@ -36,15 +36,13 @@ def facts_replace(
         metric__in=list(metrics), person_id=person_id, day__gte=start, day__lte=end
     ).delete()
     Fact.objects.bulk_create(
-        [
-            Fact(metric=m, day=d, unit_id=u, person_id=person_id, value=v)
-            for m, d, u, v in rows
-            if v
-        ]
+        [Fact(metric=m, day=d, unit_id=u, person_id=person_id, value=v) for m, d, u, v in rows if v]
     )
 
 
-def facts_load(*, metrics: Iterable[str], rows: Iterable[tuple[str, dt.date, int, int | None, Decimal]]) -> int:
+def facts_load(
+    *, metrics: Iterable[str], rows: Iterable[tuple[str, dt.date, int, int | None, Decimal]]
+) -> int:
     """Replace every fact of ``metrics`` by ``rows`` (metric, day, unit, person, value)."""
     Fact.objects.filter(metric__in=list(metrics)).delete()
     created = Fact.objects.bulk_create(

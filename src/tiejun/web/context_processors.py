@@ -2,8 +2,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# The sections of the navigation; the last four belong to other apps, linked by path.
+SECTIONS = [
+    ("board", _("Board"), "/", ("/", "/board/", "/tv/")),
+    ("me", _("My page"), "/me/", ("/me/", "/people/")),
+    ("org", _("Org"), "/org/", ("/org/",)),
+    ("targets", _("Targets"), "/targets/", ("/targets/",)),
+    ("deals", _("Deals"), "/deals/", ("/deals/",)),
+    ("import", _("Import"), "/import/", ("/import/",)),
+]
+
+
+def _is_active(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p if p == "/" else path.startswith(p) for p in prefixes)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    """The top navigation and the language switch; no database query."""
+    path = request.path
+    items = [
+        {"key": key, "label": label, "url": url, "active": _is_active(path, prefixes)}
+        for key, label, url, prefixes in SECTIONS
+    ]
+    return {
+        "nav_items": items,
+        "nav_languages": settings.LANGUAGES,
+        "nav_next": request.get_full_path(),
+        "nav_setlang_url": reverse("set_language"),
+    }

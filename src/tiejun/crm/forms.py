@@ -1,0 +1,94 @@
+"""Forms of the deal pages: record a deal, correct one, filter the list."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tiejun.org.models import Membership, Person
+from tiejun.org.selectors import is_admin, led_unit_ids
+
+from .models import Channel, Deal
+
+
+def rep_choices(user: Person) -> list[tuple[str, str]]:
+    """(employee_no, label) of the people ``user`` may record a deal for, in two queries.
+
+    The same rule as ``can_record_deal_for``: oneself, the people whose current unit ``user``
+    leads or coordinates, everyone for admin.
+    """
+    today = timezone.localdate()
+    current = Membership.objects.on(today).select_related("person").order_by("person__employee_no")
+    if not is_admin(user):
+        led = led_unit_ids(user, today)
+        current = current.filter(unit_id__in=led) if led else current.none()
+    people = {ms.person.employee_no: ms.person for ms in current}
+    people.setdefault(user.employee_no, user)
+    return [(no, f"{p.name} ({no})") for no, p in sorted(people.items())]
+
+
+class DealForm(forms.Form):
+    deal_no = forms.CharField(label=_("Deal number"), max_length=40)
+    rep = forms.ChoiceField(label=_("Rep"))
+    customer_code = forms.CharField(label=_("Customer code"), max_length=32)
+    customer_name = forms.CharField(label=_("Customer name"), max_length=200, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2
+    )
+    won_date = forms.DateField(
+        label=_("Won date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.VISIT)
+    client_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, user: Person, deal: Deal | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.deal = deal
+        choices = rep_choices(user)
+        if deal is not None:
+            current = deal.person
+            if current.employee_no not in dict(choices):
+                choices.append((current.employee_no, f"{current.name} ({current.employee_no})"))
+            self.fields["deal_no"].disabled = True
+            del self.fields["client_id"]
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the correction"), max_length=500
+            )
+        else:
+            self.fields["won_date"].initial = timezone.localdate
+            self.fields["client_id"].initial = uuid.uuid4().hex
+        self.fields["rep"].choices = [("", "---------"), *choices]  # type: ignore[attr-defined]
+
+    def clean_deal_no(self) -> str:
+        deal_no = self.cleaned_data["deal_no"].strip()
+        if self.deal is None:
+            client_id = self.data.get(self.add_prefix("client_id")) or None
+            taken = Deal.objects.filter(deal_no=deal_no)
+            if client_id:
+                taken = taken.exclude(client_id=client_id)
+            if taken.exists():
+                raise forms.ValidationError(
+                    _("Deal number %(no)s is already used."), params={"no": deal_no}
+                )
+        return deal_no
+
+    def clean_won_date(self):
+        won = self.cleaned_data["won_date"]
+        if won > timezone.localdate():
+            raise forms.ValidationError(_("A deal cannot be won in the future."))
+        return won
+
+    def rep_person(self) -> Person:
+        return Person.objects.get(employee_no=self.cleaned_data["rep"])
+
+
+class DealFilterForm(forms.Form):
+    month = forms.CharField(
+        label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    unit = forms.CharField(label=_("Unit code"), required=False, max_length=32)
+    rep = forms.CharField(label=_("Employee number"), required=False, max_length=32)

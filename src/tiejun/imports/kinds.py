@@ -1,0 +1,384 @@
+"""The import kinds: their header row and how one row is checked and applied through the services.
+
+A row's text is parsed first (every bad cell reported at once), then handed to the same service
+a page or the API would call, so an import obeys exactly the rules they do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from tiejun.crm.models import Deal
+from tiejun.crm.services import DealInput, deal_record
+from tiejun.errors import TiejunError
+from tiejun.org.models import KIND_DEPTH, Person, Role, Unit, UnitKind
+from tiejun.org.services import (
+    membership_move,
+    person_create,
+    person_update,
+    unit_create,
+    unit_update,
+)
+from tiejun.targets.models import Target
+from tiejun.targets.services import target_set
+
+CREATED = "created"
+UPDATED = "updated"
+Outcome = str | None  # CREATED, UPDATED, or None when the row changed nothing
+
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+MAX_VALUE = Decimal("1e14")
+
+
+class RowInvalid(Exception):
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors  # (column, problem)
+
+
+@dataclass(frozen=True)
+class Context:
+    by: Person | None
+    reason: str
+    today: dt.date | None
+
+
+class Cells:
+    """One row's cells with parsers that note every bad cell instead of stopping at the first."""
+
+    def __init__(self, record: dict[str, str]) -> None:
+        self.record = record
+        self.errors: list[tuple[str, str]] = []
+
+    def fail(self, column: str, problem: str) -> None:
+        self.errors.append((column, problem))
+
+    def check(self) -> None:
+        if self.errors:
+            raise RowInvalid(self.errors)
+
+    def text(self, column: str, *, required: bool = True, max_length: int | None = None) -> str:
+        value = self.record.get(column, "").strip()
+        if required and not value:
+            self.fail(column, _("a value is required"))
+        elif max_length is not None and len(value) > max_length:
+            self.fail(column, _("longer than %(n)d characters") % {"n": max_length})
+        return value
+
+    def date(self, column: str, *, required: bool = True) -> dt.date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        match = _DATE.match(value)
+        try:
+            if match is None:
+                raise ValueError(value)
+            return dt.date(*(int(g) for g in match.groups()))
+        except ValueError:
+            self.fail(column, _("%(value)s is not a date YYYY-MM-DD") % {"value": value})
+            return None
+
+    def month(self, column: str) -> dt.date | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            match = _MONTH.match(value)
+            if match is not None:
+                return dt.date(int(match[1]), int(match[2]), 1)
+            match = _DATE.match(value)  # a spreadsheet turns 2026-06 into 2026-06-01
+            if match is not None and int(match[3]) == 1:
+                return dt.date(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            pass
+        self.fail(column, _("%(value)s is not a month YYYY-MM") % {"value": value})
+        return None
+
+    def decimal(self, column: str) -> Decimal | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            number = Decimal(value.replace(",", "").replace(" ", ""))
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite():
+            self.fail(column, _("%(value)s is not a number") % {"value": value})
+            return None
+        if abs(number) >= MAX_VALUE:
+            self.fail(column, _("the number is too large"))
+            return None
+        return number
+
+    def unit(self, column: str, *, required: bool = True) -> Unit | None:
+        """The unit whose code is in ``column`` (one created earlier in the same file too)."""
+        code = self.text(column, required=required, max_length=32)
+        if not code:
+            return None
+        unit = Unit.objects.filter(code=code).first()
+        if unit is None:
+            self.fail(column, _("unknown unit %(code)s") % {"code": code})
+        return unit
+
+    def person(self, column: str) -> Person | None:
+        employee_no = self.text(column, max_length=32)
+        if not employee_no:
+            return None
+        person = Person.objects.filter(employee_no=employee_no).first()
+        if person is None:
+            self.fail(column, _("unknown employee %(no)s") % {"no": employee_no})
+        return person
+
+
+# --- units -------------------------------------------------------------------------------------
+
+
+def _apply_unit(c: Cells, ctx: Context) -> Outcome:
+    code = c.text("code", max_length=32)
+    name = c.text("name", max_length=100)
+    kind = c.text("kind").lower()
+    parent = c.unit("parent_code", required=False)
+    parent_code = c.record.get("parent_code", "").strip()
+    if kind and kind not in UnitKind.values:
+        c.fail(
+            "kind",
+            _("unknown unit kind %(kind)s; use one of %(choices)s")
+            % {"kind": kind, "choices": ", ".join(UnitKind.values)},
+        )
+    c.check()
+    existing = Unit.objects.filter(code=code).select_related("parent").first()
+    if existing is not None:
+        if existing.kind != kind:
+            raise TiejunError(
+                _("unit %(code)s is a %(kind)s; an import cannot change its kind")
+                % {"code": code, "kind": existing.kind},
+                field="kind",
+            )
+        current_parent = existing.parent.code if existing.parent else ""
+        if current_parent != parent_code:
+            raise TiejunError(
+                _("unit %(code)s sits under %(parent)s; an import cannot move a unit")
+                % {"code": code, "parent": current_parent or "-"},
+                field="parent_code",
+            )
+        if existing.name == name:
+            return None
+        unit_update(unit=existing, name=name)
+        return UPDATED
+    unit_create(code=code, name=name, kind=kind, parent=parent)
+    return CREATED
+
+
+def _units_order(records: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+    """Parents before children, whatever order the file lists them in."""
+
+    def depth(item: tuple[int, dict[str, str]]) -> int:
+        kind = item[1].get("kind", "").strip().lower()
+        return KIND_DEPTH.get(kind, len(KIND_DEPTH))  # type: ignore[call-overload]
+
+    return sorted(records, key=depth)
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def _apply_person(c: Cells, ctx: Context) -> Outcome:
+    employee_no = c.text("employee_no", max_length=32)
+    name = c.text("name", max_length=100)
+    email = c.text("email", required=False, max_length=254)
+    phone = c.text("phone", required=False, max_length=32)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            c.fail("email", _("%(value)s is not an e-mail address") % {"value": email})
+    existing = Person.objects.filter(employee_no=employee_no).first() if employee_no else None
+    if existing is not None:
+        # Only the contact details; a transfer or promotion is a move, with its own date.
+        c.check()
+        if (existing.name, existing.email, existing.phone) == (name, email, phone):
+            return None
+        person_update(person=existing, name=name, email=email, phone=phone)
+        return UPDATED
+    unit = c.unit("unit_code")
+    role = c.text("role").lower()
+    start_date = c.date("start_date")
+    c.check()
+    assert unit is not None and start_date is not None
+    person_create(
+        employee_no=employee_no,
+        name=name,
+        unit=unit,
+        role=role,
+        start_date=start_date,
+        email=email,
+        phone=phone,
+        by=ctx.by,
+    )
+    return CREATED
+
+
+# --- moves -------------------------------------------------------------------------------------
+
+
+def _apply_move(c: Cells, ctx: Context) -> Outcome:
+    person = c.person("employee_no")
+    unit = c.unit("unit_code", required=False)
+    role = c.text("role", required=False).lower()
+    effective = c.date("effective_date")
+    if not c.record.get("unit_code", "").strip() and not role:
+        c.fail("unit_code", _("give a new unit_code, a new role, or both"))
+    if role and role not in Role.values:
+        c.fail(
+            "role",
+            _("unknown role %(role)s; use one of %(choices)s")
+            % {"role": role, "choices": ", ".join(Role.values)},
+        )
+    c.check()
+    assert person is not None and effective is not None
+    membership_move(person=person, effective=effective, unit=unit, role=role or None, by=ctx.by)
+    return CREATED
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+def _apply_target(c: Cells, ctx: Context) -> Outcome:
+    month = c.month("month")
+    scope = c.text("scope").lower()
+    owner: dict[str, Unit | Person | None] = {}
+    if scope == "unit":
+        owner["unit"] = c.unit("code")
+    elif scope == "person":
+        owner["person"] = c.person("code")
+    else:
+        c.text("code", max_length=32)
+        if scope:
+            c.fail("scope", _("scope is unit or person, not %(scope)s") % {"scope": scope})
+    metric = c.text("metric").lower()
+    value = c.decimal("value")
+    c.check()
+    assert month is not None and value is not None
+    before = Target.objects.filter(month=month, metric=metric, **owner).first()
+    target = target_set(
+        month=month,
+        metric=metric,
+        value=value,
+        by=ctx.by,
+        reason=ctx.reason,
+        today=ctx.today,
+        **owner,  # type: ignore[arg-type]
+    )
+    if before is None:
+        return CREATED
+    return UPDATED if before.value != target.value else None
+
+
+# --- deals -------------------------------------------------------------------------------------
+
+
+def _deal_state(deal_no: str) -> tuple | None:
+    return (
+        Deal.objects.filter(deal_no=deal_no)
+        .values_list(
+            "person_id", "customer__code", "customer__name", "amount", "won_date", "channel"
+        )
+        .first()
+    )
+
+
+def _apply_deal(c: Cells, ctx: Context) -> Outcome:
+    deal_no = c.text("deal_no", max_length=40)
+    person = c.person("employee_no")
+    customer_code = c.text("customer_code", max_length=32)
+    customer_name = c.text("customer_name", required=False, max_length=200)
+    amount = c.decimal("amount")
+    won_date = c.date("won_date")
+    channel = c.text("channel", required=False).lower()
+    c.check()
+    assert person is not None and amount is not None and won_date is not None
+    before = _deal_state(deal_no)
+    item = DealInput(
+        deal_no=deal_no,
+        person=person,
+        customer_code=customer_code,
+        customer_name=customer_name,
+        amount=amount,
+        won_date=won_date,
+        channel=channel,
+    )
+    deal_record(item=item, by=ctx.by, reason=ctx.reason, today=ctx.today)
+    if before is None:
+        return CREATED
+    return UPDATED if _deal_state(deal_no) != before else None
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[str, ...]
+    apply: Callable[[Cells, Context], Outcome]
+    default_column: str
+    order: Callable[[list[tuple[int, dict[str, str]]]], list[tuple[int, dict[str, str]]]] | None = (
+        None
+    )
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def column_for(self, field: str | None) -> str:
+        """The column to blame for a service error about ``field``."""
+        field = dict(self.aliases).get(field or "", field)
+        return field if field in self.columns else self.default_column
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("units", ("code", "name", "kind", "parent_code"), _apply_unit, "code", _units_order),
+        Kind(
+            "people",
+            ("employee_no", "name", "unit_code", "role", "start_date", "email", "phone"),
+            _apply_person,
+            "employee_no",
+        ),
+        Kind(
+            "moves",
+            ("employee_no", "unit_code", "role", "effective_date"),
+            _apply_move,
+            "employee_no",
+            aliases=(("effective", "effective_date"),),
+        ),
+        Kind(
+            "targets",
+            ("month", "scope", "code", "metric", "value"),
+            _apply_target,
+            "value",
+            aliases=(("reason", "value"),),
+        ),
+        Kind(
+            "deals",
+            (
+                "deal_no",
+                "employee_no",
+                "customer_code",
+                "customer_name",
+                "amount",
+                "won_date",
+                "channel",
+            ),
+            _apply_deal,
+            "deal_no",
+        ),
+    )
+}

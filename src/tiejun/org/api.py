@@ -1,0 +1,198 @@
+"""The org tree over the API: units, people and their history, transfers and promotions."""
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from tiejun.errors import Forbidden, TiejunError
+
+from .models import Membership, Person, Role, UnitKind
+from .selectors import (
+    access_person,
+    access_unit,
+    board_roots,
+    can_manage_unit,
+    person_history,
+    unit_members_on,
+    unit_tree,
+)
+from .services import membership_move
+
+router = Router(tags=["org"])
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    kind: UnitKind
+    parent_code: str | None
+    depth: int
+    headcount: int
+
+
+class MemberOut(Schema):
+    employee_no: str
+    name: str
+    role: Role
+    since: dt.date
+
+
+class UnitDetailOut(Schema):
+    code: str
+    name: str
+    kind: UnitKind
+    parent_code: str | None
+    children: list[str]
+    members: list[MemberOut]
+
+
+class MembershipOut(Schema):
+    unit_code: str
+    unit_name: str
+    role: Role
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class PersonOut(Schema):
+    employee_no: str
+    name: str
+    email: str
+    phone: str
+    start_date: dt.date | None
+    active: bool
+    current: MembershipOut | None
+    history: list[MembershipOut]
+
+
+class MoveIn(Schema):
+    employee_no: str
+    unit_code: str
+    role: Role | None = None
+    effective_date: dt.date
+
+
+class MoveOut(Schema):
+    employee_no: str
+    unit_code: str
+    role: Role
+    valid_from: dt.date
+    previous: MembershipOut
+
+
+def _viewer(request: HttpRequest) -> Person:
+    return request.user  # type: ignore[return-value]
+
+
+def _membership_out(membership: Membership) -> MembershipOut:
+    return MembershipOut(
+        unit_code=membership.unit.code,
+        unit_name=membership.unit.name,
+        role=Role(membership.role),
+        valid_from=membership.valid_from,
+        valid_to=membership.valid_to,
+    )
+
+
+@router.get("/units", response=list[UnitOut], summary="The units the caller may see, depth-first")
+def units(request: HttpRequest) -> list[UnitOut]:
+    today = timezone.localdate()
+    out: list[UnitOut] = []
+    for root in board_roots(_viewer(request), today):
+        nodes = unit_tree(root, today)
+        codes = {node.unit.pk: node.unit.code for node in nodes}
+        root_parent = root.parent.code if root.parent is not None else None
+        for node in nodes:
+            unit = node.unit
+            out.append(
+                UnitOut(
+                    code=unit.code,
+                    name=unit.name,
+                    kind=UnitKind(unit.kind),
+                    parent_code=codes.get(unit.parent_id) if unit.pk != root.pk else root_parent,  # type: ignore[arg-type]
+                    depth=node.depth,
+                    headcount=node.headcount,
+                )
+            )
+    return out
+
+
+@router.get("/units/{code}", response=UnitDetailOut, summary="A unit and its current members")
+def unit_detail(request: HttpRequest, code: str) -> UnitDetailOut:
+    unit = access_unit(_viewer(request), code)
+    members = unit_members_on(unit, timezone.localdate()).order_by("person__employee_no")
+    return UnitDetailOut(
+        code=unit.code,
+        name=unit.name,
+        kind=UnitKind(unit.kind),
+        parent_code=unit.parent.code if unit.parent else None,
+        children=[child.code for child in unit.children.order_by("sort", "code")],
+        members=[
+            MemberOut(
+                employee_no=ms.person.employee_no,
+                name=ms.person.name,
+                role=Role(ms.role),
+                since=ms.valid_from,
+            )
+            for ms in members
+        ],
+    )
+
+
+@router.get(
+    "/people/{employee_no}", response=PersonOut, summary="A person and their membership history"
+)
+def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
+    person = access_person(_viewer(request), employee_no)
+    history = person_history(person)
+    today = timezone.localdate()
+    current = next((ms for ms in history if ms.covers(today)), None)
+    return PersonOut(
+        employee_no=person.employee_no,
+        name=person.name,
+        email=person.email,
+        phone=person.phone,
+        start_date=person.start_date,
+        active=person.is_active,
+        current=_membership_out(current) if current else None,
+        history=[_membership_out(ms) for ms in history],
+    )
+
+
+@router.post(
+    "/moves",
+    response={201: MoveOut},
+    summary="Transfer and/or promote a person from a date",
+    description="Closes the current membership the day before ``effective_date`` and opens the "
+    "next. The caller must manage both the current and the new unit.",
+)
+def move(request: HttpRequest, payload: MoveIn) -> tuple[int, MoveOut]:
+    viewer = _viewer(request)
+    person = access_person(viewer, payload.employee_no)
+    new_unit = access_unit(viewer, payload.unit_code)
+    current = next((ms for ms in person_history(person) if ms.valid_to is None), None)
+    if current is None:
+        raise TiejunError(
+            _("%(name)s has no current membership") % {"name": person.name},
+            field="employee_no",
+        )
+    if not (can_manage_unit(viewer, current.unit) and can_manage_unit(viewer, new_unit)):
+        raise Forbidden(_("you may not move people between these units"), field="unit_code")
+    membership = membership_move(
+        person=person,
+        effective=payload.effective_date,
+        unit=new_unit,
+        role=payload.role.value if payload.role else None,
+        by=viewer,
+    )
+    current.refresh_from_db(fields=["valid_to"])
+    return 201, MoveOut(
+        employee_no=person.employee_no,
+        unit_code=new_unit.code,
+        role=Role(membership.role),
+        valid_from=membership.valid_from,
+        previous=_membership_out(current),
+    )

@@ -1,0 +1,279 @@
+"""Targets over the API: read a unit's cascade, set one target, split a unit's over its children."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from tiejun.errors import Forbidden, NotFound, TiejunError
+from tiejun.metrics import metric as get_metric
+from tiejun.org.models import Person, Unit, UnitKind
+from tiejun.org.selectors import (
+    access_person,
+    access_unit,
+    can_manage_unit,
+    default_unit,
+    membership_on,
+)
+from tiejun.scoreboard.selectors import split_children, split_weights
+from tiejun.workdays import parse_month
+
+from .selectors import cascade_for_unit
+from .services import month_is_locked, target_set, target_split, targets_set_many
+
+router = Router(tags=["targets"])
+
+Value = str | int | None  # money as a two-decimal string, counts as integers, unset as null
+MONTH_HELP = "YYYY-MM"
+
+
+class UnitRef(Schema):
+    code: str
+    name: str
+    kind: UnitKind
+
+
+class CascadeRowOut(Schema):
+    scope: Literal["unit", "person"]
+    code: str
+    name: str
+    target: Value = Field(description="The child's own target")
+    children_sum: Value = Field(description="Sum of the child's own children's targets")
+    allocation_gap: Value
+
+
+class CascadeOut(Schema):
+    unit: UnitRef
+    month: str = Field(description=MONTH_HELP)
+    metric: str
+    locked: bool = Field(description="Targets lock on the month's first working day")
+    target: Value = Field(description="The unit's own target, else the sum of its children's")
+    own_target: Value
+    children_sum: Value
+    allocation_gap: Value
+    rows: list[CascadeRowOut]
+
+
+class TargetsQuery(Schema):
+    month: str | None = Field(None, description=f"{MONTH_HELP}; this month if left out")
+    metric: str = "revenue"
+    unit: str | None = Field(None, description="Unit code; the caller's own unit if left out")
+
+
+class TargetIn(Schema):
+    month: str = Field(description=MONTH_HELP, examples=["2026-07"])
+    scope: Literal["unit", "person"]
+    code: str = Field(description="Unit code, or employee number when scope is person")
+    metric: str = "revenue"
+    value: Decimal
+    reason: str = Field("", description="Needed to change a target of a locked month")
+
+
+class TargetOut(Schema):
+    month: str
+    scope: Literal["unit", "person"]
+    code: str
+    name: str
+    metric: str
+    value: Value
+    locked: bool
+
+
+class SplitIn(Schema):
+    month: str = Field(description=MONTH_HELP, examples=["2026-07"])
+    metric: str = "revenue"
+    total: Decimal
+    method: Literal["even", "last_month", "last_3_months", "manual"]
+    values: dict[str, Decimal] | None = Field(
+        None, description="For method manual: child code (unit code or employee number) → value"
+    )
+    reason: str = ""
+
+
+class ShareOut(Schema):
+    scope: Literal["unit", "person"]
+    code: str
+    name: str
+    value: Value
+
+
+class SplitOut(Schema):
+    unit_code: str
+    month: str
+    metric: str
+    method: str
+    total: Value
+    shares: list[ShareOut]
+
+
+def _month(text: str | None) -> dt.date:
+    if not text:
+        return timezone.localdate().replace(day=1)
+    try:
+        return parse_month(text)
+    except ValueError:
+        raise TiejunError(_("month must be YYYY-MM"), field="month") from None
+
+
+def _viewer(request: HttpRequest) -> Person:
+    return request.user  # type: ignore[return-value]
+
+
+def _managed_unit(viewer: Person, code: str) -> Unit:
+    unit = access_unit(viewer, code)
+    if not can_manage_unit(viewer, unit):
+        raise Forbidden(_("you may not set targets for %(unit)s") % {"unit": unit.name})
+    return unit
+
+
+@router.get(
+    "/targets",
+    response=CascadeOut,
+    summary="A unit's target for a month and its children's, with allocation gaps",
+)
+def targets(request: HttpRequest, filters: Query[TargetsQuery]) -> CascadeOut:
+    viewer = _viewer(request)
+    month = _month(filters.month)
+    m = get_metric(filters.metric)
+    if filters.unit:
+        unit = access_unit(viewer, filters.unit)
+    else:
+        found = default_unit(viewer)
+        if found is None:
+            raise NotFound(_("you belong to no unit; name one with unit="), field="unit")
+        unit = found
+    cascade = cascade_for_unit(unit, month, m.code)
+    return CascadeOut(
+        unit=UnitRef(code=unit.code, name=unit.name, kind=UnitKind(unit.kind)),
+        month=f"{month:%Y-%m}",
+        metric=m.code,
+        locked=month_is_locked(month),
+        target=m.to_json(cascade.effective),
+        own_target=m.to_json(cascade.own),
+        children_sum=m.to_json(cascade.children_sum),
+        allocation_gap=m.to_json(cascade.gap),
+        rows=[
+            CascadeRowOut(
+                scope=row.kind,  # type: ignore[arg-type]
+                code=row.code,
+                name=row.name,
+                target=m.to_json(row.target),
+                children_sum=m.to_json(row.children_sum),
+                allocation_gap=m.to_json(row.gap),
+            )
+            for row in cascade.rows
+        ],
+    )
+
+
+@router.put("/targets", response=TargetOut, summary="Set one target of a unit or a person")
+def target_put(request: HttpRequest, payload: TargetIn) -> TargetOut:
+    viewer = _viewer(request)
+    month = _month(payload.month)
+    m = get_metric(payload.metric)
+    if payload.scope == "unit":
+        unit = _managed_unit(viewer, payload.code)
+        target = target_set(
+            month=month,
+            metric=m.code,
+            value=payload.value,
+            unit=unit,
+            by=viewer,
+            reason=payload.reason,
+        )
+        name = unit.name
+    else:
+        person = access_person(viewer, payload.code)
+        membership = membership_on(person, timezone.localdate()) or membership_on(person, month)
+        if membership is None or not can_manage_unit(viewer, membership.unit):
+            raise Forbidden(_("you may not set targets for %(name)s") % {"name": person.name})
+        target = target_set(
+            month=month,
+            metric=m.code,
+            value=payload.value,
+            person=person,
+            by=viewer,
+            reason=payload.reason,
+        )
+        name = person.name
+    return TargetOut(
+        month=f"{month:%Y-%m}",
+        scope=payload.scope,
+        code=payload.code,
+        name=name,
+        metric=m.code,
+        value=m.to_json(target.value),
+        locked=month_is_locked(month),
+    )
+
+
+@router.post(
+    "/targets/{unit_code}/split",
+    response=SplitOut,
+    summary="Set a unit's target and split it over its children",
+    description="Methods: even; last_month or last_3_months (each child's share of the results "
+    "before the month); manual (values per child code). Child units, or for a team its reps.",
+)
+def target_split_api(request: HttpRequest, unit_code: str, payload: SplitIn) -> SplitOut:
+    viewer = _viewer(request)
+    unit = _managed_unit(viewer, unit_code)
+    month = _month(payload.month)
+    m = get_metric(payload.metric)
+    children = split_children(unit, month)
+    names = {key: (code, name) for key, code, name in children}
+    if payload.method == "manual":
+        by_code = {code: key for key, code, _name in children}
+        unknown = sorted(set(payload.values or {}) - set(by_code))
+        if not payload.values:
+            raise TiejunError(_("a manual split needs a value per child"), field="values")
+        if unknown:
+            raise TiejunError(
+                _("%(codes)s are not children of %(unit)s")
+                % {"codes": ", ".join(unknown), "unit": unit.name},
+                field="values",
+            )
+        shares = {by_code[code]: value for code, value in payload.values.items()}
+        with transaction.atomic():
+            target_set(
+                month=month,
+                metric=m.code,
+                value=payload.total,
+                unit=unit,
+                by=viewer,
+                reason=payload.reason,
+            )
+            targets_set_many(
+                month=month, metric=m.code, values=shares, by=viewer, reason=payload.reason
+            )
+    else:
+        weights = split_weights(unit, month=month, metric=m.code, method=payload.method)
+        shares = target_split(
+            unit=unit,
+            month=month,
+            metric=m.code,
+            total=payload.total,
+            weights=weights,
+            by=viewer,
+            reason=payload.reason,
+        )
+    return SplitOut(
+        unit_code=unit.code,
+        month=f"{month:%Y-%m}",
+        metric=m.code,
+        method=payload.method,
+        total=m.to_json(payload.total),
+        shares=[
+            ShareOut(
+                scope=key[0],  # type: ignore[arg-type]
+                code=names[key][0],
+                name=names[key][1],
+                value=m.to_json(value),
+            )
+            for key, value in shares.items()
+        ],
+    )

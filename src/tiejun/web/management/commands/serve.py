@@ -1,0 +1,70 @@
+"""``tiejun serve [--host 127.0.0.1] [--port 8000] [--workers N]``: the app under gunicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
+from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+
+class TiejunApplication(BaseApplication):
+    """gunicorn configured in code, not from its own command line."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from tiejun.wsgi import application
+
+        return application
+
+
+def _static_root_empty() -> bool:
+    root = settings.STATIC_ROOT
+    return not root or not os.path.isdir(root) or not any(os.scandir(root))
+
+
+class Command(BaseCommand):
+    help = _("Serve Tiejun over HTTP (gunicorn; static files through WhiteNoise).")
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION and _static_root_empty():
+            call_command("collectstatic", interactive=False, verbosity=0)
+        # Workers are forked: no connection of this process may leak into them.
+        connections.close_all()
+        host, port = options["host"], options["port"]
+        self.stdout.write(
+            _("Tiejun is serving at http://%(host)s:%(port)d/") % {"host": host, "port": port}
+        )
+        self.stdout.flush()
+        TiejunApplication(
+            {
+                "bind": f"{host}:{port}",
+                "workers": max(1, options["workers"]),
+                "threads": max(1, options["threads"]),
+                "worker_class": "gthread",
+                "timeout": 60,
+                "graceful_timeout": 10,
+                "accesslog": "-",
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+        ).run()

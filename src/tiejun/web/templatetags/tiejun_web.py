@@ -1,0 +1,92 @@
+"""Filters for showing board figures: money with a currency sign and thousands separators."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from tiejun.metrics import Metric
+
+register = template.Library()
+
+CURRENCY_SIGNS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+DASH = "—"
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    step = Decimal(1).scaleb(-places)
+    quantized = Decimal(value).quantize(step, rounding=ROUND_HALF_UP)
+    return f"{quantized:,.{places}f}"
+
+
+def currency_sign() -> str:
+    code = getattr(settings, "CURRENCY", "CNY")
+    return CURRENCY_SIGNS.get(code, code + " ")
+
+
+@register.filter
+def money(value: Any, places: int = 2) -> str:
+    """``12345.5`` → ``¥12,345.50``; undefined → a dash."""
+    if value is None or value == "":
+        return DASH
+    value = Decimal(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{currency_sign()}{_grouped(abs(value), int(places))}"
+
+
+@register.filter
+def figure(value: Any, metric: Metric | None) -> str:
+    """A figure of ``metric``: money with two places, a count as a whole number."""
+    if value is None or value == "":
+        return DASH
+    if metric is None or metric.money:
+        return money(value)
+    return _grouped(Decimal(value), 0)
+
+
+@register.filter
+def big_figure(value: Any, metric: Metric | None) -> str:
+    """The same without the cents, for large type (TV mode, headline numbers)."""
+    if value is None or value == "":
+        return DASH
+    if metric is None or metric.money:
+        return money(value, 0)
+    return _grouped(Decimal(value), 0)
+
+
+@register.filter
+def rate(value: Any, metric: Metric | None) -> str:
+    """A daily pace: money with two places; a count per day with one."""
+    if value is None or value == "":
+        return DASH
+    if metric is None or metric.money:
+        return money(value)
+    return _grouped(Decimal(value), 1)
+
+
+@register.filter
+def percent(value: Any, places: int = 1) -> str:
+    """``0.6543`` → ``65.4%``; undefined → a dash."""
+    if value is None or value == "":
+        return DASH
+    return f"{float(value) * 100:.{int(places)}f}%"
+
+
+@register.filter
+def bar_width(value: Any) -> str:
+    """A ratio as a CSS width between 0% and 100%."""
+    if value is None or value == "":
+        return "0%"
+    return f"{max(0.0, min(1.0, float(value))) * 100:.1f}%"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template; missing → empty."""
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return ""
