@@ -39,7 +39,7 @@ bench: $(STAMP)
 
 # Needs GNU gettext (apt-get install gettext); the compiled catalogues are committed.
 messages: $(STAMP)
-	cd src/tiejun && ../../$(BIN)/tiejun makemessages -l zh_Hans -l en --no-obsolete --ignore 'demo/*' && ../../$(BIN)/tiejun compilemessages
+	cd src/tiejun && ../../$(BIN)/tiejun makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/tiejun compilemessages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -90,12 +90,3 @@ def company(db):
     for kind, rows in [("units", UNITS), ("people", PEOPLE)]:
         result = run_import(kind, csv_bytes(rows), today=TODAY)
         assert result.ok, result.errors
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source text, whatever the catalogues say."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from tests.factories import deal
 from tiejun.scoreboard.models import Fact
@@ -14,12 +13,6 @@ from tiejun.targets.services import target_set
 
 MONTH = dt.date(2026, 6, 1)
 EARLY = dt.date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

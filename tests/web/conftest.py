@@ -12,3 +12,9 @@ def login(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The pages keep the product's default language (zh-hans) here: these tests check it."""
+    return

@@ -151,7 +151,9 @@ def test_bad_board_arguments_are_a_clear_error(login, org):
     client = login("R1")
     response = client.get("/board/HZ1/?month=June")
     assert response.status_code == 400
-    assert "month must be YYYY-MM" in response.content.decode()
+    assert "月份格式必须是 YYYY-MM" in response.content.decode()  # the default language
+    english = client.get("/board/HZ1/?month=June", HTTP_ACCEPT_LANGUAGE="en")
+    assert "month must be YYYY-MM" in english.content.decode()
     assert client.get("/board/HZ1/?metric=profit").status_code == 400
 
 
