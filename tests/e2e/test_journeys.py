@@ -70,8 +70,9 @@ def test_manager_splits_a_target_down_a_level(page, company):
     page.click("button[name=save]")
     expect(page.locator("body")).to_contain_text("45,000")
     shares = dict(
-        Target.objects.filter(month=next_month, metric="revenue", unit__parent__code="HZ")
-        .values_list("unit__code", "value")
+        Target.objects.filter(
+            month=next_month, metric="revenue", unit__parent__code="HZ"
+        ).values_list("unit__code", "value")
     )
     assert shares == {"HZ1": Decimal("45000.00"), "HZ2": Decimal("45000.00")}
     # and a level down: the team's target goes to its reps
@@ -80,8 +81,9 @@ def test_manager_splits_a_target_down_a_level(page, company):
     page.fill("input[name=total]", "45000")
     page.click("button[name=save]")
     reps = dict(
-        Target.objects.filter(month=next_month, metric="revenue", person__isnull=False)
-        .values_list("person__employee_no", "value")
+        Target.objects.filter(month=next_month, metric="revenue", person__isnull=False).values_list(
+            "person__employee_no", "value"
+        )
     )
     assert reps == {"R1": Decimal("22500.00"), "R2": Decimal("22500.00")}
 

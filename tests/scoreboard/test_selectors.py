@@ -87,3 +87,61 @@ def test_board_query_count_does_not_grow_with_rows(org, django_assert_max_num_qu
         board_for_unit(org.company, month=MONTH, as_of=dt.date(2026, 6, 10))
     with django_assert_max_num_queries(6):
         board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10))
+
+
+def test_company_calendar_overrides_change_time_progress(org):
+    from tiejun.org.models import WorkdayOverride
+
+    before = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
+    WorkdayOverride.objects.create(date=dt.date(2026, 6, 5), is_workday=False, note="团建")
+    WorkdayOverride.objects.create(date=dt.date(2026, 6, 6), is_workday=True, note="补班")
+    after = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
+    assert before["working_days"] == {"total": 21, "elapsed": 8}
+    assert after["working_days"] == {"total": 21, "elapsed": 8}
+    WorkdayOverride.objects.create(date=dt.date(2026, 6, 13), is_workday=True, note="补班")
+    later = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
+    assert later["working_days"] == {"total": 22, "elapsed": 8}
+    assert later["time_progress"] == round(8 / 22, 4)
+
+
+def test_undefined_figures_are_null(org):
+    # no target anywhere, and as of the month's last working day
+    data = board_for_unit(org.company, month=MONTH, as_of=dt.date(2026, 6, 30)).to_json()
+    assert data["target"] is None
+    assert data["remaining"] is None
+    assert data["completion"] is None
+    assert data["required_daily"] is None
+    assert data["allocation_gap"] == "0.00"
+    assert all(r["rank"] == i for i, r in enumerate(data["rows"], start=1))
+
+
+def test_new_customers_counts_first_won_deals_only(org):
+    target_set(
+        month=MONTH, metric="new_customers", person=org.reps["R1"], value=Decimal(3), today=EARLY
+    )
+    deal(org.reps["R1"], 100, dt.date(2026, 5, 20), customer="OLD")
+    deal(org.reps["R1"], 100, dt.date(2026, 6, 2), customer="OLD")  # a repeat customer
+    deal(org.reps["R1"], 100, dt.date(2026, 6, 3), customer="NEW1")
+    deal(org.reps["R1"], 100, dt.date(2026, 6, 3), customer="NEW1")
+    deal(org.reps["R2"], 100, dt.date(2026, 6, 10), customer="NEW2")
+    data = board_for_unit(
+        org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10), metric="new_customers"
+    ).to_json()
+    rows = {r["code"]: r for r in data["rows"]}
+    assert data["achieved"] == 2
+    assert data["today"] == 1
+    assert rows["R1"]["achieved"] == 1
+    assert rows["R1"]["target"] == 3
+    assert rows["R1"]["required_daily"] == round(2 / 13, 2)
+
+
+def test_rank_orders_by_completion_then_achieved_then_code(org):
+    for no in ("R1", "R2"):
+        target_set(
+            month=MONTH, metric="revenue", person=org.reps[no], value=Decimal(1000), today=EARLY
+        )
+    deal(org.reps["R2"], 500, dt.date(2026, 6, 2))
+    deal(org.reps["R1"], 500, dt.date(2026, 6, 2))
+    deal(org.supervisor_a, 900, dt.date(2026, 6, 2))  # a leader's own deal: no target, ranks last
+    data = board_for_unit(org.team_a, month=MONTH, as_of=dt.date(2026, 6, 10)).to_json()
+    assert [(r["code"], r["rank"]) for r in data["rows"]] == [("R1", 1), ("R2", 2), ("S1", 3)]

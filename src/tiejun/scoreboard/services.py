@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from django.db import transaction
 
+from tiejun.org.models import Person, Unit
+from tiejun.targets.services import ChildKey, target_set, target_split, targets_set_many
+
 from .models import Fact
+from .selectors import split_children, split_weights
 
 FactRow = tuple[dt.date, int, int | None, Decimal]  # day, unit id, person id, value
 
@@ -58,3 +62,39 @@ def scoreboard_rebuild() -> list[str]:
         for recredit_all in _sources.values():
             recredit_all()
     return list(_sources)
+
+
+def target_cascade(
+    *,
+    unit: Unit,
+    month: dt.date,
+    metric: str,
+    total: Decimal,
+    method: str,
+    values: Mapping[ChildKey, Decimal] | None = None,
+    by: Person | None = None,
+    reason: str = "",
+) -> dict[ChildKey, Decimal]:
+    """Set ``unit``'s target and split it over its children (层层绑定); returns the shares.
+
+    ``method`` is even, last_month or last_3_months (the shares add up to the total exactly,
+    the weights are the children's past results), or manual: ``values`` as given, any
+    shortfall then showing as an allocation gap. All or nothing.
+    """
+    with transaction.atomic():
+        if method == "manual" or not split_children(unit, month):
+            target_set(month=month, metric=metric, value=total, unit=unit, by=by, reason=reason)
+            shares = dict(values or {})
+            if shares:
+                targets_set_many(month=month, metric=metric, values=shares, by=by, reason=reason)
+            return shares
+        weights = split_weights(unit, month=month, metric=metric, method=method)
+        return target_split(
+            unit=unit,
+            month=month,
+            metric=metric,
+            total=total,
+            weights=weights,
+            by=by,
+            reason=reason,
+        )

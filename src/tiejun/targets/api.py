@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,11 +19,12 @@ from tiejun.org.selectors import (
     default_unit,
     membership_on,
 )
-from tiejun.scoreboard.selectors import split_children, split_weights
+from tiejun.scoreboard.selectors import split_children
+from tiejun.scoreboard.services import target_cascade
 from tiejun.workdays import parse_month
 
 from .selectors import cascade_for_unit
-from .services import month_is_locked, target_set, target_split, targets_set_many
+from .services import month_is_locked, target_set
 
 router = Router(tags=["targets"])
 
@@ -237,30 +237,19 @@ def target_split_api(request: HttpRequest, unit_code: str, payload: SplitIn) -> 
                 % {"codes": ", ".join(unknown), "unit": unit.name},
                 field="values",
             )
-        shares = {by_code[code]: value for code, value in payload.values.items()}
-        with transaction.atomic():
-            target_set(
-                month=month,
-                metric=m.code,
-                value=payload.total,
-                unit=unit,
-                by=viewer,
-                reason=payload.reason,
-            )
-            targets_set_many(
-                month=month, metric=m.code, values=shares, by=viewer, reason=payload.reason
-            )
+        values = {by_code[code]: value for code, value in payload.values.items()}
     else:
-        weights = split_weights(unit, month=month, metric=m.code, method=payload.method)
-        shares = target_split(
-            unit=unit,
-            month=month,
-            metric=m.code,
-            total=payload.total,
-            weights=weights,
-            by=viewer,
-            reason=payload.reason,
-        )
+        values = None
+    shares = target_cascade(
+        unit=unit,
+        month=month,
+        metric=m.code,
+        total=payload.total,
+        method=payload.method,
+        values=values,
+        by=viewer,
+        reason=payload.reason,
+    )
     return SplitOut(
         unit_code=unit.code,
         month=f"{month:%Y-%m}",

@@ -6,15 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tiejun.metrics import Metric
 from tiejun.org.models import Person, Unit
 from tiejun.scoreboard.selectors import split_weights
+from tiejun.scoreboard.services import target_cascade
 
 from .allocation import allocate
-from .services import target_set, target_split, targets_set_many
 
 ChildKey = tuple[str, int]
 Child = tuple[ChildKey, str, str]  # (scope, id), code, name
@@ -96,33 +95,16 @@ class SplitForm(forms.Form):
         step = Decimal("0.01") if self.metric.money else Decimal(1)
         return allocate(self.metric.quantize(self.cleaned_data["total"]), weights, step)
 
-    @transaction.atomic
     def save(self, *, unit: Unit, month: dt.date, by: Person) -> None:
         """Set the unit's total and its children's shares, all or nothing."""
         data = self.cleaned_data
-        reason = data["reason"]
-        if data["method"] == "manual" or not self.children:
-            target_set(
-                month=month,
-                metric=self.metric.code,
-                value=data["total"],
-                unit=unit,
-                by=by,
-                reason=reason,
-            )
-            values = self.manual_values()
-            if values:
-                targets_set_many(
-                    month=month, metric=self.metric.code, values=values, by=by, reason=reason
-                )
-            return
-        weights = split_weights(unit, month=month, metric=self.metric.code, method=data["method"])
-        target_split(
+        target_cascade(
             unit=unit,
             month=month,
             metric=self.metric.code,
             total=data["total"],
-            weights=weights,
+            method=data["method"],
+            values=self.manual_values() if data["method"] == "manual" else None,
             by=by,
-            reason=reason,
+            reason=data["reason"],
         )

@@ -1,0 +1,55 @@
+"""The admin site: the company calendar is edited here; the org is read here.
+
+Units, people and memberships change through the services (pages, API, imports), which keep
+history and credit facts; the admin shows them read-only so nobody rewrites history by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Membership, Person, Unit, WorkdayOverride
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Unit)
+class UnitAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    list_display = ["employee_no", "name", "email", "is_active"]
+    search_fields = ["employee_no", "name", "email"]
+    exclude = ["password"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ["person", "unit", "role", "valid_from", "valid_to"]
+    list_filter = ["role"]
+    search_fields = ["person__employee_no", "person__name", "unit__code"]
+    list_select_related = ["person", "unit"]
