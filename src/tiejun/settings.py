@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -48,10 +49,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "huey.contrib.djhuey",
     "tiejun.org",
     "tiejun.targets",
     "tiejun.crm",
     "tiejun.scoreboard",
+    "tiejun.notify",
+    "tiejun.rhythm",
+    "tiejun.broadcast",
     "tiejun.imports",
     "tiejun.web",
     "tiejun.demo",
@@ -154,6 +159,52 @@ if PRODUCTION:
 # database (org.WorkdayOverride); this is the weekday fallback for years the package lacks.
 TIEJUN_TV_ROTATE_SECONDS = int(_env("TV_ROTATE_SECONDS", "30"))
 TIEJUN_BEHIND_MARGIN = float(_env("BEHIND_MARGIN", "0.05"))
+
+# Outgoing e-mail: smtp://user:password@host:port (add ?tls=True or ?ssl=True); console:// prints.
+EMAIL_URL = _env("EMAIL_URL", "console://")
+_email = dj_email_url.parse(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email["EMAIL_USE_TLS"])
+EMAIL_USE_SSL = bool(_email["EMAIL_USE_SSL"])
+EMAIL_TIMEOUT = int(_env("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = _env("EMAIL_FROM", "铁军 Tiejun <tiejun@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background jobs and schedules (Huey): SQLite storage under TIEJUN_HOME by default; a Redis URL
+# (TIEJUN_QUEUE_URL=redis://host:6379/0) serves many workers on many machines.
+QUEUE_URL = _env("QUEUE_URL")
+if QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": _env("QUEUE_NAME", "tiejun"),
+        "url": QUEUE_URL,
+        "immediate": False,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": _env("QUEUE_NAME", "tiejun"),
+        "filename": str(
+            Path(QUEUE_URL.removeprefix("sqlite://")) if QUEUE_URL else HOME / "queue.sqlite3"
+        ),
+        "immediate": False,
+    }
+HUEY["consumer"] = {"workers": int(_env("WORKERS", "2")), "worker_type": "thread"}
+# `tiejun serve` runs a consumer thread beside the web workers unless this is off.
+EMBEDDED_WORKER = _env_bool("EMBEDDED_WORKER", True)
+
+# The daily rhythm: local times on working days.
+KICKOFF_AT = _env("KICKOFF_AT", "08:30")
+REVIEW_AT = _env("REVIEW_AT", "18:30")
+BATTLE_REPORT_AT = _env("BATTLE_REPORT_AT", "21:00")
+WIN_FLASH_MIN_AMOUNT = _env("WIN_FLASH_MIN_AMOUNT", "0")
+RISK_BEHIND_MARGIN = float(_env("RISK_BEHIND_MARGIN", "0.10"))
+RISK_IDLE_WORKDAYS = int(_env("RISK_IDLE_WORKDAYS", "5"))
+FORECAST_SIMULATIONS = int(_env("FORECAST_SIMULATIONS", "2000"))
 
 LOGGING = {
     "version": 1,

@@ -10,5 +10,8 @@ urlpatterns = [
     path("targets/", include("tiejun.targets.urls")),
     path("deals/", include("tiejun.crm.urls")),
     path("import/", include("tiejun.imports.urls")),
+    path("rhythm/", include("tiejun.rhythm.urls")),
+    path("broadcast/", include("tiejun.broadcast.urls")),
+    path("outbox/", include("tiejun.notify.urls")),
     path("", include("tiejun.web.urls")),
 ]
