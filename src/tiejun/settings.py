@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tiejun.notify",
     "tiejun.rhythm",
     "tiejun.broadcast",
+    "tiejun.lab",
     "tiejun.imports",
     "tiejun.web",
     "tiejun.demo",

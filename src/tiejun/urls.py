@@ -13,5 +13,6 @@ urlpatterns = [
     path("rhythm/", include("tiejun.rhythm.urls")),
     path("broadcast/", include("tiejun.broadcast.urls")),
     path("outbox/", include("tiejun.notify.urls")),
+    path("lab/", include("tiejun.lab.urls")),
     path("", include("tiejun.web.urls")),
 ]
