@@ -160,6 +160,8 @@ if PRODUCTION:
 # database (org.WorkdayOverride); this is the weekday fallback for years the package lacks.
 TIEJUN_TV_ROTATE_SECONDS = int(_env("TV_ROTATE_SECONDS", "30"))
 TIEJUN_BEHIND_MARGIN = float(_env("BEHIND_MARGIN", "0.05"))
+# Sales-model lab: the labour cost of one rep-hour, in the currency, for "full cost".
+TIEJUN_LAB_HOURLY_COST = _env("LAB_HOURLY_COST", "120")
 
 # Outgoing e-mail: smtp://user:password@host:port (add ?tls=True or ?ssl=True); console:// prints.
 EMAIL_URL = _env("EMAIL_URL", "console://")
@@ -206,6 +208,42 @@ WIN_FLASH_MIN_AMOUNT = _env("WIN_FLASH_MIN_AMOUNT", "0")
 RISK_BEHIND_MARGIN = float(_env("RISK_BEHIND_MARGIN", "0.10"))
 RISK_IDLE_WORKDAYS = int(_env("RISK_IDLE_WORKDAYS", "5"))
 FORECAST_SIMULATIONS = int(_env("FORECAST_SIMULATIONS", "2000"))
+
+# Outbox (tiejun.notify): delivery attempts, exponential back-off (base · 2^(attempt-1), capped),
+# the lease a worker holds on a message while sending, and HTTP timeouts for SMS and robots.
+NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "10"))
+NOTIFY_BACKOFF_SECONDS = float(_env("NOTIFY_BACKOFF_SECONDS", "30"))
+NOTIFY_BACKOFF_MAX_SECONDS = float(_env("NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
+NOTIFY_LEASE_SECONDS = float(_env("NOTIFY_LEASE_SECONDS", "300"))
+NOTIFY_HTTP_TIMEOUT = float(_env("NOTIFY_HTTP_TIMEOUT", "10"))
+# The periodic sweep re-queues pending rows older than this (their first task may have been lost).
+NOTIFY_SWEEP_GRACE_SECONDS = float(_env("NOTIFY_SWEEP_GRACE_SECONDS", "30"))
+# Rate limits as "COUNT/SECONDS" (empty: none). Robots and webhooks count per address (robot URL),
+# SMS and e-mail per channel. The chat robots allow about 20 messages a minute.
+NOTIFY_RATE_LIMITS = {
+    "wecom": _env("RATE_WECOM", "20/60"),
+    "dingtalk": _env("RATE_DINGTALK", "20/60"),
+    "feishu": _env("RATE_FEISHU", "20/60"),
+    "webhook": _env("RATE_WEBHOOK", ""),
+    "sms": _env("RATE_SMS", ""),
+    "email": _env("RATE_EMAIL", ""),
+}
+# Secret for the generic webhook's X-Tiejun-Signature when the address carries none (#secret=…).
+WEBHOOK_SECRET = _env("WEBHOOK_SECRET")
+# SMS: TIEJUN_SMS_PROVIDER aliyun | tencent | twilio; the endpoint defaults to the provider's own.
+# Aliyun: access key id / secret, sign name, template code (the text goes into the template
+# parameter TIEJUN_SMS_TEMPLATE_PARAM). Tencent: SecretId / SecretKey, SmsSdkAppId (SMS_APP_ID),
+# sign name, template id, region. Twilio: Account SID / Auth Token, from number (SMS_FROM).
+SMS_PROVIDER = _env("SMS_PROVIDER")
+SMS_ENDPOINT = _env("SMS_ENDPOINT")
+SMS_ACCESS_KEY = _env("SMS_ACCESS_KEY")
+SMS_SECRET = _env("SMS_SECRET")
+SMS_SIGN_NAME = _env("SMS_SIGN_NAME")
+SMS_TEMPLATE_ID = _env("SMS_TEMPLATE_ID")
+SMS_TEMPLATE_PARAM = _env("SMS_TEMPLATE_PARAM", "content")
+SMS_APP_ID = _env("SMS_APP_ID")
+SMS_REGION = _env("SMS_REGION")
+SMS_FROM = _env("SMS_FROM")
 
 LOGGING = {
     "version": 1,

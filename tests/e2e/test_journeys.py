@@ -29,10 +29,10 @@ def company():
     return org
 
 
-def log_in(page, employee_no: str) -> None:
+def log_in(page, employee_no: str, password: str = PASSWORD) -> None:
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", employee_no)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
 
 

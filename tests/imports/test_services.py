@@ -246,8 +246,11 @@ def test_text_past_the_last_column_is_an_error(company):
 
 
 def test_unknown_kind_and_wrong_encoding_are_clear(db):
+    from tiejun.imports.kinds import KINDS
+
+    assert list(KINDS)[:5] == ["units", "people", "moves", "targets", "deals"]
     assert lines(run_import("widgets", b"")) == [
-        "kind: unknown import kind widgets; use one of units, people, moves, targets, deals"
+        f"kind: unknown import kind widgets; use one of {', '.join(KINDS)}"
     ]
     latin = "code,name,kind,parent_code\r\nCO,Société,company,\r\n".encode("latin-1")
     result = run_import("units", latin)

@@ -6,3 +6,10 @@ class BroadcastConfig(AppConfig):
     name = "tiejun.broadcast"
     label = "broadcast"
     verbose_name = _("Broadcasts")
+
+    def ready(self) -> None:
+        from tiejun.crm.signals import deal_won
+
+        from . import signals, tasks  # noqa: F401 - registers the Huey tasks and schedules
+
+        deal_won.connect(signals.on_deal_won, dispatch_uid="broadcast.win_flash")

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from tiejun.crm.models import Customer, Deal
 from tiejun.org.models import Membership, Person, Role, Unit, UnitKind
@@ -51,6 +52,7 @@ from .company import (
     BranchSpec,
     chinese_number,
 )
+from .touches import plan_story, write_story
 
 LEVELS_UP = (UnitKind.TEAM, UnitKind.BRANCH, UnitKind.REGION, UnitKind.COMPANY)
 MIN_REPS = 12
@@ -313,7 +315,7 @@ class _Planner:
         self.events.append(f"{day} hired {seat - 1} reps into {new_team.code}")
 
     def transfer(self, day: dt.date, count: int) -> None:
-        for _ in range(count):
+        for _i in range(count):
             teams = self.reps_in(day)
             donors = [t for t, reps in teams.items() if len(reps) >= 8]
             if not donors:
@@ -434,7 +436,7 @@ class _Planner:
                     seg = rep.on(day)
                     if seg is None or seg.role != Role.REP:
                         continue
-                    for _ in range(_poisson(self.rng, expected * weight / total_weight)):
+                    for _i in range(_poisson(self.rng, expected * weight / total_weight)):
                         if pool and self.rng.random() < REPEAT_SHARE:
                             customer = self.rng.choice(pool)
                         else:
@@ -487,7 +489,7 @@ def _sizes(reps: int, teams: int, rng: random.Random) -> list[int]:
     """Reps per team: near even, with a little variety, every team 7–9 (6 when there are few)."""
     base, extra = divmod(reps, teams)
     sizes = [base + (1 if i < extra else 0) for i in range(teams)]
-    for _ in range(teams):
+    for _i in range(teams):
         a, b = rng.randrange(teams), rng.randrange(teams)
         if a != b and sizes[a] > 7 and sizes[b] < 9:
             sizes[a] -= 1
@@ -513,20 +515,26 @@ def _floor(value: Decimal, step: int) -> Decimal:
 
 
 def demo_build(
-    *, reps: int = 150, months: int = 6, seed: int = 2026, today: dt.date
+    *, reps: int = 150, months: int = 6, seed: int = 2026, today: dt.date, history_years: int = 2
 ) -> DemoSummary:
     """Build the demo company into an empty database (the caller checks it is empty)."""
     from tiejun.errors import TiejunError
 
     if reps < MIN_REPS:
-        raise TiejunError(f"the demo needs at least {MIN_REPS} reps", field="reps")
+        raise TiejunError(
+            _("the demo needs at least %(count)d reps") % {"count": MIN_REPS}, field="reps"
+        )
     if not 1 <= months <= 36:
-        raise TiejunError("the demo covers 1 to 36 months", field="months")
+        raise TiejunError(_("the demo covers 1 to 36 months"), field="months")
+    if not 0 <= history_years <= 5:
+        raise TiejunError(_("the demo's touch history covers 0 to 5 years"), field="history_years")
     planner = _Planner(reps=reps, months=months, seed=seed, today=today, cal=work_calendar())
     planner.plan_org()
     planner.plan_events()
     targets = planner.plan_targets()
     customers, deals = planner.plan_deals()
+    # The sales-model story (tiejun.demo.touches): history deals, channels, touches and events.
+    customers, deals, story = plan_story(planner, customers, deals, years=history_years, seed=seed)
     password = make_password(DEMO_PASSWORD)
     with transaction.atomic():
         unit_ids = _write_units(planner.units.values())
@@ -594,6 +602,7 @@ def demo_build(
             ],
             batch_size=2000,
         )
+        write_story(story, unit_ids=unit_ids, person_ids=person_ids, customer_ids=customer_ids)
         closure_rebuild()
         sources = scoreboard_rebuild()
     # After a bulk load the query planner needs fresh statistics: without them SQLite reads every
@@ -609,7 +618,7 @@ def demo_build(
         deals=len(deals),
         targets=len(targets),
         facts_rebuilt=sources,
-        first_month=planner.first_day,
+        first_month=min(planner.first_day, story.first_month or planner.first_day),
         today=today,
         sample_rep=f"{first_team}01",
         sample_supervisor=f"{first_team}00",

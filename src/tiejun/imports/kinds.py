@@ -322,6 +322,131 @@ def _apply_deal(c: Cells, ctx: Context) -> Outcome:
     return UPDATED if _deal_state(deal_no) != before else None
 
 
+# --- sales-model lab: activities, events, attendees -------------------------------------------
+
+
+def _lab_customer(c: Cells, column: str):  # -> Customer | None
+    from tiejun.crm.models import Customer
+
+    code = c.text(column, max_length=32)
+    if not code:
+        return None
+    customer = Customer.objects.filter(code=code).first()
+    if customer is None:
+        c.fail(column, _("unknown customer %(code)s") % {"code": code})
+    return customer
+
+
+def _lab_model(c: Cells, column: str):  # -> SalesModel | None
+    from tiejun.lab.models import SalesModel
+
+    code = c.text(column).lower()
+    if not code:
+        return None
+    model = SalesModel.objects.filter(code=code, active=True).first()
+    if model is None:
+        choices = SalesModel.objects.filter(active=True).values_list("code", flat=True)
+        c.fail(
+            column,
+            _("unknown sales model %(model)s; use one of %(choices)s")
+            % {"model": code, "choices": ", ".join(choices)},
+        )
+    return model
+
+
+def _apply_activity(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.lab.services import touch_record
+
+    activity_id = c.text("activity_id", max_length=64)
+    person = c.person("employee_no")
+    customer = _lab_customer(c, "customer_code")
+    model = _lab_model(c, "model")
+    date = c.date("date")
+    hours = c.decimal("hours")
+    cost = c.decimal("cost")
+    c.check()
+    assert person and customer and model and date and hours is not None and cost is not None
+    _touch, outcome = touch_record(
+        activity_id=activity_id,
+        person=person,
+        customer=customer,
+        model=model,
+        date=date,
+        hours=hours,
+        cost=cost,
+        today=ctx.today,
+    )
+    return outcome
+
+
+def _apply_event(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.lab.services import event_record
+
+    event_id = c.text("event_id", max_length=64)
+    model = _lab_model(c, "model")
+    unit = c.unit("unit_code")
+    date = c.date("date")
+    title = c.text("title", max_length=200)
+    hours = c.decimal("hours")
+    cost = c.decimal("cost")
+    c.check()
+    assert model and unit and date and hours is not None and cost is not None
+    _event, outcome = event_record(
+        event_id=event_id,
+        model=model,
+        unit=unit,
+        date=date,
+        title=title,
+        hours=hours,
+        cost=cost,
+        today=ctx.today,
+    )
+    return outcome
+
+
+def _apply_attendee(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.lab.models import Event
+    from tiejun.lab.services import attendee_add
+
+    event_id = c.text("event_id", max_length=64)
+    event = Event.objects.filter(event_id=event_id).first() if event_id else None
+    if event_id and event is None:
+        c.fail("event_id", _("unknown event %(id)s") % {"id": event_id})
+    customer = _lab_customer(c, "customer_code")
+    c.check()
+    assert event is not None and customer is not None
+    _attendee, created = attendee_add(event=event, customer=customer)
+    return CREATED if created else None
+
+
+# --- subscriptions (to the broadcasts) -------------------------------------------------------
+
+
+def _apply_subscription(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.broadcast.services import check_address, check_report, subscription_create
+
+    unit = c.unit("unit_code")
+    report = c.text("report").lower()
+    channel = c.text("channel").lower()
+    address = c.text("address", max_length=1000)
+    if report:
+        try:
+            check_report(report)
+        except TiejunError as exc:
+            c.fail("report", str(exc))
+    if channel:
+        try:
+            address = check_address(channel, address) if address else address
+        except TiejunError as exc:
+            c.fail("channel" if exc.field == "channel" else "address", str(exc))
+    c.check()
+    assert unit is not None
+    _row, created = subscription_create(
+        unit=unit, report=report, channel=channel, address=address, by=ctx.by
+    )
+    return CREATED if created else None
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -379,6 +504,26 @@ KINDS: dict[str, Kind] = {
             ),
             _apply_deal,
             "deal_no",
+        ),
+        Kind(
+            "activities",
+            ("activity_id", "employee_no", "customer_code", "model", "date", "hours", "cost"),
+            _apply_activity,
+            "activity_id",
+        ),
+        Kind(
+            "events",
+            ("event_id", "model", "unit_code", "date", "title", "hours", "cost"),
+            _apply_event,
+            "event_id",
+            aliases=(("unit", "unit_code"),),
+        ),
+        Kind("attendees", ("event_id", "customer_code"), _apply_attendee, "event_id"),
+        Kind(
+            "subscriptions",
+            ("unit_code", "report", "channel", "address"),
+            _apply_subscription,
+            "address",
         ),
     )
 }

@@ -28,6 +28,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "won_date",
         "channel",
     ),
+    "subscriptions": ("unit_code", "report", "channel", "address"),
+    "activities": ("activity_id", "employee_no", "customer_code", "model", "date", "hours", "cost"),
+    "events": ("event_id", "model", "unit_code", "date", "title", "hours", "cost"),
+    "attendees": ("event_id", "customer_code"),
 }
 KIND_LABELS = {
     "units": gettext_lazy("Units"),
@@ -35,6 +39,10 @@ KIND_LABELS = {
     "moves": gettext_lazy("Transfers and promotions"),
     "targets": gettext_lazy("Targets"),
     "deals": gettext_lazy("Deals"),
+    "subscriptions": gettext_lazy("Report subscriptions"),
+    "activities": gettext_lazy("Sales activities (touches)"),
+    "events": gettext_lazy("Events (salons, livestreams)"),
+    "attendees": gettext_lazy("Event attendees"),
 }
 MAX_UPLOAD = 20 * 1024 * 1024
 

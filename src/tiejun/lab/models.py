@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tiejun.crm.models import Customer
 from tiejun.org.models import Person, Unit
@@ -17,7 +18,7 @@ class SalesModel(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True, default="")
     one_to_many = models.BooleanField(_("one-to-many"), default=False)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     sort = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

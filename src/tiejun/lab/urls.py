@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views, views_planner
 
 app_name = "lab"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.efficiency, name="index"),
+    path("efficiency/", views.efficiency, name="efficiency"),
+    path("planner/", views_planner.planner, name="planner"),
+]

@@ -14,6 +14,9 @@ SECTIONS = [
     ("org", _("Org"), "/org/", ("/org/",)),
     ("targets", _("Targets"), "/targets/", ("/targets/",)),
     ("deals", _("Deals"), "/deals/", ("/deals/",)),
+    ("rhythm", _("Kickoff & review"), "/rhythm/", ("/rhythm/",)),
+    ("broadcast", _("Battle report"), "/broadcast/", ("/broadcast/", "/outbox/")),
+    ("lab", _("Lab"), "/lab/", ("/lab/",)),
     ("import", _("Import"), "/import/", ("/import/",)),
 ]
 

@@ -20,9 +20,16 @@ class Command(BaseCommand):
     help = _("Benchmarks. 'board': board latency per level against a hand-written SQL query.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=["board"], help=_("what to benchmark"))
+        parser.add_argument(
+            "what", choices=["board", "reports", "lab"], help=_("what to benchmark")
+        )
         parser.add_argument("--reps", type=int, default=2000, help=_("sales reps in the company"))
-        parser.add_argument("--months", type=int, default=12, help=_("months of deals"))
+        parser.add_argument(
+            "--months", type=int, default=None, help=_("months of deals (board 12, reports 3)")
+        )
+        parser.add_argument(
+            "--workers", type=int, default=4, help=_("reports: queue workers sending e-mail")
+        )
         parser.add_argument("--repeat", type=int, default=50, help=_("timed calls per level"))
         parser.add_argument("--seed", type=int, default=2026, help=_("random seed"))
         parser.add_argument("--today", help=_("the demo's today, YYYY-MM-DD (default: today)"))
@@ -34,10 +41,42 @@ class Command(BaseCommand):
             today = dt.date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError:
             raise CommandError(_("--today must be a date YYYY-MM-DD")) from None
+        if options["what"] == "lab":
+            from tiejun.bench.lab import bench_lab
+
+            try:
+                result = bench_lab(
+                    reps=options["reps"],
+                    months=options["months"] or 24,
+                    repeat=min(options["repeat"], 5),  # each call takes up to seconds
+                    seed=options["seed"],
+                    today=today,
+                    progress=lambda message: self.stderr.write(message),
+                )
+            except TiejunError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        if options["what"] == "reports":
+            from tiejun.bench.reports import bench_reports
+
+            try:
+                result = bench_reports(
+                    reps=options["reps"],
+                    months=options["months"] or 3,
+                    seed=options["seed"],
+                    today=today,
+                    workers=options["workers"],
+                    progress=lambda message: self.stderr.write(message),
+                )
+            except TiejunError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
         try:
             result = bench_board(
                 reps=options["reps"],
-                months=options["months"],
+                months=options["months"] or 12,
                 repeat=options["repeat"],
                 seed=options["seed"],
                 today=today,

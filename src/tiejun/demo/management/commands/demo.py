@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=6, help=_("months of deals up to today"))
         parser.add_argument("--seed", type=int, default=2026, help=_("random seed"))
         parser.add_argument(
+            "--history-years",
+            type=int,
+            default=2,
+            help=_("years of sales-model history (touches, and deals before --months)"),
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help=_("do nothing when the database has units")
         )
         parser.add_argument("--today", help=_("the demo's today, YYYY-MM-DD (default: today)"))
@@ -47,7 +53,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             summary = demo_build(
-                reps=options["reps"], months=options["months"], seed=options["seed"], today=today
+                reps=options["reps"],
+                months=options["months"],
+                seed=options["seed"],
+                today=today,
+                history_years=options["history_years"],
             )
         except TiejunError as exc:
             raise CommandError(str(exc)) from None

@@ -1,4 +1,5 @@
-"""``tiejun serve [--host 127.0.0.1] [--port 8000] [--workers N]``: the app under gunicorn."""
+"""``tiejun serve [--host 127.0.0.1] [--port 8000] [--workers N]``: the app under gunicorn,
+with the queue worker and scheduler beside it unless ``TIEJUN_EMBEDDED_WORKER`` is off."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("Do not run the embedded queue worker (run `tiejun worker` instead)."),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION and _static_root_empty():
@@ -55,6 +61,20 @@ class Command(BaseCommand):
             _("Tiejun is serving at http://%(host)s:%(port)d/") % {"host": host, "port": port}
         )
         self.stdout.flush()
+        worker = None
+        if settings.EMBEDDED_WORKER and not options["no_worker"]:
+            from tiejun.notify.worker import EmbeddedWorker
+
+            worker = EmbeddedWorker()
+            worker.start()
+        try:
+            self._serve(options)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    def _serve(self, options: dict[str, Any]) -> None:
+        host, port = options["host"], options["port"]
         TiejunApplication(
             {
                 "bind": f"{host}:{port}",

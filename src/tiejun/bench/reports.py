@@ -1,0 +1,180 @@
+"""``tiejun bench reports``: every branch's and team's battle report for one day, then the
+resulting e-mails queued in the outbox and drained to a loopback SMTP server (aiosmtpd).
+
+The report is timed through the same calls ``tiejun report`` and the schedule make: the selector
+(``battle_report(...).to_json()``) and the renderers (text + HTML e-mail). Delivery goes through
+the outbox (``message_enqueue``) and the Huey task that sends it, with an in-memory queue so the
+benchmark never touches the app's own queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+
+from tiejun.bench.board import percentile
+from tiejun.demo.generator import demo_build
+from tiejun.org.models import Unit, UnitKind
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(statistics.median(samples), 2),
+        "p95": round(percentile(samples, 0.95), 2),
+        "max": round(max(samples), 2),
+    }
+
+
+class _Inbox:
+    """An aiosmtpd handler that counts what arrives."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.count += len(envelope.rcpt_tos)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bench_reports(
+    *,
+    reps: int = 2000,
+    months: int = 3,
+    seed: int = 2026,
+    today: dt.date | None = None,
+    workers: int = 4,
+    migrate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Build the demo, time every branch's and team's battle report, drain the e-mails."""
+    from aiosmtpd.controller import Controller
+    from django.utils import timezone
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import MemoryStorage
+
+    from tiejun.broadcast import renderers
+    from tiejun.broadcast.selectors import battle_report
+    from tiejun.notify.models import Message, Status
+    from tiejun.notify.services import message_enqueue
+    from tiejun.notify.worker import drain
+    from tiejun.org.selectors import work_calendar
+
+    say = progress or (lambda _message: None)
+    if migrate:
+        call_command("migrate", verbosity=0)
+    if Unit.objects.exists():
+        from tiejun.errors import TiejunError
+
+        raise TiejunError("the benchmark database is not empty; give it a fresh --database")
+    today = today or timezone.localdate()
+    say(f"building the demo company: {reps} reps, {months} months …")
+    started = time.perf_counter()
+    # The aims are stated for `months` of deals: no extra years of lab history.
+    demo_build(reps=reps, months=months, seed=seed, today=today, history_years=0)
+    build_s = time.perf_counter() - started
+    calendar = work_calendar()
+    day = today
+    while not calendar.is_workday(day):
+        day -= dt.timedelta(days=1)
+    units = list(
+        Unit.objects.filter(kind__in=[UnitKind.BRANCH, UnitKind.TEAM]).order_by("kind", "code")
+    )
+    say(f"{len(units)} branches and teams; battle reports of {day} …")
+    battle_report(units[0], day=day, calendar=calendar).to_json()  # warm up
+    select_ms: dict[str, list[float]] = {UnitKind.BRANCH: [], UnitKind.TEAM: []}
+    render_ms: list[float] = []
+    reports: list[tuple[Unit, dict[str, Any], str, str, str]] = []
+    for unit in units:
+        t0 = time.perf_counter()
+        data = battle_report(unit, day=day, calendar=calendar).to_json()
+        t1 = time.perf_counter()
+        text = renderers.render("battle", data, "text")
+        html = renderers.render("battle", data, "html")
+        subject = renderers.subject("battle", data)
+        t2 = time.perf_counter()
+        select_ms[unit.kind].append((t1 - t0) * 1000)
+        render_ms.append((t2 - t1) * 1000)
+        reports.append((unit, data, subject, text, html))
+    every = select_ms[UnitKind.BRANCH] + select_ms[UnitKind.TEAM]
+    total = [s + r for s, r in zip(every, render_ms, strict=True)]
+
+    # Deliver: queue one e-mail per report, then drain them to a loopback SMTP server.
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    saved_storage = HUEY.storage
+    saved_email = {
+        k: getattr(settings, k)
+        for k in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
+    }
+    try:
+        HUEY.storage = MemoryStorage(HUEY.name)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        say(f"queuing {len(reports)} e-mails …")
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            for unit, _data, subject, text, html in reports:
+                message_enqueue(
+                    channel="email",
+                    address=f"{unit.code.lower()}@bench.invalid",
+                    key=f"battle:{unit.code}:{day.isoformat()}:bench",
+                    subject=subject,
+                    text=text,
+                    html=html,
+                )
+        queue_s = time.perf_counter() - t0
+        say(f"draining to SMTP at 127.0.0.1:{settings.EMAIL_PORT} with {workers} workers …")
+        t0 = time.perf_counter()
+        drain(HUEY, workers=workers)
+        drain_s = time.perf_counter() - t0
+    finally:
+        HUEY.storage = saved_storage
+        for k, v in saved_email.items():
+            setattr(settings, k, v)
+        controller.stop()
+    sent = Message.objects.filter(status=Status.SENT).count()
+    return {
+        "reps": reps,
+        "months": months,
+        "day": day.isoformat(),
+        "build_seconds": round(build_s, 1),
+        "units": {
+            "branches": len(select_ms[UnitKind.BRANCH]),
+            "teams": len(select_ms[UnitKind.TEAM]),
+        },
+        "battle_report_ms": {
+            "branch": _ms(select_ms[UnitKind.BRANCH]),
+            "team": _ms(select_ms[UnitKind.TEAM]),
+            "all": _ms(every),
+        },
+        "render_ms_text_and_html": _ms(render_ms),
+        "report_and_render_ms": _ms(total),
+        "email": {
+            "queued": len(reports),
+            "queue_seconds": round(queue_s, 3),
+            "sent": sent,
+            "received_by_smtp": inbox.count,
+            "drain_seconds": round(drain_s, 3),
+            "messages_per_second": round(inbox.count / drain_s, 1) if drain_s else None,
+            "workers": workers,
+        },
+    }

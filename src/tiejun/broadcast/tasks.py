@@ -1,0 +1,124 @@
+"""Huey tasks and schedules of the broadcasts: thin, idempotent, calling the services.
+
+The schedules live here, in code: kickoff at ``settings.KICKOFF_AT``, review at ``REVIEW_AT`` and
+the battle report at ``BATTLE_REPORT_AT`` (local time), on working days only. A scheduled job
+only fans out: it queues one task per subscription, and each task calls ``report_deliver``, the
+service ``tiejun report send`` uses too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+
+from .models import Report, Subscription
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_SETTINGS = {
+    Report.KICKOFF: "KICKOFF_AT",
+    Report.REVIEW: "REVIEW_AT",
+    Report.BATTLE: "BATTLE_REPORT_AT",
+}
+
+
+def _fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        if not connection.in_atomic_block:
+            close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                close_old_connections()
+
+    return inner
+
+
+def schedule_time(kind: str) -> tuple[int, int]:
+    """The (hour, minute) a report goes out, from its setting "HH:MM"."""
+    value = str(getattr(settings, SCHEDULE_SETTINGS[Report(kind)]))
+    hour, minute = value.strip().split(":")
+    return int(hour), int(minute)
+
+
+def _local(now: dt.datetime) -> dt.datetime:
+    """Huey hands periodic checks a naive time, in UTC unless it was configured otherwise."""
+    if timezone.is_naive(now):
+        now = now.replace(tzinfo=dt.UTC) if HUEY.utc else timezone.make_aware(now)
+    return timezone.localtime(now)
+
+
+def is_due(kind: str, now: dt.datetime) -> bool:
+    local = _local(now)
+    return (local.hour, local.minute) == schedule_time(kind)
+
+
+def schedule_fire(kind: str, now: dt.datetime | None = None) -> int:
+    """The scheduled job of ``kind`` at ``now``: on a working day, queue one delivery task per
+    active subscription; returns how many were queued (0 on a day off)."""
+    from tiejun.org.selectors import work_calendar
+
+    local = timezone.localtime(now) if now is not None else timezone.localtime()
+    day = local.date()
+    if not work_calendar().is_workday(day):
+        return 0
+    ids = list(
+        Subscription.objects.filter(report=kind, active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for subscription_id in ids:
+        report_deliver_task(subscription_id, day.isoformat())
+    return len(ids)
+
+
+def _periodic(kind: str) -> Callable[[dt.datetime], bool]:
+    return lambda timestamp: is_due(kind, timestamp)
+
+
+@HUEY.task(name="broadcast.report_deliver", retries=3, retry_delay=60)
+@_fresh_connections
+def report_deliver_task(subscription_id: int, day: str) -> None:
+    from .services import report_deliver
+
+    subscription = (
+        Subscription.objects.select_related("unit").filter(pk=subscription_id, active=True).first()
+    )
+    if subscription is not None:
+        report_deliver(subscription=subscription, day=dt.date.fromisoformat(day))
+
+
+@HUEY.task(name="broadcast.win_flash", retries=3, retry_delay=10)
+@_fresh_connections
+def win_flash_task(deal_id: int) -> None:
+    from .services import win_flash_send
+
+    win_flash_send(deal_id=deal_id)
+
+
+@HUEY.periodic_task(_periodic(Report.KICKOFF), name="broadcast.kickoff")
+@_fresh_connections
+def kickoff_schedule() -> None:
+    schedule_fire(Report.KICKOFF)
+
+
+@HUEY.periodic_task(_periodic(Report.REVIEW), name="broadcast.review")
+@_fresh_connections
+def review_schedule() -> None:
+    schedule_fire(Report.REVIEW)
+
+
+@HUEY.periodic_task(_periodic(Report.BATTLE), name="broadcast.battle")
+@_fresh_connections
+def battle_schedule() -> None:
+    schedule_fire(Report.BATTLE)

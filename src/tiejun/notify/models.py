@@ -1,0 +1,80 @@
+"""The outbox: one row per outgoing message, the truth about what was sent; the queue only
+speeds delivery up (a lost task is found again by the periodic sweep)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WECOM = "wecom", _("WeCom robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    """An outgoing message. ``failed`` with a ``next_attempt_at`` waits for a retry; ``failed``
+    without one has given up (``tiejun outbox --retry`` or the admin sends it again)."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=1000)
+    key = models.CharField(_("idempotency key"), max_length=500, unique=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)
+    markdown = models.TextField(_("Markdown"), blank=True)
+    payload = models.JSONField(_("payload"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider_id = models.CharField(_("provider id"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notify_msg_due"),
+            models.Index(fields=["status", "lease_until"], name="notify_msg_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.key}"
+
+    @property
+    def display_address(self) -> str:
+        """The address without its fragment, where a robot's secret rides: safe to show."""
+        return self.address.split("#", 1)[0]
+
+    @property
+    def gave_up(self) -> bool:
+        return self.status == Status.FAILED and self.next_attempt_at is None
+
+
+class RateBucket(models.Model):
+    """A token bucket per rate-limit key, in the database so every worker on every machine
+    draws from the same bucket."""
+
+    key = models.CharField(max_length=64, unique=True)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,62 @@
+"""/outbox/: the outbox for admins, with filters and a retry button."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tiejun.org.selectors import is_admin
+
+from .models import Channel, Status
+from .selectors import message_list, outbox_counts
+from .services import message_retry
+
+PAGE_SIZE = 200
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not is_admin(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied(_("Only administrators may see the outbox."))
+
+
+@login_required
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    status = request.GET.get("status", "")
+    channel = request.GET.get("channel", "")
+    q = request.GET.get("q", "").strip()
+    status = status if status in Status.values else ""
+    channel = channel if channel in Channel.values else ""
+    rows = message_list(status=status, channel=channel, q=q, limit=PAGE_SIZE)
+    counts = outbox_counts()
+    return render(
+        request,
+        "notify/outbox.html",
+        {
+            "rows": rows,
+            "status_counts": [(label, counts.get(value, 0)) for value, label in Status.choices],
+            "statuses": Status.choices,
+            "channels": Channel.choices,
+            "status": status,
+            "channel": channel,
+            "q": q,
+            "page_size": PAGE_SIZE,
+        },
+    )
+
+
+@login_required
+@require_POST
+def outbox_retry(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    count = message_retry(ids=ids) if ids else message_retry()
+    messages.success(request, _("%(count)d failed messages re-queued.") % {"count": count})
+    return redirect(request.POST.get("next") or reverse("notify:outbox"))

@@ -1,0 +1,211 @@
+"""Replaying past months: would the review's forecast have told hit from miss, and how well?
+
+For each complete past month and each as-of working day (the 5th, 10th, … of the month), every
+rep with a personal target is forecast from what was known on the evening of that day — the
+month so far, the rep's previous working days, the team's pool — exactly as the evening review
+does, and compared with whether the rep in fact reached the target at month-end. The naive
+baseline extrapolates the pace so far linearly (hit or miss). Both are scored by the Brier score
+and a calibration table. The data is read in four queries; the rest is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Sum
+
+from tiejun import forecast as fc
+from tiejun.errors import TiejunError
+from tiejun.metrics import metric as get_metric
+from tiejun.org.models import Membership, Person
+from tiejun.org.selectors import work_calendar
+from tiejun.scoreboard.models import Fact
+from tiejun.targets.models import Target
+from tiejun.workdays import add_months, month_end, month_start
+
+from .selectors import HISTORY_WORKDAYS
+
+
+@dataclass
+class Outcome:
+    month: dt.date
+    as_of_day: int  # the n-th working day of the month
+    employee_no: str
+    probability: float
+    baseline: float
+    hit: bool
+
+
+@dataclass
+class BacktestResult:
+    months: list[dt.date]
+    as_of_days: list[int]
+    seed: int
+    simulations: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def pairs(self, which: str, as_of_day: int | None = None) -> list[tuple[float, bool]]:
+        return [
+            (o.probability if which == "forecast" else o.baseline, o.hit)
+            for o in self.outcomes
+            if as_of_day is None or o.as_of_day == as_of_day
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        def score(which: str, day: int | None = None) -> float | None:
+            value = fc.brier_score(self.pairs(which, day))
+            return None if value is None else round(value, 4)
+
+        def table(which: str) -> list[dict[str, Any]]:
+            return [
+                {
+                    "bucket": f"{b.low:.1f}-{b.high:.1f}",
+                    "count": b.count,
+                    "mean_forecast": None if b.mean_forecast is None else round(b.mean_forecast, 3),
+                    "hit_rate": None if b.hit_rate is None else round(b.hit_rate, 3),
+                }
+                for b in fc.calibration_table(self.pairs(which))
+            ]
+
+        hits = sum(1 for o in self.outcomes if o.hit)
+        return {
+            "months": [f"{m:%Y-%m}" for m in self.months],
+            "as_of_days": self.as_of_days,
+            "seed": self.seed,
+            "simulations": self.simulations,
+            "forecasts": len(self.outcomes),
+            "hit_rate": round(hits / len(self.outcomes), 4) if self.outcomes else None,
+            "brier": {"forecast": score("forecast"), "baseline": score("baseline")},
+            "by_as_of_day": [
+                {
+                    "as_of_day": day,
+                    "count": len(self.pairs("forecast", day)),
+                    "forecast": score("forecast", day),
+                    "baseline": score("baseline", day),
+                }
+                for day in self.as_of_days
+            ],
+            "calibration": {"forecast": table("forecast"), "baseline": table("baseline")},
+        }
+
+
+def forecast_backtest(
+    *,
+    today: dt.date,
+    months: int = 6,
+    as_of_days: Sequence[int] = (5, 10, 15, 20),
+    seed: int = 0,
+    simulations: int | None = None,
+    metric: str = "revenue",
+) -> BacktestResult:
+    """Replay the last ``months`` complete months before ``today`` (see the module docstring)."""
+    m = get_metric(metric)
+    simulations = simulations or settings.FORECAST_SIMULATIONS
+    if months < 1:
+        raise TiejunError("--months must be at least 1", field="months")
+    if not as_of_days or any(d < 1 for d in as_of_days):
+        raise TiejunError("--as-of-days must be working-day numbers from 1", field="as_of_days")
+    calendar = work_calendar()
+    data_start = (
+        Fact.objects.filter(metric=m.code).order_by("day").values_list("day", flat=True).first()
+    )
+    last = add_months(month_start(today), -1)
+    chosen = [add_months(last, -i) for i in range(months - 1, -1, -1)]
+    if data_start is not None:
+        chosen = [mo for mo in chosen if month_end(mo) >= data_start]
+    result = BacktestResult(
+        months=chosen, as_of_days=sorted(set(as_of_days)), seed=seed, simulations=simulations
+    )
+    if not chosen or data_start is None:
+        return result
+    read_from = min(calendar.previous_workdays(chosen[0], HISTORY_WORKDAYS + 1)[0], chosen[0])
+    daily: dict[int, dict[dt.date, float]] = defaultdict(dict)
+    for person_id, day, value in (
+        Fact.objects.filter(
+            metric=m.code, person__isnull=False, day__gte=read_from, day__lte=month_end(chosen[-1])
+        )
+        .values("person_id", "day")
+        .annotate(v=Sum("value"))
+        .order_by()
+        .values_list("person_id", "day", "v")
+    ):
+        daily[person_id][day] = float(value or 0)
+    targets: dict[dt.date, dict[int, float]] = defaultdict(dict)
+    for month, person_id, value in Target.objects.filter(
+        metric=m.code, month__in=chosen, person__isnull=False
+    ).values_list("month", "person_id", "value"):
+        targets[month][person_id] = float(value)
+    people = dict(
+        Person.objects.filter(pk__in={p for t in targets.values() for p in t}).values_list(
+            "pk", "employee_no"
+        )
+    )
+    starts = dict(Person.objects.filter(pk__in=list(people)).values_list("pk", "start_date"))
+    spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
+    for person_id, start, end, unit_id in (
+        Membership.objects.filter(person_id__in=list(people))
+        .order_by("person_id", "valid_from")
+        .values_list("person_id", "valid_from", "valid_to", "unit_id")
+    ):
+        spans[person_id].append((start, end, unit_id))
+
+    def unit_on(person_id: int, day: dt.date) -> int | None:
+        rows = spans.get(person_id, [])
+        i = bisect_right([s for s, _e, _u in rows], day) - 1
+        end = rows[i][1] if i >= 0 else None
+        if i >= 0 and (end is None or end >= day):
+            return rows[i][2]
+        return None
+
+    for month in chosen:
+        workdays = calendar.month_workdays(month)
+        month_days = set(workdays) | {
+            month + dt.timedelta(days=i) for i in range((month_end(month) - month).days + 1)
+        }
+        for k in result.as_of_days:
+            if k >= len(workdays):
+                continue  # nothing left to forecast on the month's last working day
+            as_of = workdays[k - 1]
+            window = calendar.previous_workdays(as_of, HISTORY_WORKDAYS)
+            remaining = len(workdays) - k
+            rows = []
+            for person_id, target in targets[month].items():
+                team = unit_on(person_id, as_of)
+                if team is None:
+                    continue
+                since = max(d for d in (starts.get(person_id), data_start) if d is not None)
+                history = fc.history_values(daily[person_id], window, since)
+                rows.append((person_id, team, target, history))
+            pools: dict[int, list[float]] = defaultdict(list)
+            for _pid, team, _target, history in rows:
+                pools[team].extend(history)
+            for person_id, team, target, history in rows:
+                values = daily[person_id]
+                achieved = sum(v for d, v in values.items() if month <= d <= as_of)
+                actual = sum(v for d, v in values.items() if d in month_days)
+                forecast = fc.forecast_month_end(
+                    history,
+                    achieved,
+                    remaining,
+                    target,
+                    fallback=pools[team],
+                    seed=fc.stable_seed(seed, team, people[person_id], as_of.isoformat()),
+                    simulations=simulations,
+                )
+                result.outcomes.append(
+                    Outcome(
+                        month=month,
+                        as_of_day=k,
+                        employee_no=people[person_id],
+                        probability=forecast.probability or 0.0,
+                        baseline=fc.naive_forecast(achieved, k, len(workdays), target),
+                        hit=actual >= target - fc.EPSILON,
+                    )
+                )
+    return result

@@ -1,0 +1,168 @@
+import logging
+import re
+
+import pytest
+
+from tests.broadcast.conftest import DAY
+from tiejun.broadcast.models import ReportTemplate
+from tiejun.broadcast.renderers import render, sms_join, sms_segments
+from tiejun.broadcast.selectors import battle_report
+
+FORMATS = ["html", "text", "markdown", "sms", "json"]
+
+WIN = {
+    "report": "win_flash",
+    "deal_no": "W-9",
+    "employee_no": "R1",
+    "name": "员工R1",
+    "unit": {"code": "HZ1", "name": "杭州一组", "kind": "team"},
+    "customer_name": "西湖茶业",
+    "amount": "12000.00",
+    "channel": "visit",
+    "date": "2026-11-27",
+    "rep": {"target": "10000.00", "achieved": "11000.00", "completion": 1.1},
+}
+MILESTONE = {
+    "report": "milestone",
+    "scope": "person",
+    "code": "R1",
+    "name": "员工R1",
+    "unit": {"code": "HZ1", "name": "杭州一组", "kind": "team"},
+    "month": "2026-11",
+    "date": "2026-11-27",
+    "target": "10000.00",
+    "achieved": "11000.00",
+    "completion": 1.1,
+    "deal_no": "W-9",
+}
+
+
+@pytest.fixture
+def battle(company):
+    return battle_report(company.branch, day=DAY).to_json()
+
+
+def _check(fmt: str, out: str) -> None:
+    assert out.strip()
+    if fmt == "html":
+        assert "style=" in out and "<table" in out
+        assert "<link" not in out and "<script" not in out and "src=" not in out
+        assert "<style" not in out  # inline CSS only: mail clients drop style blocks
+    if fmt == "sms":
+        for segment in sms_segments(out):
+            assert len(segment) <= 70
+        assert sms_join(sms_segments(out)) == out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_battle_report_renders_in_every_format(battle, fmt, language):
+    out = render("battle", battle, fmt, language=language)
+    _check(fmt, out)
+    if fmt != "json":
+        assert "杭州分公司" in out and "员工R1" in out
+    if fmt in ("html", "text", "markdown"):
+        assert "¥17,500.00" in out  # remaining
+        assert "客户K-2" in out  # a win
+
+
+def test_html_bars_are_table_cells_with_widths(battle):
+    out = render("battle", battle, "html", language="en")
+    assert re.search(r'<td width="50%" style="background:#16a34a', out)  # 50 % done
+
+
+@pytest.mark.parametrize(("kind", "data"), [("win_flash", WIN), ("milestone", MILESTONE)])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_flashes_render_in_every_format(db, kind, data, fmt):
+    out = render(kind, data, fmt, language="en")
+    _check(fmt, out)
+    if fmt != "json":
+        assert "员工R1" in out
+
+
+@pytest.mark.parametrize("kind", ["kickoff", "review"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rhythm_sheets_render_in_every_format(company, kind, fmt):
+    pytest.importorskip("tiejun.rhythm.selectors")
+    from tiejun.broadcast.services import report_data
+
+    data = report_data(kind, company.team_a, DAY)
+    out = render(kind, data, fmt, language="en")
+    _check(fmt, out)
+    if fmt != "json":
+        assert "杭州一组" in out
+
+
+def test_sms_fits_one_segment_when_short():
+    assert sms_segments("【喜报】张三签单¥5,000！") == ["【喜报】张三签单¥5,000！"]
+    seventy = "好" * 70
+    assert sms_segments(seventy) == [seventy]
+
+
+def test_long_sms_is_cut_at_phrases_with_counters():
+    text = "，".join(f"第{i}组今日完成¥{i * 1000:,}元" for i in range(1, 12)) + "。"
+    segments = sms_segments(text)
+    assert len(segments) > 1
+    assert all(len(s) <= 67 for s in segments)
+    assert segments[0].startswith(f"(1/{len(segments)})")
+    # every part but the last ends at a phrase boundary
+    assert all(s.endswith(("，", "。")) for s in segments[:-1])
+    assert sms_join(segments) == text
+
+
+def test_sms_without_breaks_is_cut_hard():
+    text = "铁" * 200
+    segments = sms_segments(text)
+    assert all(len(s) <= 67 for s in segments)
+    assert sms_join(segments) == text
+
+
+def test_an_active_db_template_overrides_the_file(battle):
+    ReportTemplate.objects.create(
+        kind="battle", format="text", body="战报 {{ r.unit.code }} {{ r.achieved|money }}"
+    )
+    assert render("battle", battle, "text", language="en") == "战报 HZ ¥17,500.00\n"
+    # a language-specific one wins over the one for every language
+    ReportTemplate.objects.create(
+        kind="battle", format="text", language="en", body="EN {{ r.date }}"
+    )
+    assert render("battle", battle, "text", language="en") == "EN 2026-11-27\n"
+    assert render("battle", battle, "text", language="zh-hans") == "战报 HZ ¥17,500.00\n"
+    # an inactive one is ignored
+    ReportTemplate.objects.update(active=False)
+    assert "17,500.00" in render("battle", battle, "text", language="en")
+    assert "EN 2026" not in render("battle", battle, "text", language="en")
+
+
+def test_a_broken_db_template_falls_back_to_the_file_and_logs(battle, caplog):
+    ReportTemplate.objects.create(kind="battle", format="markdown", body="{% if %}broken")
+    with caplog.at_level(logging.ERROR, logger="tiejun.broadcast.renderers"):
+        out = render("battle", battle, "markdown", language="en")
+    assert out.startswith("### Battle report · 杭州分公司 · 2026-11-27")
+    assert "broken" not in out
+    assert "is broken" in caplog.text
+
+
+def test_unknown_report_or_format_is_a_clear_error(battle):
+    from tiejun.errors import TiejunError
+
+    with pytest.raises(TiejunError, match="unknown format pdf"):
+        render("battle", battle, "pdf")
+    with pytest.raises(TiejunError, match="unknown report weekly"):
+        render("weekly", battle, "text")
+
+
+def test_admin_refuses_a_template_that_does_not_compile(db):
+    from tiejun.broadcast.admin import ReportTemplateForm
+
+    form = ReportTemplateForm(
+        data={
+            "kind": "battle",
+            "format": "html",
+            "language": "",
+            "body": "{% for %}",
+            "active": True,
+        }
+    )
+    assert not form.is_valid()
+    assert "does not compile" in str(form.errors["body"])

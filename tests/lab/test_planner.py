@@ -1,0 +1,78 @@
+import pytest
+from django.utils import timezone
+
+from tiejun.demo.generator import demo_build
+from tiejun.lab.planner import parse_number, planner_for_unit
+from tiejun.org.models import Person, Unit
+
+
+@pytest.fixture
+def company(db):
+    """A small demo company with a year of sales-model history up to today."""
+    demo_build(reps=40, months=3, seed=11, today=timezone.localdate(), history_years=1)
+
+
+def test_planner_recommends_a_mix_with_intervals(company):
+    result = planner_for_unit(Unit.objects.get(code="TJ"), today=timezone.localdate(), draws=50)
+    plan = result.plan
+    assert plan is not None
+    assert plan.recommended.total.mean >= plan.current.total.mean
+    assert plan.current.total.low <= plan.current.total.mean <= plan.current.total.high
+    assert sum(plan.recommended.hours.values()) <= result.total_hours * (1 + 1e-6)
+    fitted = {r.code for r in result.fitted_rows}
+    assert {"visit", "salon", "online"} <= fitted
+
+
+def test_planner_honours_the_inputs(company):
+    unit = Unit.objects.get(code="TJ")
+    result = planner_for_unit(
+        unit,
+        today=timezone.localdate(),
+        total_hours=3000,
+        budget=10_000_000,
+        bounds={"visit": (2000, None)},
+        draws=20,
+    )
+    assert sum(result.plan.recommended.hours.values()) <= 3000 * (1 + 1e-6)
+    assert result.plan.recommended.hours["visit"] >= 2000 - 1e-6
+
+
+def test_page_renders_for_admin_with_sliders(client, company, django_assert_max_num_queries):
+    client.force_login(Person.objects.get(employee_no="admin"))
+    with django_assert_max_num_queries(20):
+        response = client.get("/lab/planner/?unit=TJ")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Mix planner" in html
+    assert 'type="range"' in html
+    assert "planner-curves" in html
+    assert "expected" in html
+
+
+def test_page_takes_next_quarters_inputs(client, company):
+    client.force_login(Person.objects.get(employee_no="admin"))
+    response = client.get("/lab/planner/?unit=TJ&hours=2500&budget=500000&min_visit=1000")
+    assert response.status_code == 200
+    assert response.context["result"].total_hours == 2500
+    assert response.context["plan"].recommended.hours["visit"] >= 1000 - 1e-6
+
+
+def test_page_is_404_for_reps_and_for_units_out_of_sight(client, company):
+    client.force_login(Person.objects.get(employee_no="ZJ-HZ-0101"))  # a rep
+    assert client.get("/lab/planner/?unit=ZJ-HZ").status_code == 404
+    client.force_login(Person.objects.get(employee_no="ZJ-HZ-0000"))  # Hangzhou's manager
+    assert client.get("/lab/planner/?unit=ZJ-HZ").status_code == 200
+    assert client.get("/lab/planner/?unit=ZJ-NB").status_code == 404
+    assert client.get("/lab/planner/?unit=NOPE").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    assert client.get("/lab/planner/").status_code == 302
+
+
+def test_parse_number():
+    assert parse_number("1,200") == 1200
+    assert parse_number("") is None
+    assert parse_number("-3") is None
+    assert parse_number("abc") is None
+    assert parse_number(None) is None
