@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tiejun.errors import Forbidden, TiejunError
@@ -198,21 +198,21 @@ def deal_detail(request: HttpRequest, deal_no: str) -> Deal:
     "the same content, was recorded before (nothing new is written); 409 when the deal number "
     "holds a different deal.",
 )
-def deal_create(request: HttpRequest, payload: DealIn) -> tuple[int, Deal]:
+def deal_create(request: HttpRequest, payload: DealIn) -> Status:
     viewer = _viewer(request)
     rep = _rep_for(viewer, payload.employee_no)
     item = _input(payload.deal_no, rep, payload, payload.client_id)
     repeated = _repeated(viewer, item)
     if repeated is not None:
-        return 200, _detail(repeated)
+        return Status(200, _detail(repeated))
     try:
         deal, created = deal_record(item=item, by=viewer)
     except IntegrityError:  # the same write raced in from elsewhere
         repeated = _repeated(viewer, item)
         if repeated is None:
             raise
-        return 200, _detail(repeated)
-    return (201 if created else 200), _detail(deal)
+        return Status(200, _detail(repeated))
+    return Status(201 if created else 200, _detail(deal))
 
 
 @router.put(

@@ -5,7 +5,7 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from tiejun.errors import Forbidden, TiejunError
 
@@ -169,7 +169,7 @@ def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
     description="Closes the current membership the day before ``effective_date`` and opens the "
     "next. The caller must manage both the current and the new unit.",
 )
-def move(request: HttpRequest, payload: MoveIn) -> tuple[int, MoveOut]:
+def move(request: HttpRequest, payload: MoveIn) -> Status:
     viewer = _viewer(request)
     person = access_person(viewer, payload.employee_no)
     new_unit = access_unit(viewer, payload.unit_code)
@@ -189,10 +189,13 @@ def move(request: HttpRequest, payload: MoveIn) -> tuple[int, MoveOut]:
         by=viewer,
     )
     current.refresh_from_db(fields=["valid_to"])
-    return 201, MoveOut(
-        employee_no=person.employee_no,
-        unit_code=new_unit.code,
-        role=Role(membership.role),
-        valid_from=membership.valid_from,
-        previous=_membership_out(current),
+    return Status(
+        201,
+        MoveOut(
+            employee_no=person.employee_no,
+            unit_code=new_unit.code,
+            role=Role(membership.role),
+            valid_from=membership.valid_from,
+            previous=_membership_out(current),
+        ),
     )
