@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "tiejun.rhythm",
     "tiejun.broadcast",
     "tiejun.lab",
+    "tiejun.field",
     "tiejun.imports",
     "tiejun.web",
     "tiejun.demo",
@@ -131,6 +133,14 @@ USE_TZ = True
 CURRENCY = _env("CURRENCY", "CNY")
 
 STATIC_URL = "/static/"
+# Leaflet (the customer and route maps) comes from the django-leaflet package's static files;
+# the package is not an installed app (its app pulls in GeoDjango, which needs GDAL).
+_leaflet = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = (
+    [("vendor/leaflet", str(Path(_leaflet.origin).parent / "static" / "leaflet"))]
+    if _leaflet and _leaflet.origin
+    else []
+)
 STATIC_ROOT = HOME / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from it once collected
 STORAGES = {

@@ -14,5 +14,6 @@ urlpatterns = [
     path("broadcast/", include("tiejun.broadcast.urls")),
     path("outbox/", include("tiejun.notify.urls")),
     path("lab/", include("tiejun.lab.urls")),
+    path("field/", include("tiejun.field.urls")),
     path("", include("tiejun.web.urls")),
 ]

@@ -19,18 +19,150 @@ class Channel(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    LOST = "lost", _("Lost")
+
+
+class Priority(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
 class Customer(models.Model):
+    """A company the force sells to. ``owner`` empty: the customer is in the open pool (公海)."""
+
     code = models.CharField(_("customer code"), max_length=32, unique=True)
     name = models.CharField(_("customer name"), max_length=200)
+    industry = models.CharField(_("industry"), max_length=100, blank=True, default="")
+    size = models.CharField(_("size"), max_length=50, blank=True, default="")
+    address = models.CharField(_("address"), max_length=300, blank=True, default="")
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lon = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    owner = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("owner"),
+    )
+    owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT
+    )
+    priority = models.CharField(
+        _("visit priority"), max_length=1, choices=Priority.choices, default=Priority.B
+    )
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    last_activity_on = models.DateField(_("last visit or follow-up"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["owner", "status"], name="customer_owner"),
+            models.Index(fields=["last_activity_on"], name="customer_activity"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityStage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    QUALIFIED = "qualified", _("Qualified")
+    PROPOSAL = "proposal", _("Proposal")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Opportunity(models.Model):
+    """An open sales opportunity: the pipeline the evening review can count on."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="opportunities")
+    owner = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.LEAD
+    )
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    probability = models.DecimalField(_("probability"), max_digits=4, decimal_places=3, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expected_close", "id"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=1), name="opportunity_prob"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OwnershipChange(models.Model):
+    """Who held a customer, who holds it now, why, and who did it. Never edited."""
+
+    class Reason(models.TextChoices):
+        CLAIM = "claim", _("Claimed from the open pool")
+        HANDOVER = "handover", _("Handed over")
+        RELEASE = "release", _("Released to the open pool")
+        AUTO_RETURN = "auto_return", _("No follow-up: back to the open pool")
+        LEAVER = "leaver", _("Owner left or moved")
+        IMPORT = "import", _("Import")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ownership")
+    from_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    changed_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("ownership change")
+        verbose_name_plural = _("ownership changes")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_person_id} → {self.to_person_id}"
 
 
 class Deal(models.Model):
