@@ -52,6 +52,7 @@ from .company import (
     BranchSpec,
     chinese_number,
 )
+from .field import write_field
 from .touches import plan_story, write_story
 
 LEVELS_UP = (UnitKind.TEAM, UnitKind.BRANCH, UnitKind.REGION, UnitKind.COMPANY)
@@ -604,6 +605,7 @@ def demo_build(
         )
         write_story(story, unit_ids=unit_ids, person_ids=person_ids, customer_ids=customer_ids)
         closure_rebuild()
+        write_field(today=today, seed=seed, cal=planner.cal)
         sources = scoreboard_rebuild()
     # After a bulk load the query planner needs fresh statistics: without them SQLite reads every
     # fact of the month for a branch board instead of the branch's own (see docs/benchmarks.md).

@@ -1,0 +1,53 @@
+"""The demo company's field work: placed customers, an open pool, recent visits and reports."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from tiejun.crm.models import Customer
+from tiejun.field.models import DailyReport, FieldNote, PlanStop, Visit, VisitPlan
+from tiejun.org.models import Membership, Role
+
+TODAY = dt.date(2026, 6, 15)
+
+
+@pytest.fixture
+def demo(db):
+    call_command("demo", reps=40, months=2, history_years=0, today=TODAY.isoformat(), verbosity=0)
+
+
+def test_customers_are_placed_held_or_pooled(demo):
+    assert not Customer.objects.filter(lat__isnull=True).exists()
+    assert Customer.objects.filter(owner__isnull=True).count() > 0  # the open pool
+    assert Customer.objects.filter(status="prospect").count() > 0
+    held = Customer.objects.filter(owner__isnull=False).values("owner").distinct()
+    reps = Membership.objects.on(TODAY).filter(role=Role.REP, person__in=held)
+    assert reps.count() == held.count()  # only current reps hold customers
+
+
+def test_recent_visits_daily_reports_notes_and_plans(demo):
+    visits = Visit.objects.all()
+    assert visits.count() > 0
+    local = [timezone.localtime(v.checkin_at) for v in visits]
+    assert all(t.date() < TODAY and dt.time(9) <= t.time() <= dt.time(17, 30) for t in local)
+    per_day = visits.values("person", "checkin_at__date").annotate(n=Count("id"))
+    assert max(row["n"] for row in per_day) <= 7
+    assert visits.filter(outside_geofence=True).exists()
+    assert DailyReport.objects.filter(submitted_at__isnull=False).exists()
+    assert FieldNote.objects.filter(starred_by__isnull=False).exists() or FieldNote.objects.exists()
+    plan = VisitPlan.objects.first()
+    assert plan is not None
+    assert plan.date > TODAY
+    assert PlanStop.objects.filter(plan=plan).count() > 0
+
+
+@pytest.mark.django_db(transaction=True)  # flush truncates: not inside a test's transaction
+def test_field_work_is_the_same_for_a_seed():
+    call_command("demo", reps=40, months=2, history_years=0, today=TODAY.isoformat(), verbosity=0)
+    first = sorted(Visit.objects.values_list("id", "customer__code", "checkin_at"))
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("demo", reps=40, months=2, history_years=0, today=TODAY.isoformat(), verbosity=0)
+    assert sorted(Visit.objects.values_list("id", "customer__code", "checkin_at")) == first
