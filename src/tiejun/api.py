@@ -56,6 +56,9 @@ def _mount() -> None:
     api.add_router("/", org_router)
     api.add_router("/", targets_router)
     api.add_router("/", deals_router)
+    api.add_router("/", __import__("tiejun.crm.customer_api", fromlist=["router"]).router)
+    api.add_router("/", __import__("tiejun.field.api_visits", fromlist=["router"]).router)
+    api.add_router("/", __import__("tiejun.field.api_reports", fromlist=["router"]).router)
 
 
 _mount()

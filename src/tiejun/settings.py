@@ -168,10 +168,9 @@ if PRODUCTION:
 
 # Company calendar: extra days off / working days beyond the statutory calendar live in the
 # database (org.WorkdayOverride); this is the weekday fallback for years the package lacks.
-TIEJUN_TV_ROTATE_SECONDS = int(_env("TV_ROTATE_SECONDS", "30"))
-TIEJUN_BEHIND_MARGIN = float(_env("BEHIND_MARGIN", "0.05"))
+TV_ROTATE_SECONDS = int(_env("TV_ROTATE_SECONDS", "30"))
 # Sales-model lab: the labour cost of one rep-hour, in the currency, for "full cost".
-TIEJUN_LAB_HOURLY_COST = _env("LAB_HOURLY_COST", "120")
+LAB_HOURLY_COST = _env("LAB_HOURLY_COST", "120")
 
 # Outgoing e-mail: smtp://user:password@host:port (add ?tls=True or ?ssl=True); console:// prints.
 EMAIL_URL = _env("EMAIL_URL", "console://")
@@ -217,7 +216,35 @@ BATTLE_REPORT_AT = _env("BATTLE_REPORT_AT", "21:00")
 WIN_FLASH_MIN_AMOUNT = _env("WIN_FLASH_MIN_AMOUNT", "0")
 RISK_BEHIND_MARGIN = float(_env("RISK_BEHIND_MARGIN", "0.10"))
 RISK_IDLE_WORKDAYS = int(_env("RISK_IDLE_WORKDAYS", "5"))
+# A rep visiting fewer than this many customers a day over the last RISK_VISIT_WORKDAYS working
+# days is a risk point ("five to ten customers a day").
+RISK_MIN_VISITS_PER_DAY = int(_env("RISK_MIN_VISITS_PER_DAY", "5"))
+RISK_VISIT_WORKDAYS = int(_env("RISK_VISIT_WORKDAYS", "5"))
 FORECAST_SIMULATIONS = int(_env("FORECAST_SIMULATIONS", "2000"))
+# Daily reports (日报): due by this local time; a reminder goes out this many minutes before.
+DAILY_REPORT_DUE = _env("DAILY_REPORT_DUE", "20:00")
+DAILY_REPORT_REMIND_BEFORE = int(_env("DAILY_REPORT_REMIND_BEFORE", "60"))
+
+# Customers: the most private customers a rep may hold; days without a visit or follow-up before
+# a customer returns to the open pool (公海); where a leaver's customers go: supervisor | pool.
+MAX_PRIVATE_CUSTOMERS = int(_env("MAX_PRIVATE_CUSTOMERS", "200"))
+POOL_RETURN_DAYS = int(_env("POOL_RETURN_DAYS", "30"))
+LEAVER_CUSTOMERS_TO = _env("LEAVER_CUSTOMERS_TO", "supervisor")
+
+# Field work: check-ins farther than GEOFENCE_M from the customer, with an accuracy worse than
+# POOR_ACCURACY_M or a position older than STALE_POSITION_S are flagged; photos up to
+# PHOTO_MAX_BYTES. Visit plans: revisit intervals by priority, the office (default start and end
+# of a route), the road factor over great-circle distance, and map tiles (empty: no tiles, the
+# maps still show markers and routes — set a tile URL template where the network allows).
+GEOFENCE_M = int(_env("GEOFENCE_M", "300"))
+POOR_ACCURACY_M = int(_env("POOR_ACCURACY_M", "200"))
+STALE_POSITION_S = int(_env("STALE_POSITION_S", "300"))
+PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+REVISIT_DAYS = _env("REVISIT_DAYS", "A=7,B=14,C=30")
+OFFICE_LAT = float(_env("OFFICE_LAT")) if _env("OFFICE_LAT") else None
+OFFICE_LON = float(_env("OFFICE_LON")) if _env("OFFICE_LON") else None
+ROAD_FACTOR = float(_env("ROAD_FACTOR", "1.3"))
+MAP_TILES = _env("MAP_TILES")
 
 # Outbox (tiejun.notify): delivery attempts, exponential back-off (base · 2^(attempt-1), capped),
 # the lease a worker holds on a message while sending, and HTTP timeouts for SMS and robots.

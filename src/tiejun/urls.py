@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("targets/", include("tiejun.targets.urls")),
     path("deals/", include("tiejun.crm.urls")),
+    path("customers/", include("tiejun.crm.customer_urls")),
     path("import/", include("tiejun.imports.urls")),
     path("rhythm/", include("tiejun.rhythm.urls")),
     path("broadcast/", include("tiejun.broadcast.urls")),

@@ -29,7 +29,7 @@ def run(*args):
 
 
 def test_efficiency_json_contract(history, settings):
-    settings.TIEJUN_LAB_HOURLY_COST = "100"
+    settings.LAB_HOURLY_COST = "100"
     data = json.loads(run("--from", "2026-06-01", "--to", "2026-06-30", "--unit", "HZ", "--json"))
     assert list(data) == ["from", "to", "unit", "attribution", "rows"]
     assert (data["from"], data["to"], data["unit"], data["attribution"]) == (

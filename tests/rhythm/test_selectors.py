@@ -210,16 +210,17 @@ def test_risks_for_subtree_sorted_by_gap(review_org):
 
 
 def test_review_query_count_does_not_grow_with_reps(review_org, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    # 9 for the figures and forecasts, 3 for the field signals (calendar, reports, visits)
+    with django_assert_max_num_queries(12):
         review_for_unit(review_org.branch, day=DAY).to_json()
     for i in range(6):
         rep = person(f"X{i}", review_org.team_b)
         _target(1000, person=rep)
         deal(rep, 100, dt.date(2026, 6, 9))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         data = review_for_unit(review_org.branch, day=DAY).to_json()
     assert len(data["rows"]) == 10
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         risks_for_subtree(review_org.company, day=DAY)
 
 
@@ -229,3 +230,41 @@ def test_a_supervisor_with_a_target_is_on_the_sheets(review_org):
     assert "S1" in {r.code for r in kickoff.groups[0].reps}
     manager = person("X9", review_org.team_a, Role.SUPERVISOR)
     assert manager.employee_no not in {r.code for r in kickoff.groups[0].reps}
+
+
+def test_field_signals_are_risk_points_where_the_field_app_is_used(review_org):
+    import uuid
+
+    from django.utils import timezone
+
+    from tiejun.crm.models import Customer
+    from tiejun.field.models import DailyReport, Visit
+    from tiejun.org.selectors import work_calendar
+    from tiejun.scoreboard.services import scoreboard_rebuild
+
+    # given: before anyone files a report or records a visit, no field risk points at all
+    kinds = {r.kind for r in review_for_unit(review_org.branch, day=DAY).risks}
+    assert not kinds & {"missing_report", "visit_shortfall"}
+    # when: one rep files yesterday's report and makes two visits
+    yesterday = work_calendar().previous_workdays(DAY, 1)[0]
+    reps = list(review_org.reps.values())
+    filer, other = reps[0], reps[1]
+    DailyReport.objects.create(person=filer, date=yesterday, submitted_at=timezone.now())
+    customer = Customer.objects.create(code="V1", name="拜访客户")
+    membership = filer.memberships.get(valid_to__isnull=True)
+    for _i in range(2):
+        Visit.objects.create(
+            id=uuid.uuid4(),
+            person=filer,
+            unit_id=membership.unit_id,
+            customer=customer,
+            checkin_at=timezone.make_aware(dt.datetime.combine(yesterday, dt.time(10))),
+        )
+    scoreboard_rebuild()
+    # then: the others lack a report, and everyone visits too little
+    risks = review_for_unit(review_org.branch, day=DAY).risks
+    missing = {r.code for r in risks if r.kind == "missing_report"}
+    short = {r.code for r in risks if r.kind == "visit_shortfall"}
+    assert other.employee_no in missing
+    assert filer.employee_no not in missing
+    assert {filer.employee_no, other.employee_no} <= short

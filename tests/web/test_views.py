@@ -366,7 +366,7 @@ def test_tv_rotates_through_the_visible_chosen_units(login, org):
 
 
 def test_tv_defaults_to_the_default_unit_and_its_children(login, org, settings):
-    settings.TIEJUN_TV_ROTATE_SECONDS = 45
+    settings.TV_ROTATE_SECONDS = 45
     response = login("M1").get("/tv/")
     assert [u.code for u in response.context["units"]] == ["HZ", "HZ1", "HZ2"]
     assert 'hx-trigger="load delay:45s"' in response.content.decode()

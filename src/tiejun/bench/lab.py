@@ -69,7 +69,7 @@ def touches_generate(*, seed: int, first_day: dt.date, progress: Callable[[str],
     customers = deals[owner, 2]
     n_prospects = len(deals) // 3
     prospects = Customer.objects.bulk_create(
-        [Customer(code=f"P{i:07d}", name=f"潜在客户{i}") for i in range(n_prospects)],
+        [Customer(code=f"LAB{i:07d}", name=f"潜在客户{i}") for i in range(n_prospects)],
         batch_size=5000,
     )
     prospect_ids = np.array([c.pk for c in prospects], dtype=np.int64)

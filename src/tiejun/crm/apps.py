@@ -15,3 +15,6 @@ class CrmConfig(AppConfig):
 
         register_source("deals", services.deals_recredit_all)
         membership_changed.connect(services.on_membership_changed, dispatch_uid="crm.recredit")
+        from . import customers
+
+        membership_changed.connect(customers.on_membership_changed, dispatch_uid="crm.customers")

@@ -20,7 +20,7 @@ from tiejun.metrics import NEW_CUSTOMERS, REVENUE
 from tiejun.org.models import Membership, Person
 from tiejun.scoreboard.services import facts_load, facts_replace
 
-from .models import Channel, Customer, Deal, DealChange
+from .models import Channel, Customer, CustomerStatus, Deal, DealChange
 from .signals import deal_won
 
 DEAL_METRICS = (REVENUE.code, NEW_CUSTOMERS.code)
@@ -141,6 +141,10 @@ def _record(
             after=_snapshot(deal),
             reason=reason,
             changed_by=by,
+        )
+        # A won deal makes a prospect (pool or private) a customer.
+        Customer.objects.filter(pk=customer.pk).exclude(status=CustomerStatus.CUSTOMER).update(
+            status=CustomerStatus.CUSTOMER
         )
         spans.append((item.person.pk, item.won_date, item.won_date))
         return deal, True, spans, customers

@@ -419,6 +419,15 @@ def _apply_attendee(c: Cells, ctx: Context) -> Outcome:
     return CREATED if created else None
 
 
+# --- visits (check-in history) ---------------------------------------------------------------
+
+
+def _apply_visit(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.field.visits_import import apply_visit_row
+
+    return apply_visit_row(c, ctx)
+
+
 # --- subscriptions (to the broadcasts) -------------------------------------------------------
 
 
@@ -445,6 +454,15 @@ def _apply_subscription(c: Cells, ctx: Context) -> Outcome:
         unit=unit, report=report, channel=channel, address=address, by=ctx.by
     )
     return CREATED if created else None
+
+
+# --- customers (the crm customer base) ---------------------------------------------------------
+
+
+def _apply_customer(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.crm.customer_import import apply_customer
+
+    return apply_customer(c, ctx)
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -520,10 +538,43 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("attendees", ("event_id", "customer_code"), _apply_attendee, "event_id"),
         Kind(
+            "visits",
+            (
+                "visit_id",
+                "employee_no",
+                "customer_code",
+                "checkin_at",
+                "lat",
+                "lon",
+                "outcome",
+                "channel",
+            ),
+            _apply_visit,
+            "visit_id",
+            aliases=(("id", "visit_id"),),
+        ),
+        Kind(
             "subscriptions",
             ("unit_code", "report", "channel", "address"),
             _apply_subscription,
             "address",
+        ),
+        Kind(
+            "customers",
+            (
+                "customer_code",
+                "name",
+                "industry",
+                "address",
+                "lat",
+                "lon",
+                "owner_employee_no",
+                "phone",
+                "priority",
+            ),
+            _apply_customer,
+            "customer_code",
+            aliases=(("code", "customer_code"), ("owner", "owner_employee_no")),
         ),
     )
 }

@@ -120,7 +120,7 @@ def _cents(value: float) -> Decimal:
 
 
 def hourly_cost_default() -> Decimal:
-    return Decimal(str(getattr(settings, "TIEJUN_LAB_HOURLY_COST", "120")))
+    return Decimal(str(getattr(settings, "LAB_HOURLY_COST", "120")))
 
 
 @dataclass

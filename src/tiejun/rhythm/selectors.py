@@ -350,7 +350,14 @@ class ForecastRow:
         }
 
 
-RISK_KINDS = ("behind", "idle", "low_probability", "allocation_gap")
+RISK_KINDS = (
+    "behind",
+    "idle",
+    "low_probability",
+    "allocation_gap",
+    "missing_report",
+    "visit_shortfall",
+)
 
 
 @dataclass
@@ -438,6 +445,12 @@ class _Subtree:
     reps: list[ForecastRow]
     rep_team: dict[str, int]
     idle_days: dict[str, int]
+    # Field signals: whose daily report of the last working day is missing, and visits made over
+    # the last few working days against the expected number.
+    last_workday: dt.date | None = None
+    missing_report: frozenset[str] = frozenset()
+    visit_days: int = 0
+    visits_made: dict[str, int] = field(default_factory=dict)
 
 
 def _subtree(unit: Unit, day: dt.date, metric: str) -> _Subtree:
@@ -656,6 +669,25 @@ def _risks_of(tree: _Subtree, row: ForecastRow, unit_id: int | None = None) -> l
                 "target": m.to_json(target),
             },
         )
+    if row.kind == "person" and row.code in tree.missing_report and tree.last_workday:
+        add(
+            "missing_report",
+            ZERO,
+            _("No daily report filed for %(day)s.") % {"day": tree.last_workday.isoformat()},
+        )
+    if row.kind == "person" and tree.visit_days:
+        expected = settings.RISK_MIN_VISITS_PER_DAY * tree.visit_days
+        made = tree.visits_made.get(row.code, 0)
+        if made < expected:
+            add(
+                "visit_shortfall",
+                ZERO,
+                _(
+                    "Visit shortfall: %(made)s visits in the last %(days)s working days, "
+                    "%(expected)s expected."
+                )
+                % {"made": made, "days": tree.visit_days, "expected": expected},
+            )
     if unit_id is not None and unit_id in tree.own:
         own = tree.own[unit_id]
         below = tree.children_sum.get(unit_id)
@@ -678,13 +710,44 @@ def _by_gap(risks: list[Risk]) -> list[Risk]:
     return sorted(risks, key=lambda r: (-r.gap, order[r.kind], r.code))
 
 
+def _with_field_signals(tree: _Subtree) -> _Subtree:
+    """Add whose daily report is missing and who visits too little (two queries)."""
+    from tiejun.field.reports import missing_daily_reports
+    from tiejun.org.selectors import work_calendar
+
+    days = work_calendar().previous_workdays(tree.day, settings.RISK_VISIT_WORKDAYS)
+    if not days or not tree.reps:
+        return tree
+    tree.last_workday = days[-1]
+    missing = {p.employee_no for p in missing_daily_reports(tree.root, day=days[-1])}
+    # A unit that files no daily reports at all does not use them: no risk points for it.
+    if len(missing) < sum(1 for r in tree.reps if r.code in tree.rep_team):
+        tree.missing_report = frozenset(missing)
+    rows = (
+        Fact.objects.filter(
+            metric="visits",
+            day__gte=days[0],
+            day__lte=days[-1],
+            unit_id__in=list(tree.units),
+            person__isnull=False,
+        )
+        .values("person__employee_no")
+        .annotate(n=Sum("value"))
+        .order_by()
+    )
+    tree.visits_made = {r["person__employee_no"]: int(r["n"]) for r in rows}
+    # Likewise a unit that records no visits is not judged on them.
+    tree.visit_days = len(days) if tree.visits_made else 0
+    return tree
+
+
 def review_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Review:
     """The evening review of ``unit`` on ``day`` (today counted as elapsed).
 
     Rows per rep for a team or a branch, per child unit for any unit above a team; the risks of
     the unit, its children and the reps shown, largest gap first.
     """
-    tree = _subtree(unit, day, metric)
+    tree = _with_field_signals(_subtree(unit, day, metric))
     children_ids = sorted(
         (u.pk for u in tree.units.values() if u.parent_id == unit.pk),
         key=lambda pk: (tree.units[pk].sort, tree.units[pk].code),
@@ -715,7 +778,7 @@ def review_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Rev
 
 def risks_for_subtree(unit: Unit, *, day: dt.date, metric: str = "revenue") -> list[Risk]:
     """Every risk point in ``unit``'s subtree (units and reps), largest gap first."""
-    tree = _subtree(unit, day, metric)
+    tree = _with_field_signals(_subtree(unit, day, metric))
     risks: list[Risk] = []
     for pk in tree.units:
         risks.extend(_risks_of(tree, _unit_row(tree, pk), pk))

@@ -14,6 +14,8 @@ SECTIONS = [
     ("org", _("Org"), "/org/", ("/org/",)),
     ("targets", _("Targets"), "/targets/", ("/targets/",)),
     ("deals", _("Deals"), "/deals/", ("/deals/",)),
+    ("field", _("Field work"), "/field/", ("/field/",)),
+    ("customers", _("Customers"), "/customers/", ("/customers/",)),
     ("rhythm", _("Kickoff & review"), "/rhythm/", ("/rhythm/",)),
     ("broadcast", _("Battle report"), "/broadcast/", ("/broadcast/", "/outbox/")),
     ("lab", _("Lab"), "/lab/", ("/lab/",)),

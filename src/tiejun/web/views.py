@@ -350,9 +350,9 @@ def _tv_args(request: HttpRequest) -> tuple[list[str], str, int]:
     codes = [c.strip() for c in request.GET.get("units", "").split(",") if c.strip()]
     metric_code = _metric_code(request)
     try:
-        interval = int(request.GET.get("interval") or settings.TIEJUN_TV_ROTATE_SECONDS)
+        interval = int(request.GET.get("interval") or settings.TV_ROTATE_SECONDS)
     except ValueError:
-        interval = settings.TIEJUN_TV_ROTATE_SECONDS
+        interval = settings.TV_ROTATE_SECONDS
     return codes, metric_code, max(5, min(interval, 3600))
 
 

@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "what", choices=["board", "reports", "lab"], help=_("what to benchmark")
+            "what",
+            choices=["board", "reports", "lab", "checkin", "route"],
+            help=_("what to benchmark"),
         )
         parser.add_argument("--reps", type=int, default=2000, help=_("sales reps in the company"))
         parser.add_argument(
@@ -32,6 +34,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repeat", type=int, default=50, help=_("timed calls per level"))
         parser.add_argument("--seed", type=int, default=2026, help=_("random seed"))
+        parser.add_argument(
+            "--requests", type=int, default=3000, help=_("checkin: check-ins to send")
+        )
+        parser.add_argument(
+            "--concurrency", type=int, default=16, help=_("checkin: client threads")
+        )
         parser.add_argument("--today", help=_("the demo's today, YYYY-MM-DD (default: today)"))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,6 +49,32 @@ class Command(BaseCommand):
             today = dt.date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError:
             raise CommandError(_("--today must be a date YYYY-MM-DD")) from None
+        if options["what"] == "route":
+            from tiejun.bench.route import bench_route
+
+            result = bench_route(
+                instances=min(options["repeat"], 5),
+                seed=options["seed"],
+                progress=lambda message: self.stderr.write(message),
+            )
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        if options["what"] == "checkin":
+            from tiejun.bench.checkin import bench_checkin
+
+            try:
+                result = bench_checkin(
+                    requests=options["requests"],
+                    concurrency=options["concurrency"],
+                    workers=options["workers"],
+                    reps=min(options["reps"], 200),
+                    seed=options["seed"],
+                    progress=lambda message: self.stderr.write(message),
+                )
+            except TiejunError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
         if options["what"] == "lab":
             from tiejun.bench.lab import bench_lab
 

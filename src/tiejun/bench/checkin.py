@@ -1,0 +1,296 @@
+"""``tiejun bench checkin``: the check-in API under concurrent load.
+
+gunicorn (``tiejun serve --no-worker``, several workers) serves the app from the benchmark's
+PostgreSQL database; threads fire ``POST /api/v1/visits`` over loopback with Bearer tokens, some of
+them retries of an id already sent (the same body, as a phone resending after a lost answer).
+Afterwards the visits are counted: every id answered 200/201 must be stored exactly once, and the
+scoreboard's ``visits`` facts must add up to the stored visits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.core.management import call_command
+from django.db import connection, connections
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tiejun.bench.board import percentile
+from tiejun.errors import TiejunError
+
+PREFIX = "BCK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise TiejunError(
+                _("gunicorn stopped before it served (exit %(rc)s)") % {"rc": proc.returncode}
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TiejunError(_("gunicorn did not start within %(s)d s") % {"s": seconds})
+
+
+def _company(reps: int, customers: int) -> tuple[list[str], list[str]]:
+    """A team of ``reps`` with API tokens and ``customers`` pool customers; (tokens, codes)."""
+    from tiejun.crm.models import Customer
+    from tiejun.org.models import Person, Role, Unit, UnitKind
+    from tiejun.org.services import person_create, token_create, unit_create
+
+    start = timezone.localdate() - dt.timedelta(days=30)
+    company = Unit.objects.filter(code=f"{PREFIX}-HQ").first() or unit_create(
+        code=f"{PREFIX}-HQ", name="Bench HQ", kind=UnitKind.COMPANY, parent=None
+    )
+    region = Unit.objects.filter(code=f"{PREFIX}-R").first() or unit_create(
+        code=f"{PREFIX}-R", name="Bench region", kind=UnitKind.REGION, parent=company
+    )
+    branch = Unit.objects.filter(code=f"{PREFIX}-B").first() or unit_create(
+        code=f"{PREFIX}-B", name="Bench branch", kind=UnitKind.BRANCH, parent=region
+    )
+    team = Unit.objects.filter(code=f"{PREFIX}-T").first() or unit_create(
+        code=f"{PREFIX}-T", name="Bench team", kind=UnitKind.TEAM, parent=branch
+    )
+    tokens = []
+    for i in range(reps):
+        no = f"{PREFIX}{i:04d}"
+        person = Person.objects.filter(employee_no=no).first() or person_create(
+            employee_no=no, name=f"Bench rep {i}", unit=team, role=Role.REP, start_date=start
+        )
+        tokens.append(token_create(person=person))
+    codes = [f"{PREFIX}-C{i:05d}" for i in range(customers)]
+    existing = set(Customer.objects.filter(code__in=codes).values_list("code", flat=True))
+    rnd = random.Random(7)
+    Customer.objects.bulk_create(
+        [
+            Customer(
+                code=code,
+                name=f"Bench customer {code}",
+                lat=Decimal(f"{30.2 + rnd.random() * 0.1:.6f}"),
+                lon=Decimal(f"{120.1 + rnd.random() * 0.1:.6f}"),
+            )
+            for code in codes
+            if code not in existing
+        ]
+    )
+    return tokens, codes
+
+
+def bench_checkin(
+    *,
+    requests: int = 3000,
+    concurrency: int = 16,
+    workers: int = 4,
+    reps: int = 100,
+    retry_share: float = 0.15,
+    max_seconds: float = 120,
+    seed: int = 2026,
+    migrate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    import httpx
+
+    from tiejun.field.models import Visit
+    from tiejun.scoreboard.models import Fact
+
+    say = progress or (lambda _message: None)
+    if connection.vendor != "postgresql":
+        raise TiejunError(
+            _("bench checkin needs PostgreSQL: --database postgresql://user@host/name")
+        )
+    if requests < 1 or concurrency < 1:
+        raise TiejunError(_("--requests and --concurrency must be at least 1"))
+    if migrate:
+        say(_("migrating the benchmark database…"))
+        call_command("migrate", verbosity=0, interactive=False)
+    say(_("creating %(n)d reps and their customers…") % {"n": reps})
+    tokens, codes = _company(reps, max(50, reps * 5))
+    before = Visit.objects.count()
+    connections.close_all()
+
+    port = _free_port()
+    env = {**os.environ, "TIEJUN_EMBEDDED_WORKER": "0"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "tiejun.cli",
+        "serve",
+        "--no-worker",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+    ]
+    say(_("starting gunicorn with %(n)d workers on port %(port)d…") % {"n": workers, "port": port})
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(port, proc)
+        result = _fire(
+            httpx,
+            f"http://127.0.0.1:{port}",
+            tokens,
+            codes,
+            requests=requests,
+            concurrency=concurrency,
+            retry_share=retry_share,
+            max_seconds=max_seconds,
+            seed=seed,
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    sent_ids = result.pop("_ids")
+    answered = result.pop("_answered")
+    stored = {
+        str(pk) for pk in Visit.objects.filter(pk__in=list(sent_ids)).values_list("pk", flat=True)
+    }
+    lost = len([pk for pk in answered if pk not in stored])
+    after = Visit.objects.count()
+    facts = Fact.objects.filter(metric="visits").aggregate(v=Sum("value"))["v"] or 0
+    result.update(
+        {
+            "unique_ids_sent": len(sent_ids),
+            "visits_stored": len(stored),
+            "visits_new_in_database": after - before,
+            "duplicates": (after - before) - len(stored),
+            "lost": lost,
+            "visits_metric_matches": int(facts) == after,
+            "aims": {"requests_per_s": 300, "p99_ms": 200},
+        }
+    )
+    result["meets_aims"] = (
+        result["requests_per_s"] >= 300
+        and result["latency_ms"]["p99"] <= 200
+        and result["duplicates"] == 0
+        and result["lost"] == 0
+        and result["errors"] == 0
+    )
+    return result
+
+
+def _fire(
+    httpx: Any,
+    base: str,
+    tokens: list[str],
+    codes: list[str],
+    *,
+    requests: int,
+    concurrency: int,
+    retry_share: float,
+    max_seconds: float,
+    seed: int,
+) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    # The plan: each request is a new check-in, or a retry of one planned earlier.
+    plan: list[tuple[str, dict[str, Any]]] = []
+    for _i in range(requests):
+        if plan and rnd.random() < retry_share:
+            plan.append(plan[rnd.randrange(len(plan))])
+            continue
+        token = tokens[rnd.randrange(len(tokens))]
+        body = {
+            "id": str(uuid.uuid4()),
+            "customer_code": codes[rnd.randrange(len(codes))],
+            "lat": round(30.2 + rnd.random() * 0.1, 6),
+            "lon": round(120.1 + rnd.random() * 0.1, 6),
+            "accuracy_m": rnd.randint(5, 300),
+        }
+        plan.append((token, body))
+    lock = threading.Lock()
+    cursor = iter(range(len(plan)))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    answered: set[str] = set()
+    errors: list[str] = []
+    deadline = time.monotonic() + max_seconds
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while time.monotonic() < deadline:
+                with lock:
+                    i = next(cursor, None)
+                if i is None:
+                    return
+                token, body = plan[i]
+                t0 = time.perf_counter()
+                try:
+                    response = client.post(
+                        "/api/v1/visits", json=body, headers={"Authorization": f"Bearer {token}"}
+                    )
+                    status = response.status_code
+                except httpx.HTTPError as exc:
+                    status = 0
+                    with lock:
+                        errors.append(str(exc))
+                elapsed = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status in (200, 201):
+                        answered.add(body["id"])
+                    elif status and len(errors) < 5:
+                        errors.append(f"{status}: {response.text[:200]}")
+
+    # Warm up every worker process (imports, connections) before timing.
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for _i in range(20):
+            client.get("/api/v1/visits", headers={"Authorization": f"Bearer {tokens[0]}"})
+    threads = [threading.Thread(target=worker) for _i in range(concurrency)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    done = len(latencies)
+    bad = sum(n for s, n in statuses.items() if s not in (200, 201))
+    return {
+        "requests": done,
+        "planned": len(plan),
+        "retries_planned": len(plan) - len({b["id"] for _t, b in plan}),
+        "concurrency": concurrency,
+        "seconds": round(wall, 2),
+        "requests_per_s": round(done / wall, 1) if wall else 0.0,
+        "latency_ms": {
+            "p50": round(statistics.median(latencies), 1) if latencies else None,
+            "p99": round(percentile(latencies, 0.99), 1) if latencies else None,
+            "max": round(max(latencies), 1) if latencies else None,
+        },
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": bad,
+        "error_samples": errors[:5],
+        "_ids": {b["id"] for _t, b in plan},
+        "_answered": answered,
+    }

@@ -1,0 +1,76 @@
+"""The import kind ``customers``: one row checked and applied through the customer services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+from .customers import customer_assign, customer_create, customer_update
+from .models import Customer, OwnershipChange, Priority
+
+if TYPE_CHECKING:
+    from tiejun.imports.kinds import Cells, Context, Outcome
+
+COLUMNS = (
+    "customer_code",
+    "name",
+    "industry",
+    "address",
+    "lat",
+    "lon",
+    "owner_employee_no",
+    "phone",
+    "priority",
+)
+
+
+def _coordinate(c: Cells, column: str, limit: int) -> Decimal | None:
+    if not c.record.get(column, "").strip():
+        return None
+    value = c.decimal(column)
+    if value is not None and not -limit <= value <= limit:
+        c.fail(column, _("must lie between -%(limit)d and %(limit)d") % {"limit": limit})
+        return None
+    return value.quantize(Decimal("0.000001")) if value is not None else None
+
+
+def apply_customer(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.imports.kinds import CREATED, UPDATED
+
+    code = c.text("customer_code", max_length=32)
+    name = c.text("name", max_length=200)
+    industry = c.text("industry", required=False, max_length=100)
+    address = c.text("address", required=False, max_length=300)
+    lat = _coordinate(c, "lat", 90)
+    lon = _coordinate(c, "lon", 180)
+    if (lat is None) != (lon is None) and not c.errors:
+        c.fail("lon" if lon is None else "lat", _("give both lat and lon, or neither"))
+    owner = c.person("owner_employee_no") if c.record.get("owner_employee_no", "").strip() else None
+    phone = c.text("phone", required=False, max_length=32)
+    priority = c.text("priority", required=False).upper()
+    if priority and priority not in Priority.values:
+        c.fail(
+            "priority",
+            _("unknown priority %(value)s; use one of %(choices)s")
+            % {"value": priority, "choices": ", ".join(Priority.values)},
+        )
+    c.check()
+    fields: dict[str, Any] = {"name": name, "industry": industry, "address": address}
+    fields.update(lat=lat, lon=lon, phone=phone)
+    if priority:
+        fields["priority"] = priority
+    existing = Customer.objects.filter(code=code).first()
+    if existing is None:
+        customer_create(
+            code=code, by=ctx.by, owner=owner, reason=OwnershipChange.Reason.IMPORT, **fields
+        )
+        return CREATED
+    before = [getattr(existing, k) for k in fields], existing.owner_id
+    customer_update(customer=existing, by=ctx.by, **fields)
+    customer = customer_assign(
+        customer=existing, to=owner, by=ctx.by, note=ctx.reason or _("import")
+    )
+    after = [getattr(customer, k) for k in fields], customer.owner_id
+    return UPDATED if after != before else None

@@ -1,0 +1,210 @@
+"""Reads of customers, with who-sees-what built in.
+
+A rep sees their own customers and the open pool; a supervisor or manager also the customers of
+everyone whose current unit lies under the unit they lead; admin sees all. Any other customer is
+"not found", exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from tiejun.errors import NotFound
+from tiejun.org.models import Membership, Person
+from tiejun.org.selectors import is_admin, led_unit_ids
+
+from .models import Contact, Customer, Opportunity, OpportunityStage, OwnershipChange
+
+OPEN_STAGES = [
+    s for s in OpportunityStage.values if s not in (OpportunityStage.WON, OpportunityStage.LOST)
+]
+
+
+def customers_visible_to(person: Person, day: dt.date | None = None) -> QuerySet[Customer]:
+    qs = Customer.objects.select_related("owner")
+    if not person.is_authenticated:
+        return qs.none()
+    if is_admin(person):
+        return qs
+    day = day or timezone.localdate()
+    rule = Q(owner__isnull=True) | Q(owner=person)
+    led = led_unit_ids(person, day)
+    if led:
+        team = Membership.objects.on(day).filter(unit_id__in=led).values("person_id")
+        rule |= Q(owner_id__in=team)
+    return qs.filter(rule)
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    owner: str = ""  # an employee number
+    status: str = ""
+    priority: str = ""
+    pool: bool = False  # only the open pool
+    mine: bool = False  # only the viewer's own
+    search: str = ""
+
+    @classmethod
+    def from_query(cls, data: Any) -> CustomerFilters:
+        def flag(name: str) -> bool:
+            return str(data.get(name) or "").lower() in ("1", "true", "on", "yes")
+
+        return cls(
+            owner=(data.get("owner") or "").strip(),
+            status=(data.get("status") or "").strip(),
+            priority=(data.get("priority") or "").strip().upper(),
+            pool=flag("pool"),
+            mine=flag("mine"),
+            search=(data.get("q") or data.get("search") or "").strip(),
+        )
+
+
+def customer_list(person: Person, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
+    """Visible customers, filtered, ordered by code: one query a page (plus the count)."""
+    filters = filters or CustomerFilters()
+    qs = customers_visible_to(person)
+    if filters.pool:
+        qs = qs.filter(owner__isnull=True)
+    if filters.mine:
+        qs = qs.filter(owner=person)
+    if filters.owner:
+        qs = qs.filter(owner__employee_no=filters.owner)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.search:
+        term = filters.search
+        qs = qs.filter(
+            Q(code__icontains=term)
+            | Q(name__icontains=term)
+            | Q(address__icontains=term)
+            | Q(industry__icontains=term)
+        )
+    return qs.order_by("code")
+
+
+def access_customer(person: Person, code: str) -> Customer:
+    """The customer if ``person`` may see it, else ``NotFound`` (the same for a missing one)."""
+    customer = customers_visible_to(person).filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"unknown customer {code!r}", field="customer_code")
+    return customer
+
+
+@dataclass
+class CustomerDetail:
+    customer: Customer
+    contacts: list[Contact]
+    visits: list[Any]  # field.models.Visit, the last three
+    opportunities: list[Opportunity]  # open ones
+    history: list[OwnershipChange]
+
+
+def customer_detail(customer: Customer) -> CustomerDetail:
+    """A customer's brief: contacts, last three visits, open opportunities, ownership history."""
+    from tiejun.field.models import Visit
+
+    visits = list(
+        Visit.objects.filter(customer=customer).select_related("person").order_by("-checkin_at")[:3]
+    )
+    return CustomerDetail(
+        customer=customer,
+        contacts=list(customer.contacts.order_by("id")),
+        visits=visits,
+        opportunities=list(
+            customer.opportunities.filter(stage__in=OPEN_STAGES)
+            .select_related("owner")
+            .order_by("expected_close", "id")
+        ),
+        history=list(
+            customer.ownership.select_related("from_person", "to_person", "changed_by").order_by(
+                "-changed_at", "-id"
+            )
+        ),
+    )
+
+
+def customer_briefs(customers: list[Customer]) -> dict[int, CustomerDetail]:
+    """Briefs of many customers in a fixed number of queries (route sheets)."""
+    from tiejun.field.models import Visit
+
+    ids = [c.pk for c in customers]
+    loaded = Customer.objects.filter(pk__in=ids).prefetch_related(
+        Prefetch("contacts", queryset=Contact.objects.order_by("id")),
+        Prefetch(
+            "opportunities",
+            queryset=Opportunity.objects.filter(stage__in=OPEN_STAGES).order_by(
+                "expected_close", "id"
+            ),
+        ),
+    )
+    visits: dict[int, list[Any]] = {pk: [] for pk in ids}
+    for visit in (
+        Visit.objects.filter(customer_id__in=ids).select_related("person").order_by("-checkin_at")
+    ):
+        if len(visits[visit.customer_id]) < 3:
+            visits[visit.customer_id].append(visit)
+    return {
+        c.pk: CustomerDetail(
+            customer=c,
+            contacts=list(c.contacts.all()),
+            visits=visits[c.pk],
+            opportunities=list(c.opportunities.all()),
+            history=[],
+        )
+        for c in loaded
+    }
+
+
+def customers_for_map(person: Person, filters: CustomerFilters | None = None) -> list[dict]:
+    """Visible customers with a position, as plain rows for the map: one query."""
+    rows = (
+        customer_list(person, filters)
+        .filter(lat__isnull=False, lon__isnull=False)
+        .values(
+            "code", "name", "lat", "lon", "priority", "status", "owner__employee_no", "owner__name"
+        )
+    )
+    return [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "lat": float(r["lat"] or 0),
+            "lon": float(r["lon"] or 0),
+            "priority": r["priority"],
+            "status": r["status"],
+            "owner": r["owner__employee_no"] or "",
+            "owner_name": r["owner__name"] or "",
+        }
+        for r in rows
+    ]
+
+
+def owners_visible_to(person: Person) -> QuerySet[Person]:
+    """People whose customers ``person`` may filter by (owners of visible customers)."""
+    ids = customers_visible_to(person).filter(owner__isnull=False).values("owner_id")
+    return Person.objects.filter(pk__in=ids).order_by("employee_no")
+
+
+def handover_candidates(
+    person: Person,
+    day: dt.date | None = None,
+    *,
+    admin: bool | None = None,
+    led: set[int] | None = None,
+) -> QuerySet[Person]:
+    """Whom ``person`` may hand a customer to: current members of the units they lead
+    (``admin``/``led`` when the caller knows them already)."""
+    day = day or timezone.localdate()
+    members = Membership.objects.on(day)
+    if not (is_admin(person) if admin is None else admin):
+        members = members.filter(unit_id__in=led_unit_ids(person, day) if led is None else led)
+    return Person.objects.filter(pk__in=members.values("person_id"), is_active=True).order_by(
+        "employee_no"
+    )

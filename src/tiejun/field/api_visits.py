@@ -1,0 +1,230 @@
+"""Check-ins over the API: ``POST /api/v1/visits`` (idempotent on the client's id), the caller's
+visible visits of a day, and the check-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from tiejun.crm.models import Channel
+from tiejun.errors import TiejunError
+from tiejun.org.models import Person
+from tiejun.org.selectors import access_person
+
+from .models import Visit
+from .visits import (
+    access_visit,
+    customer_for_checkin,
+    parse_id,
+    visit_checkin,
+    visit_checkout,
+    visit_stored,
+    visits_visible_to,
+)
+
+router = Router(tags=["visits"])
+
+
+class VisitOut(Schema):
+    id: str
+    employee_no: str
+    unit_code: str = Field(description="The rep's team on the day of the visit")
+    customer_code: str
+    customer_name: str
+    checkin_at: dt.datetime
+    lat: float | None
+    lon: float | None
+    accuracy_m: int | None
+    position_at: dt.datetime | None
+    distance_m: int | None = Field(description="Metres from the customer's location")
+    outside_geofence: bool
+    poor_accuracy: bool
+    stale_position: bool
+    photo: str | None = Field(description="URL of the photo")
+    checkout_at: dt.datetime | None
+    duration_minutes: int | None
+    met_whom: str
+    interest: str
+    next_step: str
+    next_date: dt.date | None
+    notes: str
+    channel: str
+
+    @staticmethod
+    def resolve_id(obj: Visit) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_employee_no(obj: Visit) -> str:
+        return obj.person.employee_no
+
+    @staticmethod
+    def resolve_unit_code(obj: Visit) -> str:
+        return obj.unit.code
+
+    @staticmethod
+    def resolve_customer_code(obj: Visit) -> str:
+        return obj.customer.code
+
+    @staticmethod
+    def resolve_customer_name(obj: Visit) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_lat(obj: Visit) -> float | None:
+        return float(obj.lat) if obj.lat is not None else None
+
+    @staticmethod
+    def resolve_lon(obj: Visit) -> float | None:
+        return float(obj.lon) if obj.lon is not None else None
+
+    @staticmethod
+    def resolve_photo(obj: Visit) -> str | None:
+        return obj.photo.url if obj.photo else None
+
+
+class VisitsQuery(Schema):
+    date: dt.date | None = Field(None, description="YYYY-MM-DD; today when left out")
+    employee_no: str | None = Field(None, description="Only this person's visits")
+
+
+class CheckoutIn(Schema):
+    checkout_at: dt.datetime | None = Field(None, description="Now when left out")
+    met_whom: str = ""
+    interest: str = Field("", description="none, low, medium or high")
+    next_step: str = ""
+    next_date: dt.date | None = None
+    notes: str = ""
+    channel: Channel | None = None
+
+
+def _viewer(request: HttpRequest) -> Person:
+    return request.user  # type: ignore[return-value]
+
+
+def _fields(request: HttpRequest) -> tuple[dict[str, Any], Any]:
+    """The check-in's fields and photo: JSON, or a multipart form (the phone page's)."""
+    if request.content_type == "multipart/form-data" or request.FILES:
+        return request.POST.dict(), request.FILES.get("photo")
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise TiejunError(_("the request body is not JSON")) from None
+    if not isinstance(data, dict):
+        raise TiejunError(_("the request body must be a JSON object"))
+    return data, None
+
+
+def _when(data: dict[str, Any], name: str, *, required: bool) -> dt.datetime | None:
+    value = data.get(name)
+    if value in (None, ""):
+        if required:
+            raise TiejunError(_("%(field)s is required") % {"field": name}, field=name)
+        return None
+    parsed = None
+    try:
+        parsed = parse_datetime(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise TiejunError(
+            _("%(value)s is not a date and time (ISO 8601)") % {"value": value}, field=name
+        )
+    return parsed
+
+
+@router.post(
+    "/visits",
+    response={200: VisitOut, 201: VisitOut},
+    summary="Check in at a customer",
+    description="JSON or multipart (with an optional `photo`). Fields: `id` (a UUID the client "
+    "generates), `customer_code`, `lat`, `lon`, `accuracy_m`, `position_at`, `checkin_at` "
+    "(now when left out), `channel`. 201 when recorded; 200 when this id was recorded before "
+    "(nothing new is written); 404 for a customer the caller may not visit; 409 when the id "
+    "belongs to someone else's check-in; 413 for a photo that is too large.",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id", "customer_code", "lat", "lon"],
+                        "properties": {
+                            "id": {"type": "string", "format": "uuid"},
+                            "customer_code": {"type": "string"},
+                            "lat": {"type": "number"},
+                            "lon": {"type": "number"},
+                            "accuracy_m": {"type": "number"},
+                            "position_at": {"type": "string", "format": "date-time"},
+                            "checkin_at": {"type": "string", "format": "date-time"},
+                            "channel": {"type": "string"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
+def visit_create(request: HttpRequest) -> Status:
+    viewer = _viewer(request)
+    data, photo = _fields(request)
+    pk = parse_id(data.get("id"))
+    stored = visit_stored(pk, viewer)
+    if stored is not None:
+        return Status(200, stored)
+    customer = customer_for_checkin(viewer, str(data.get("customer_code") or ""))
+    visit, created = visit_checkin(
+        id=pk,
+        person=viewer,
+        customer=customer,
+        at=_when(data, "checkin_at", required=False) or timezone.now(),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        accuracy_m=data.get("accuracy_m"),
+        position_at=_when(data, "position_at", required=False),
+        photo=photo,
+        channel=str(data.get("channel") or Channel.VISIT).strip().lower(),
+        source="api" if "Authorization" in request.headers else "app",
+        known_new=True,
+    )
+    return Status(201 if created else 200, visit)
+
+
+@router.get("/visits", response=list[VisitOut], summary="The visits the caller may see on a day")
+def visit_list(request: HttpRequest, filters: Query[VisitsQuery]) -> Any:
+    viewer = _viewer(request)
+    qs = visits_visible_to(viewer, filters.date or timezone.localdate())
+    if filters.employee_no:
+        qs = qs.filter(person=access_person(viewer, filters.employee_no))
+    return list(qs[:1000])
+
+
+@router.post(
+    "/visits/{visit_id}/checkout",
+    response=VisitOut,
+    summary="Check out: the visit's end and its outcome (a repeat corrects it)",
+)
+def visit_checkout_api(request: HttpRequest, visit_id: str, payload: CheckoutIn) -> Visit:
+    viewer = _viewer(request)
+    visit = access_visit(viewer, visit_id)
+    return visit_checkout(
+        visit=visit,
+        by=viewer,
+        at=payload.checkout_at,
+        met_whom=payload.met_whom,
+        interest=payload.interest,
+        next_step=payload.next_step,
+        next_date=payload.next_date,
+        notes=payload.notes,
+        channel=payload.channel.value if payload.channel else None,
+    )
+
+
+__all__ = ["router"]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views_visits
+
+urlpatterns = [
+    path("checkin/", views_visits.checkin, name="checkin"),
+    path("checkin/<str:visit_id>/checkout/", views_visits.checkout, name="checkout"),
+    path("sw.js", views_visits.service_worker, name="visits-sw"),
+]

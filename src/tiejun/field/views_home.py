@@ -1,0 +1,13 @@
+"""The rep's day at a glance: the way into plans, check-ins, the daily report and field notes."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "field/home.html", {"today": timezone.localdate()})

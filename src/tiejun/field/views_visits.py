@@ -1,0 +1,155 @@
+"""The phone's check-in page (外勤签到), its check-out form and the offline service worker."""
+
+from __future__ import annotations
+
+import json
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from tiejun.crm.models import Channel
+from tiejun.errors import TiejunError
+from tiejun.org.models import Person
+from tiejun.web.views import user_errors
+
+from .models import Interest
+from .visits import (
+    access_visit,
+    checkin_customers,
+    customer_for_checkin,
+    geofence_m,
+    photo_max_bytes,
+    visit_checkout,
+    visits_for,
+)
+
+
+def _person(request: HttpRequest) -> Person:
+    """The signed-in person: these views are behind ``login_required``."""
+    return cast(Person, request.user)
+
+
+@login_required
+@require_GET
+@user_errors
+def checkin(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    person = _person(request)
+    customers, planned_ids = checkin_customers(person, today)
+    chosen = request.GET.get("customer", "").strip()
+    if chosen:
+        customer = customer_for_checkin(person, chosen)  # 404 for another's customer
+        if customer.pk not in {c.pk for c in customers}:
+            customers.insert(0, customer)
+    visits = list(visits_for(person, today))
+    context = {
+        "today": today,
+        "customers": customers,
+        "planned_ids": planned_ids,
+        "chosen": chosen,
+        "visits": visits,
+        "interests": Interest.choices,
+        "channels": Channel.choices,
+        "geofence_m": geofence_m(),
+        "photo_max_mb": photo_max_bytes() // (1024 * 1024),
+        "sw_url": reverse("field:visits-sw"),
+        "api_url": "/api/v1/visits",
+    }
+    return render(request, "field/checkin.html", context)
+
+
+@login_required
+@require_POST
+@user_errors
+def checkout(request: HttpRequest, visit_id: str) -> HttpResponse:
+    person = _person(request)
+    visit = access_visit(person, visit_id)
+    data = request.POST
+    next_date = None
+    if data.get("next_date", "").strip():
+        next_date = parse_date(data["next_date"].strip())
+        if next_date is None:
+            raise TiejunError(_("the next step's date is not a date YYYY-MM-DD"), field="next_date")
+    at = None
+    if data.get("checkout_at", "").strip():
+        at = parse_datetime(data["checkout_at"].strip())
+        if at is None:
+            raise TiejunError(_("the check-out time is not a date and time"), field="checkout_at")
+    visit_checkout(
+        visit=visit,
+        by=person,
+        at=at,
+        met_whom=data.get("met_whom", ""),
+        interest=data.get("interest", ""),
+        next_step=data.get("next_step", ""),
+        next_date=next_date,
+        notes=data.get("notes", ""),
+        channel=data.get("channel") or None,
+    )
+    messages.success(
+        request,
+        _("Checked out of %(customer)s after %(minutes)d minutes")
+        % {"customer": visit.customer.name, "minutes": visit.duration_minutes or 0},
+    )
+    return redirect("field:checkin")
+
+
+SERVICE_WORKER = """// Tiejun check-in: keeps the page shell for when the phone is offline.
+const CACHE = "tiejun-checkin-v1";
+const SHELL = %(shell)s;
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim())
+  );
+});
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;  // check-ins go to the network; the page queues them
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  const shell = SHELL.includes(url.pathname) || req.mode === "navigate";
+  if (!shell) return;
+  // Network first (the page lists today's customers), the cached shell when offline.
+  event.respondWith(
+    fetch(req)
+      .then((res) => {
+        if (res.ok && res.type === "basic") {
+          const copy = res.clone();
+          caches.open(CACHE).then((c) => c.put(url.pathname, copy));
+        }
+        return res;
+      })
+      .catch(() => caches.match(url.pathname).then((hit) => hit || caches.match(SHELL[0])))
+  );
+});
+"""
+
+
+@require_GET
+@never_cache
+def service_worker(request: HttpRequest) -> HttpResponse:
+    shell = [
+        reverse("field:checkin"),
+        static("field/checkin.js"),
+        static("field/checkin.css"),
+        static("web/tiejun.css"),
+    ]
+    body = SERVICE_WORKER % {"shell": json.dumps(shell)}
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = reverse("field:checkin").rsplit("/", 2)[0] + "/"
+    return response

@@ -1,0 +1,446 @@
+"""Check-ins: the services, the API (idempotent on the client's id), flags, the visits metric."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from tiejun.crm.models import Customer
+from tiejun.errors import NotFound, TiejunError
+from tiejun.field.models import Visit
+from tiejun.field.visits import (
+    Conflict,
+    haversine_m,
+    visit_checkin,
+    visit_checkout,
+    visits_for,
+    visits_visible_to,
+)
+from tiejun.lab.models import Touch
+from tiejun.scoreboard.models import Fact
+from tiejun.scoreboard.selectors import board_for_unit
+
+# West Lake, Hangzhou; about 111 m per 0.001 degree of latitude.
+LAT, LON = Decimal("30.250000"), Decimal("120.150000")
+
+
+def client_for(someone) -> Client:
+    client = Client()
+    client.force_login(someone)
+    return client
+
+
+def now() -> dt.datetime:
+    return timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture
+def customers(org):
+    r1 = org.reps["R1"]
+    return {
+        "own": Customer.objects.create(code="C-OWN", name="西湖茶业", lat=LAT, lon=LON, owner=r1),
+        "pool": Customer.objects.create(code="C-POOL", name="公海客户", lat=LAT, lon=LON),
+        "other": Customer.objects.create(
+            code="C-R3", name="别人的客户", lat=LAT, lon=LON, owner=org.reps["R3"]
+        ),
+        "nowhere": Customer.objects.create(code="C-NOLOC", name="无坐标", owner=r1),
+    }
+
+
+def body(**changes):
+    data = {
+        "id": str(uuid.uuid4()),
+        "customer_code": "C-OWN",
+        "lat": float(LAT) + 0.001,  # ~111 m away
+        "lon": float(LON),
+        "accuracy_m": 25,
+        "position_at": (now() - dt.timedelta(seconds=30)).isoformat(),
+        "checkin_at": now().isoformat(),
+    }
+    return {**data, **changes}
+
+
+def image_bytes(size=(40, 30), fmt="PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def test_haversine_is_about_111_m_per_thousandth_of_a_degree():
+    assert 110 < haversine_m(30.25, 120.15, 30.251, 120.15) < 112
+    assert haversine_m(30.25, 120.15, 30.25, 120.15) == 0
+
+
+def test_checkin_stores_position_distance_team_and_flags_nothing_inside_the_fence(org, customers):
+    r1 = org.reps["R1"]
+    at = now()
+    visit, created = visit_checkin(
+        id=uuid.uuid4(),
+        person=r1,
+        customer=customers["own"],
+        at=at,
+        lat=LAT + Decimal("0.001"),
+        lon=LON,
+        accuracy_m=20,
+        position_at=at - dt.timedelta(seconds=10),
+    )
+    assert created
+    assert visit.unit == org.team_a
+    assert 105 <= visit.distance_m <= 115
+    assert not (visit.outside_geofence or visit.poor_accuracy or visit.stale_position)
+    customers["own"].refresh_from_db()
+    assert customers["own"].last_activity_on == timezone.localdate()
+    # and the lab counts it as a visit touch
+    assert Touch.objects.filter(activity_id=f"checkin:{visit.pk}", person=r1).exists()
+    assert list(visits_for(r1, timezone.localdate())) == [visit]
+
+
+def test_flags_outside_the_geofence_poor_accuracy_and_a_stale_position(org, customers):
+    at = now()
+    visit, _ = visit_checkin(
+        id=uuid.uuid4(),
+        person=org.reps["R1"],
+        customer=customers["own"],
+        at=at,
+        lat=LAT + Decimal("0.01"),  # ~1.1 km
+        lon=LON,
+        accuracy_m=500,
+        position_at=at - dt.timedelta(minutes=10),
+    )
+    assert visit.distance_m > 1000
+    assert visit.outside_geofence and visit.poor_accuracy and visit.stale_position
+
+
+def test_thresholds_come_from_settings(org, customers, settings):
+    settings.GEOFENCE_M = 50
+    settings.POOR_ACCURACY_M = 10
+    settings.STALE_POSITION_S = 5
+    at = now()
+    visit, _ = visit_checkin(
+        id=uuid.uuid4(),
+        person=org.reps["R1"],
+        customer=customers["own"],
+        at=at,
+        lat=LAT + Decimal("0.001"),
+        lon=LON,
+        accuracy_m=20,
+        position_at=at - dt.timedelta(seconds=30),
+    )
+    assert visit.outside_geofence and visit.poor_accuracy and visit.stale_position
+
+
+def test_a_customer_without_a_location_has_no_distance_and_no_geofence_flag(org, customers):
+    visit, _ = visit_checkin(
+        id=uuid.uuid4(),
+        person=org.reps["R1"],
+        customer=customers["nowhere"],
+        at=now(),
+        lat=LAT,
+        lon=LON,
+    )
+    assert visit.distance_m is None and not visit.outside_geofence
+
+
+def test_a_retry_returns_the_stored_visit_and_another_person_is_refused(org, customers):
+    pk = uuid.uuid4()
+    kwargs = {"id": pk, "customer": customers["pool"], "at": now(), "lat": LAT, "lon": LON}
+    first, created = visit_checkin(person=org.reps["R1"], **kwargs)
+    again, created_again = visit_checkin(person=org.reps["R1"], **kwargs)
+    assert created and not created_again and again.pk == first.pk
+    with pytest.raises(Conflict):
+        visit_checkin(person=org.reps["R2"], **kwargs)
+    assert Visit.objects.count() == 1
+
+
+def test_someone_elses_customer_is_not_found(org, customers):
+    with pytest.raises(NotFound):
+        visit_checkin(
+            id=uuid.uuid4(),
+            person=org.reps["R1"],
+            customer=customers["other"],
+            at=now(),
+            lat=LAT,
+            lon=LON,
+        )
+    # R3's leaders may: the manager of HZ leads HZ2
+    _visit, created = visit_checkin(
+        id=uuid.uuid4(), person=org.manager, customer=customers["other"], at=now(), lat=LAT, lon=LON
+    )
+    assert created
+    assert Visit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"),
+    [(91, 120, "lat"), (-90.5, 120, "lat"), (30, 181, "lon"), ("abc", 120, "lat"), (30, "", "lon")],
+)
+def test_bad_coordinates_write_nothing(org, customers, lat, lon, field):
+    with pytest.raises(TiejunError) as caught:
+        visit_checkin(
+            id=uuid.uuid4(),
+            person=org.reps["R1"],
+            customer=customers["own"],
+            at=now(),
+            lat=lat,
+            lon=lon,
+        )
+    assert caught.value.field == field
+    assert not Visit.objects.exists() and not Fact.objects.exists()
+
+
+def test_checkout_records_duration_and_outcome(org, customers):
+    at = now() - dt.timedelta(minutes=45)
+    visit, _ = visit_checkin(
+        id=uuid.uuid4(), person=org.reps["R1"], customer=customers["own"], at=at, lat=LAT, lon=LON
+    )
+    visit = visit_checkout(
+        visit=visit,
+        by=org.reps["R1"],
+        at=at + dt.timedelta(minutes=40),
+        met_whom="王经理",
+        interest="high",
+        next_step="send a quote",
+        next_date=timezone.localdate() + dt.timedelta(days=3),
+        notes="wants 20 units",
+        channel="visit",
+    )
+    visit.refresh_from_db()
+    assert visit.duration_minutes == 40
+    assert (visit.met_whom, visit.interest, visit.next_step) == ("王经理", "high", "send a quote")
+    assert Touch.objects.get(activity_id=f"checkin:{visit.pk}").hours == Decimal("0.67")
+    with pytest.raises(TiejunError):
+        visit_checkout(visit=visit, at=at - dt.timedelta(minutes=1))
+    with pytest.raises(TiejunError):
+        visit_checkout(visit=visit, interest="lukewarm")
+
+
+def test_the_board_counts_check_ins_as_visits(org, customers):
+    today = timezone.localdate()
+    for customer in ("own", "pool", "own"):
+        visit_checkin(
+            id=uuid.uuid4(),
+            person=org.reps["R1"],
+            customer=customers[customer],
+            at=now(),
+            lat=LAT,
+            lon=LON,
+        )
+    visit_checkin(
+        id=uuid.uuid4(),
+        person=org.reps["R2"],
+        customer=customers["pool"],
+        at=now(),
+        lat=LAT,
+        lon=LON,
+    )
+    board = board_for_unit(org.team_a, month=today.replace(day=1), as_of=today, metric="visits")
+    assert board.achieved == 4
+    rows = {row.code: row.achieved for row in board.rows}
+    assert rows["R1"] == 3 and rows["R2"] == 1
+    branch = board_for_unit(org.branch, month=today.replace(day=1), as_of=today, metric="visits")
+    assert branch.achieved == 4
+    # a rebuild from the rows gives the same facts
+    from tiejun.scoreboard.services import scoreboard_rebuild
+
+    before = sorted(Fact.objects.filter(metric="visits").values_list("person_id", "value"))
+    assert "visits" in scoreboard_rebuild()
+    after = sorted(Fact.objects.filter(metric="visits").values_list("person_id", "value"))
+    assert before == after
+
+
+def test_who_sees_which_visits(org, customers):
+    for no in ("R1", "R2", "R3"):
+        visit_checkin(
+            id=uuid.uuid4(),
+            person=org.reps[no],
+            customer=customers["pool"],
+            at=now(),
+            lat=LAT,
+            lon=LON,
+        )
+    today = timezone.localdate()
+
+    def seen(viewer):
+        return sorted(v.person.employee_no for v in visits_visible_to(viewer, today))
+
+    assert seen(org.reps["R1"]) == ["R1"]
+    assert seen(org.supervisor_a) == ["R1", "R2"]
+    assert seen(org.manager) == ["R1", "R2", "R3"]
+    assert seen(org.admin) == ["R1", "R2", "R3"]
+    assert seen(org.reps["R5"]) == []
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def test_post_is_idempotent_201_then_200_and_one_row(org, customers, django_assert_max_num_queries):
+    client = client_for(org.reps["R1"])
+    data = body()
+    with django_assert_max_num_queries(40):
+        first = client.post("/api/v1/visits", data, content_type="application/json")
+    assert first.status_code == 201, first.content
+    with django_assert_max_num_queries(8):
+        second = client.post("/api/v1/visits", data, content_type="application/json")
+    assert second.status_code == 200
+    assert first.json() == second.json()
+    assert first.json()["id"] == data["id"]
+    assert first.json()["unit_code"] == "HZ1"
+    assert not first.json()["outside_geofence"]
+    assert Visit.objects.count() == 1
+    assert Fact.objects.get(metric="visits").value == 1
+
+
+def test_post_flags_outside_the_geofence(org, customers):
+    client = client_for(org.reps["R1"])
+    response = client.post(
+        "/api/v1/visits",
+        body(lat=float(LAT) + 0.01, accuracy_m=350),
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["outside_geofence"] and data["poor_accuracy"] and not data["stale_position"]
+
+
+def test_post_with_a_bearer_token(org, customers):
+    from tiejun.org.services import token_create
+
+    key = token_create(person=org.reps["R1"])
+    client = Client()
+    response = client.post(
+        "/api/v1/visits",
+        body(),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 201, response.content
+    assert Visit.objects.get().source == "api"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "field"),
+    [
+        ({"lat": 95}, 400, "lat"),
+        ({"lon": -200}, 400, "lon"),
+        ({"customer_code": "NOPE"}, 404, "customer_code"),
+        ({"customer_code": "C-R3"}, 404, "customer_code"),
+        ({"id": "not-a-uuid"}, 400, "id"),
+        ({"checkin_at": "yesterday"}, 400, "checkin_at"),
+        ({"checkin_at": (now() + dt.timedelta(hours=2)).isoformat()}, 400, "checkin_at"),
+        ({"accuracy_m": -3}, 400, "accuracy_m"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_writes_nothing(org, customers, changes, status, field):
+    client = client_for(org.reps["R1"])
+    response = client.post("/api/v1/visits", body(**changes), content_type="application/json")
+    assert response.status_code == status, response.content
+    assert response.json()["field"] == field
+    assert response.json()["detail"]
+    assert not Visit.objects.exists() and not Fact.objects.exists()
+
+
+def test_the_same_id_from_another_person_is_a_conflict(org, customers):
+    data = body(customer_code="C-POOL")
+    assert (
+        client_for(org.reps["R1"])
+        .post("/api/v1/visits", data, content_type="application/json")
+        .status_code
+        == 201
+    )
+    response = client_for(org.reps["R2"]).post(
+        "/api/v1/visits", data, content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert Visit.objects.count() == 1
+
+
+def test_multipart_with_a_photo(org, customers, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(org.reps["R1"])
+    photo = SimpleUploadedFile("door.png", image_bytes(), content_type="image/png")
+    response = client.post("/api/v1/visits", {**body(), "photo": photo})
+    assert response.status_code == 201, response.content
+    visit = Visit.objects.get()
+    assert visit.photo and visit.photo.name.endswith(".png")
+    assert response.json()["photo"]
+
+
+def test_a_photo_that_is_not_an_image_or_too_large_is_refused(org, customers, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(org.reps["R1"])
+    fake = SimpleUploadedFile("door.jpg", b"this is not a picture", content_type="image/jpeg")
+    response = client.post("/api/v1/visits", {**body(), "photo": fake})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "the photo is not an image", "field": "photo"}
+    settings.PHOTO_MAX_BYTES = 100
+    big = SimpleUploadedFile("big.png", image_bytes((200, 200)), content_type="image/png")
+    response = client.post("/api/v1/visits", {**body(), "photo": big})
+    assert response.status_code == 413
+    assert "at most" in response.json()["detail"]
+    assert not Visit.objects.exists() and not list(tmp_path.rglob("*.png"))
+
+
+def test_get_lists_the_callers_visible_visits_of_a_day(
+    org, customers, django_assert_max_num_queries
+):
+    for no in ("R1", "R2", "R3"):
+        client_for(org.reps[no]).post(
+            "/api/v1/visits", body(customer_code="C-POOL"), content_type="application/json"
+        )
+    today = timezone.localdate().isoformat()
+    client = client_for(org.supervisor_a)
+    with django_assert_max_num_queries(12):
+        response = client.get("/api/v1/visits", {"date": today})
+    assert response.status_code == 200
+    assert sorted(v["employee_no"] for v in response.json()) == ["R1", "R2"]
+    mine = client_for(org.reps["R3"]).get("/api/v1/visits", {"date": today}).json()
+    assert [v["employee_no"] for v in mine] == ["R3"]
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    assert client.get("/api/v1/visits", {"date": yesterday}).json() == []
+    assert client.get("/api/v1/visits", {"date": "tomorrow"}).status_code in (400, 422)
+
+
+def test_checkout_over_the_api(org, customers):
+    data = body(checkin_at=(now() - dt.timedelta(minutes=30)).isoformat())
+    client = client_for(org.reps["R1"])
+    client.post("/api/v1/visits", data, content_type="application/json")
+    response = client.post(
+        f"/api/v1/visits/{data['id']}/checkout",
+        {"met_whom": "李总", "interest": "medium", "next_step": "demo", "notes": "ok"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["duration_minutes"] == 30
+    assert response.json()["interest"] == "medium"
+    # the supervisor sees it but may not check out for the rep; another rep does not see it
+    response = client_for(org.supervisor_a).post(
+        f"/api/v1/visits/{data['id']}/checkout", {}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    response = client_for(org.reps["R3"]).post(
+        f"/api/v1/visits/{data['id']}/checkout", {}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    bad = client.post(
+        f"/api/v1/visits/{data['id']}/checkout",
+        {"interest": "hot"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "interest"
+
+
+def test_anonymous_is_refused(db):
+    assert (
+        Client().post("/api/v1/visits", body(), content_type="application/json").status_code == 401
+    )
