@@ -95,13 +95,13 @@ def test_kickoff_on_the_first_working_day_takes_yesterday_from_last_month(june):
 
 
 def test_kickoff_query_count_does_not_grow_with_reps(june, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         kickoff_for_unit(june.branch, day=DAY).to_json()
     for i in range(6):
         rep = person(f"X{i}", june.team_b)
         _target(1000, person=rep)
         deal(rep, 100, dt.date(2026, 6, 9))
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         data = kickoff_for_unit(june.branch, day=DAY).to_json()
     assert len(data["groups"][1]["reps"]) == 8
 
@@ -268,3 +268,18 @@ def test_field_signals_are_risk_points_where_the_field_app_is_used(review_org):
     assert other.employee_no in missing
     assert filer.employee_no not in missing
     assert {filer.employee_no, other.employee_no} <= short
+
+
+def test_kickoff_shows_todays_planned_visits(june):
+    from tiejun.crm.models import Customer
+    from tiejun.field.models import PlanStop, VisitPlan
+
+    rep = june.reps["R1"]
+    plan = VisitPlan.objects.create(person=rep, date=DAY)
+    for code in ("K1", "K2", "K3"):
+        customer = Customer.objects.create(code=code, name=f"客户{code}")
+        PlanStop.objects.create(plan=plan, customer=customer, seq=PlanStop.objects.count() + 1)
+    data = kickoff_for_unit(june.team_a, day=DAY).to_json()
+    reps = {r["code"]: r for g in data["groups"] for r in g["reps"]}
+    assert reps["R1"]["planned_visits"] == 3
+    assert reps["R2"]["planned_visits"] == 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.utils.translation import gettext as _
 
 from tiejun import forecast as fc
@@ -63,6 +63,7 @@ class KickoffRow:
     yesterday: Decimal  # the previous working day's result
     days_left: int  # working days left in the month, today included
     team: str = ""  # for a person: the code of their team
+    planned_visits: int | None = None  # for a person: customers on today's visit plan
 
     @property
     def left(self) -> Decimal | None:
@@ -95,6 +96,7 @@ class KickoffRow:
             "yesterday": m.to_json(self.yesterday),
             "today": m.to_json(self.today),
             "completion": _ratio(self.completion),
+            **({"planned_visits": self.planned_visits} if self.kind == "person" else {}),
         }
 
 
@@ -259,6 +261,17 @@ def kickoff_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Ki
         for c in children
         if (r := board_rows.get(c.code)) is not None
     ]
+    # Today's visit plans (the field app): how many customers each rep will see.
+    from tiejun.field.models import PlanStop
+
+    planned = dict(
+        PlanStop.objects.filter(
+            plan__date=day, plan__person_id__in=[ms.person_id for ms in members]
+        )
+        .values("plan__person_id")
+        .annotate(n=Count("id"))
+        .values_list("plan__person_id", "n")
+    )
     groups: list[KickoffGroup] = []
     for team in teams:
         team_row = (
@@ -280,6 +293,7 @@ def kickoff_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Ki
                     yesterday=f.get("yesterday") or ZERO,
                     days_left=days_left,
                     team=team.code,
+                    planned_visits=planned.get(ms.person_id, 0),
                 )
             )
         reps.sort(key=lambda r: (r.needed_today is None, -(r.needed_today or ZERO), r.code))
