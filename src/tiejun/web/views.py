@@ -51,7 +51,7 @@ from .selectors import (
     visible_ancestors,
 )
 
-BOARD_METRICS = ("revenue", "new_customers")
+BOARD_METRICS = ("revenue", "new_customers", "visits")
 TV_MAX_ROWS = 15
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
