@@ -170,6 +170,9 @@ def person_update(*, person: Person, name: str, email: str, phone: str) -> Perso
     return person
 
 
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
 def _hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -190,7 +193,10 @@ def token_authenticate(key: str) -> Person | None:
     )
     if token is None or not token.person.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # "Last used" to the minute is enough; a write on every API request is not.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.person
 
 
