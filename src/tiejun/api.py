@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError, DataError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
+from tiejun.audit.context import act_as
 from tiejun.errors import TiejunError
+from tiejun.ops.faults import RETRY_AFTER, database_fault, first_line
 from tiejun.org.services import token_authenticate
+
+logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
@@ -20,6 +27,7 @@ class BearerToken(HttpBearer):
             # A wrong token is refused outright rather than tried as a session (and CSRF).
             raise AuthenticationError()
         request.user = person
+        act_as(person, "api")  # the audit trail names the token's person
         return person
 
 
@@ -46,6 +54,30 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return api.create_response(request, {"detail": "authentication required"}, status=401)
 
 
+@api.exception_handler(DatabaseError)
+def _database_fault(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database is down, read-only or full: 503 with a clear message; a client retries."""
+    message = database_fault(exc)
+    if message is None:
+        raise exc
+    logger.warning("%s %s: database fault: %s", request.method, request.path, first_line(exc))
+    response = api.create_response(request, {"detail": message}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+@api.exception_handler(DataError)
+def _unstorable_value(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """PostgreSQL refused a value SQLite would have stored (a NUL character, text too long, a
+    number out of range): the request's fault, answered as such rather than with a 500."""
+    if "NUL" in str(exc):
+        message = _("text may not contain NUL characters (\\u0000)")
+    else:
+        message = _("a value in the request is too long or out of range")
+    logger.warning("%s %s: unstorable value: %s", request.method, request.path, first_line(exc))
+    return api.create_response(request, {"detail": message}, status=400)
+
+
 def _mount() -> None:
     from tiejun.crm.api import router as deals_router
     from tiejun.org.api import router as org_router
@@ -59,6 +91,7 @@ def _mount() -> None:
     api.add_router("/", __import__("tiejun.crm.customer_api", fromlist=["router"]).router)
     api.add_router("/", __import__("tiejun.field.api_visits", fromlist=["router"]).router)
     api.add_router("/", __import__("tiejun.field.api_reports", fromlist=["router"]).router)
+    api.add_router("/", __import__("tiejun.audit.api", fromlist=["router"]).router)
 
 
 _mount()

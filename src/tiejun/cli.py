@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import tempfile
@@ -30,20 +31,41 @@ def _prepare_bench(argv: list[str]) -> None:
             break
 
 
+def _os_user() -> str:
+    try:
+        return "os:" + getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return ""
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["bench"]:
         _prepare_bench(args)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiejun.settings")
     from django.core.exceptions import ImproperlyConfigured
+    from django.db import DatabaseError
 
     try:
         from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["tiejun", *args])
+        from tiejun.audit.context import acting
+
+        # The audit trail records what a command writes as the command line's, by this OS user.
+        with acting(None, "cli", label=_os_user()):
+            execute_from_command_line(["tiejun", *args])
     except ImproperlyConfigured as exc:
         print(f"tiejun: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except DatabaseError as exc:
+        # Down, read-only or full: one line, not a traceback.
+        from tiejun.ops.faults import database_fault, first_line
+
+        message = database_fault(exc)
+        if message is None:
+            raise
+        print(f"tiejun: {message} ({first_line(exc)})", file=sys.stderr)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -36,7 +40,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("TIEJUN_SECRET_KEY must be set when TIEJUN_ENV=production.")
     SECRET_KEY = "tiejun-development-only-not-secret"
 
+# Production never shows Django's debug page (it prints settings and source to the visitor).
 DEBUG = _env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("TIEJUN_DEBUG cannot be on when TIEJUN_ENV=production.")
 ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in _env("CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
 
@@ -51,11 +58,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "huey.contrib.djhuey",
+    "axes",
+    "csp",
     "tiejun.org",
     "tiejun.targets",
     "tiejun.crm",
     "tiejun.scoreboard",
     "tiejun.notify",
+    "tiejun.audit",
     "tiejun.rhythm",
     "tiejun.broadcast",
     "tiejun.lab",
@@ -64,20 +74,27 @@ INSTALLED_APPS = [
     "tiejun.web",
     "tiejun.demo",
     "tiejun.bench",
+    "tiejun.ops",
 ]
 
 MIDDLEWARE = [
+    "tiejun.ops.middleware.DatabaseFaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tiejun.web.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tiejun.web.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tiejun.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out sign-in into the login page with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tiejun.urls"
@@ -101,7 +118,13 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{HOME / 'tiejun.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(_env("DATABASE_URL", _default_db), conn_max_age=60)}
+# Health checks: a connection kept across requests that died with a database restart is
+# replaced at the start of the next request instead of failing it.
+DATABASES = {
+    "default": dj_database_url.parse(
+        _env("DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -114,7 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.Person"
-AUTHENTICATION_BACKENDS = ["tiejun.org.auth.EmployeeNoOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "tiejun.org.throttle.LoginThrottleBackend",  # refuses a locked (login, IP) before any check
+    "tiejun.org.auth.EmployeeNoOrEmailBackend",
+]
+# Sessions live in the database with the person's id beside them, so deactivating a person
+# ends all of their sessions at once.
+SESSION_ENGINE = "tiejun.org.sessions"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -154,14 +183,73 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = HOME / "media"
 
+# Sign-in throttling (django-axes, kept in the database so every worker on every machine sees
+# the same count): after LOGIN_MAX_FAILURES wrong passwords for one login from one address, that
+# pair is locked for LOGIN_LOCKOUT_MINUTES. PROXY_COUNT reverse proxies in front of the app
+# (0: the peer address is the client's; 1: the last X-Forwarded-For entry is).
+LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5"))
+LOGIN_LOCKOUT_MINUTES = int(_env("LOGIN_LOCKOUT_MINUTES", "15"))
+PROXY_COUNT = int(_env("PROXY_COUNT", "1" if PRODUCTION else "0"))
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "tiejun.org.throttle.login_key"
+AXES_CLIENT_IP_CALLABLE = "tiejun.org.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "tiejun.web.views.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # locked for exactly the minutes said
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful sign-ins are not logged here
+AXES_VERBOSE = False
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The check-in page asks for the position and may open the camera; nothing else may.
+PERMISSIONS_POLICY = (
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=()"
+)
+
+
+def _tile_source(template: str) -> list[str]:
+    """The CSP source for a Leaflet tile URL template: ``https://{s}.tile.example.org/{z}/…``
+    becomes ``https://*.tile.example.org`` (CSP allows a wildcard only as the leftmost label)."""
+    parts = urlsplit(template)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return []
+    labels = re.sub(r"\{[^}]*\}", "*", parts.netloc).split(".")
+    wild = [i for i, label in enumerate(labels) if "*" in label]
+    if wild:
+        labels = ["*", *labels[wild[-1] + 1 :]]
+    return [f"{parts.scheme}://{'.'.join(labels)}"]
+
+
+# Content-Security-Policy (django-csp): scripts and <style> blocks only from our own origin or
+# carrying the response's nonce; style attributes stay allowed (bars and swatches are sized and
+# coloured inline), images also from data:/blob: (photos before upload) and the map tile server.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *_tile_source(_env("MAP_TILES"))],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP to the app
     SECURE_HSTS_SECONDS = int(_env("HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

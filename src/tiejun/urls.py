@@ -16,5 +16,6 @@ urlpatterns = [
     path("outbox/", include("tiejun.notify.urls")),
     path("lab/", include("tiejun.lab.urls")),
     path("field/", include("tiejun.field.urls")),
+    path("audit/", include("tiejun.audit.urls")),
     path("", include("tiejun.web.urls")),
 ]

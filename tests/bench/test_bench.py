@@ -2,9 +2,12 @@ import datetime as dt
 import io
 import json
 
+import pytest
 from django.core.management import call_command
 
-from tiejun.bench.board import LEVELS, bench_board, percentile
+from tiejun.bench.board import LEVELS, bench_board, bench_board_http, percentile
+from tiejun.bench.reports import bench_reports
+from tiejun.errors import TiejunError
 
 FIELDS = {"p50_ms", "p95_ms", "lower_bound_p50_ms", "lower_bound_p95_ms", "ratio_p95"}
 
@@ -45,3 +48,65 @@ def test_percentile_is_nearest_rank():
     assert percentile(samples, 0.95) == 95.0
     assert percentile(samples, 0.5) == 50.0
     assert percentile([3.0], 0.95) == 3.0
+
+
+def test_bench_board_reuses_the_demo_already_there(db):
+    day = dt.date(2026, 6, 15)
+    built = bench_board(reps=20, months=2, repeat=2, today=day)
+    again = bench_board(reps=999, months=2, repeat=2, today=day, reuse=True)
+    assert again["build_s"] is None
+    assert again["reps"] is None  # the argument is ignored: nothing was built
+    assert again["reps_on_day"] == built["reps_on_day"] > 0
+    assert again["facts"] == built["facts"]
+
+
+def test_bench_board_reuse_needs_a_demo(db):
+    with pytest.raises(TiejunError, match="--reuse"):
+        bench_board(reps=20, months=2, repeat=2, today=dt.date(2026, 6, 15), reuse=True)
+
+
+def test_bench_board_over_http_measures_api_and_pages(transactional_db, live_server):
+    day = dt.date(2026, 6, 15)
+    bench_board(reps=20, months=2, repeat=1, today=day)
+    result = bench_board_http(url=live_server.url, repeat=3, today=day, concurrency=2)
+    assert set(result["levels"]) == set(LEVELS)
+    assert set(result["levels"]["rep"]) == {"page"}
+    for level in ("company", "region", "branch", "team"):
+        assert set(result["levels"][level]) == {"api", "page"}
+    for level in LEVELS:
+        for figures in result["levels"][level].values():
+            assert figures["statuses"] == {"200": 3}, (level, figures)
+            assert figures["p95_ms"] >= figures["p50_ms"] >= 0
+    json.dumps(result)
+
+
+def test_bench_reports_through_the_queue_waits_for_delivery(transactional_db, settings):
+    from huey.contrib.djhuey import HUEY
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    saved = HUEY.immediate
+    HUEY.immediate = True  # stands in for the running consumers
+    try:
+        result = bench_reports(
+            reps=20, months=1, today=dt.date(2026, 6, 15), through_queue=True, queue_timeout=10
+        )
+    finally:
+        HUEY.immediate = saved
+    email = result["email"]
+    assert email["queued"] == email["sent"] > 0
+    assert email["received_by_smtp"] is None
+
+
+def test_team_names_count_past_ninety_nine():
+    # A 20,000-rep demo has branches of well over 99 teams.
+    from tiejun.demo.company import chinese_number
+
+    assert [chinese_number(n) for n in (9, 10, 19, 99)] == ["九", "十", "十九", "九十九"]
+    assert [chinese_number(n) for n in (100, 101, 110, 119, 139, 999)] == [
+        "一百",
+        "一百零一",
+        "一百一十",
+        "一百一十九",
+        "一百三十九",
+        "九百九十九",
+    ]

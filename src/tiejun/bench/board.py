@@ -92,33 +92,34 @@ def _lower_bound(kind: str, key: Any, month: dt.date, as_of: dt.date) -> dict[An
         return {row[0]: Decimal(row[1] or 0) for row in cursor.fetchall()}
 
 
-def bench_board(
-    *,
-    reps: int = 2000,
-    months: int = 12,
-    repeat: int = 50,
-    seed: int = 2026,
-    today: dt.date | None = None,
-    migrate: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Build the demo company and measure the board at every level; returns the JSON object."""
-    from django.utils import timezone
+def build_or_reuse(
+    *, reps: int, months: int, seed: int, today: dt.date, migrate: bool, reuse: bool, say: Any
+) -> float | None:
+    """Build the demo company into an empty database; with ``reuse``, keep the one already there.
 
-    say = progress or (lambda _message: None)
+    Returns the build time in seconds (None when an existing demo was reused)."""
+    from tiejun.errors import TiejunError
+
     if migrate:
         call_command("migrate", verbosity=0)
     if Unit.objects.exists():
-        from tiejun.errors import TiejunError
-
-        raise TiejunError("the benchmark database is not empty; give it a fresh --database")
-    today = today or timezone.localdate()
+        if reuse:
+            say("reusing the demo company already in the database …")
+            return None
+        raise TiejunError(
+            "the benchmark database is not empty; give it a fresh --database (or --reuse)"
+        )
+    if reuse:
+        raise TiejunError("--reuse needs a database holding the demo company")
     say(f"building the demo company: {reps} reps, {months} months …")
     started = time.perf_counter()
     # The aims are stated for `months` of deals: no extra years of lab history.
     demo_build(reps=reps, months=months, seed=seed, today=today, history_years=0)
-    build_s = time.perf_counter() - started
-    month = month_start(today)
+    return round(time.perf_counter() - started, 2)
+
+
+def _subjects(today: dt.date) -> tuple[dict[str, list[Unit]], dict[int, list[int]], list[Person]]:
+    """The units of every level (by code), each unit's children, and the reps on ``today``."""
     units = {
         kind: list(Unit.objects.filter(kind=kind).order_by("code")) for kind in UnitKind.values
     }
@@ -133,7 +134,30 @@ def bench_board(
         .values_list("person_id", flat=True)
     )
     rep_people = Person.objects.in_bulk(rep_ids)
-    rep_list = [rep_people[i] for i in rep_ids]
+    return units, children, [rep_people[i] for i in rep_ids]
+
+
+def bench_board(
+    *,
+    reps: int = 2000,
+    months: int = 12,
+    repeat: int = 50,
+    seed: int = 2026,
+    today: dt.date | None = None,
+    migrate: bool = True,
+    reuse: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Build the demo company and measure the board at every level; returns the JSON object."""
+    from django.utils import timezone
+
+    say = progress or (lambda _message: None)
+    today = today or timezone.localdate()
+    build_s = build_or_reuse(
+        reps=reps, months=months, seed=seed, today=today, migrate=migrate, reuse=reuse, say=say
+    )
+    month = month_start(today)
+    units, children, rep_list = _subjects(today)
     levels: dict[str, dict[str, float]] = {}
     board_calls: list[Callable[[], Any]]
     bound_calls: list[Callable[[], Any]]
@@ -168,7 +192,8 @@ def bench_board(
             "ratio_p95": round(p95 / lb95, 2) if lb95 else None,  # type: ignore[dict-item]
         }
     return {
-        "reps": reps,
+        "reps": None if build_s is None else reps,  # None: an existing demo was measured
+        "reps_on_day": len(rep_list),
         "months": months,
         "repeat": repeat,
         "seed": seed,
@@ -176,7 +201,145 @@ def bench_board(
         "database": connection.vendor,
         "facts": Fact.objects.count(),
         "levels": levels,
-        "build_s": round(build_s, 2),
+        "build_s": build_s,
+    }
+
+
+def bench_board_http(
+    *,
+    url: str,
+    repeat: int = 50,
+    today: dt.date | None = None,
+    concurrency: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The board over HTTP from a running server (gunicorn) serving the demo in this database.
+
+    Per level: the JSON API (``GET /api/v1/board/{code}``, Bearer token) and the HTML page
+    (``/board/{code}/``; a rep's own page ``/people/{no}/``) signed in as the demo's admin. With
+    ``concurrency`` > 1, that many clients fire at once and the wall time gives requests/s.
+    """
+    import httpx
+    from django.utils import timezone
+
+    from tiejun.demo.company import ADMIN_NO, DEMO_PASSWORD
+    from tiejun.errors import TiejunError
+    from tiejun.org.services import token_create
+
+    say = progress or (lambda _message: None)
+    admin = Person.objects.filter(employee_no=ADMIN_NO).first()
+    if admin is None:
+        raise TiejunError("--url needs the database the server serves, holding the demo company")
+    today = today or timezone.localdate()
+    units, _children, rep_list = _subjects(today)
+    token = token_create(person=admin)
+    base = url.rstrip("/")
+    month = f"{today:%Y-%m}"
+    query = {"month": month, "as_of": today.isoformat()}
+    plan: dict[str, dict[str, list[str]]] = {}
+    for level in LEVELS:
+        if level == "rep":
+            codes = [p.employee_no for p in rep_list]
+            plan[level] = {"page": [f"/people/{c}/" for c in codes]}
+        else:
+            codes = [u.code for u in units[level]]
+            plan[level] = {
+                "api": [f"/api/v1/board/{c}" for c in codes],
+                "page": [f"/board/{c}/" for c in codes],
+            }
+    # As a TLS-terminating reverse proxy does: in production the app then sees HTTPS (no
+    # redirect), and sets its cookies Secure, so they are sent by hand, not by the cookie jar.
+    proxy = {"X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=base, timeout=60, headers=proxy) as client:
+        login = client.get("/login/")
+        csrf = login.cookies.get("csrftoken", "")
+        answer = client.post(
+            "/login/",
+            data={"username": ADMIN_NO, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": csrf},
+            headers={
+                "Referer": "https://" + base.split("://", 1)[-1] + "/login/",
+                "Cookie": f"csrftoken={csrf}",
+            },
+        )
+        if login.status_code != 200 or answer.status_code != 302:
+            raise TiejunError(f"could not sign in at {base}/login/ (HTTP {answer.status_code})")
+        session = "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
+    headers = {**proxy, "Authorization": f"Bearer {token}"}
+    levels: dict[str, dict[str, Any]] = {}
+    for level in LEVELS:
+        levels[level] = {}
+        for kind, paths in plan[level].items():
+            say(f"measuring the {level} {kind} over HTTP …")
+            chosen = [paths[int(i * len(paths) / repeat)] for i in range(repeat)]
+            if len(paths) <= repeat:
+                chosen = [paths[i % len(paths)] for i in range(repeat)]
+            levels[level][kind] = _fire_http(
+                httpx,
+                base,
+                chosen,
+                params=query,
+                headers=headers if kind == "api" else {**proxy, "Cookie": session},
+                concurrency=concurrency,
+            )
+    return {
+        "url": base,
+        "reps": len(rep_list),
+        "repeat": repeat,
+        "concurrency": concurrency,
+        "today": today.isoformat(),
+        "database": connection.vendor,
+        "facts": Fact.objects.count(),
+        "levels": levels,
+    }
+
+
+def _fire_http(
+    httpx: Any,
+    base: str,
+    paths: list[str],
+    *,
+    params: dict[str, str],
+    headers: dict[str, str],
+    concurrency: int,
+) -> dict[str, Any]:
+    """GET every path (``concurrency`` clients sharing the list); latency and status counts."""
+    import threading
+
+    lock = threading.Lock()
+    todo = iter(paths)
+    samples: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
+            client.get(paths[0], params=params)  # warm up this connection
+            while True:
+                with lock:
+                    path = next(todo, None)
+                if path is None:
+                    return
+                started = time.perf_counter()
+                try:
+                    status = client.get(path, params=params).status_code
+                except httpx.HTTPError:
+                    status = 0
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    samples.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=client_loop) for _i in range(max(1, concurrency))]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(percentile(samples, 0.95), 1),
+        "requests_per_s": round(len(samples) / wall, 1) if wall else None,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
 
 

@@ -18,11 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.db import transaction
 
-from tiejun.bench.board import percentile
-from tiejun.demo.generator import demo_build
+from tiejun.bench.board import build_or_reuse, percentile
 from tiejun.org.models import Unit, UnitKind
 
 
@@ -61,9 +59,18 @@ def bench_reports(
     today: dt.date | None = None,
     workers: int = 4,
     migrate: bool = True,
+    reuse: bool = False,
+    through_queue: bool = False,
+    queue_timeout: float = 300,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Build the demo, time every branch's and team's battle report, drain the e-mails."""
+    """Build the demo, time every branch's and team's battle report, drain the e-mails.
+
+    With ``reuse``, an existing demo company is measured instead of building one. With
+    ``through_queue``, the e-mails go through the app's own queue (``TIEJUN_QUEUE_URL``, e.g.
+    Redis) to the ``tiejun worker`` consumers already running, which send them with the app's
+    ``TIEJUN_EMAIL_URL``; the benchmark waits until every message is sent (or ``queue_timeout``).
+    """
     from aiosmtpd.controller import Controller
     from django.utils import timezone
     from huey.contrib.djhuey import HUEY
@@ -77,18 +84,10 @@ def bench_reports(
     from tiejun.org.selectors import work_calendar
 
     say = progress or (lambda _message: None)
-    if migrate:
-        call_command("migrate", verbosity=0)
-    if Unit.objects.exists():
-        from tiejun.errors import TiejunError
-
-        raise TiejunError("the benchmark database is not empty; give it a fresh --database")
     today = today or timezone.localdate()
-    say(f"building the demo company: {reps} reps, {months} months …")
-    started = time.perf_counter()
-    # The aims are stated for `months` of deals: no extra years of lab history.
-    demo_build(reps=reps, months=months, seed=seed, today=today, history_years=0)
-    build_s = time.perf_counter() - started
+    build_s = build_or_reuse(
+        reps=reps, months=months, seed=seed, today=today, migrate=migrate, reuse=reuse, say=say
+    )
     calendar = work_calendar()
     day = today
     while not calendar.is_workday(day):
@@ -115,48 +114,58 @@ def bench_reports(
     every = select_ms[UnitKind.BRANCH] + select_ms[UnitKind.TEAM]
     total = [s + r for s, r in zip(every, render_ms, strict=True)]
 
-    # Deliver: queue one e-mail per report, then drain them to a loopback SMTP server.
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    saved_storage = HUEY.storage
-    saved_email = {
-        k: getattr(settings, k)
-        for k in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
-    }
-    try:
-        HUEY.storage = MemoryStorage(HUEY.name)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        say(f"queuing {len(reports)} e-mails …")
+    run = f"{time.time_ns():x}"  # keys of their own, so a reused database can be run again
+    if through_queue:
+        say(f"queuing {len(reports)} e-mails to the app's queue ({HUEY.__class__.__name__}) …")
         t0 = time.perf_counter()
-        with transaction.atomic():
-            for unit, _data, subject, text, html in reports:
-                message_enqueue(
-                    channel="email",
-                    address=f"{unit.code.lower()}@bench.invalid",
-                    key=f"battle:{unit.code}:{day.isoformat()}:bench",
-                    subject=subject,
-                    text=text,
-                    html=html,
-                )
+        keys = _enqueue(reports, day, run, message_enqueue)
         queue_s = time.perf_counter() - t0
-        say(f"draining to SMTP at 127.0.0.1:{settings.EMAIL_PORT} with {workers} workers …")
+        say("waiting for the running workers to send them …")
         t0 = time.perf_counter()
-        drain(HUEY, workers=workers)
+        deadline = time.monotonic() + queue_timeout
+        while time.monotonic() < deadline:
+            waiting = Message.objects.filter(key__in=keys).exclude(status=Status.SENT).count()
+            if not waiting:
+                break
+            time.sleep(0.2)
         drain_s = time.perf_counter() - t0
-    finally:
-        HUEY.storage = saved_storage
-        for k, v in saved_email.items():
-            setattr(settings, k, v)
-        controller.stop()
-    sent = Message.objects.filter(status=Status.SENT).count()
+        sent = Message.objects.filter(key__in=keys, status=Status.SENT).count()
+        received: int | None = None
+    else:
+        # Deliver: queue one e-mail per report, then drain them to a loopback SMTP server.
+        inbox = _Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+        controller.start()
+        saved_storage = HUEY.storage
+        saved_email = {
+            k: getattr(settings, k)
+            for k in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
+        }
+        try:
+            HUEY.storage = MemoryStorage(HUEY.name)
+            settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+            settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+            say(f"queuing {len(reports)} e-mails …")
+            t0 = time.perf_counter()
+            keys = _enqueue(reports, day, run, message_enqueue)
+            queue_s = time.perf_counter() - t0
+            say(f"draining to SMTP at 127.0.0.1:{settings.EMAIL_PORT} with {workers} workers …")
+            t0 = time.perf_counter()
+            drain(HUEY, workers=workers)
+            drain_s = time.perf_counter() - t0
+        finally:
+            HUEY.storage = saved_storage
+            for k, v in saved_email.items():
+                setattr(settings, k, v)
+            controller.stop()
+        sent = Message.objects.filter(key__in=keys, status=Status.SENT).count()
+        received = inbox.count
     return {
         "reps": reps,
         "months": months,
         "day": day.isoformat(),
-        "build_seconds": round(build_s, 1),
+        "build_seconds": build_s,
         "units": {
             "branches": len(select_ms[UnitKind.BRANCH]),
             "teams": len(select_ms[UnitKind.TEAM]),
@@ -172,9 +181,33 @@ def bench_reports(
             "queued": len(reports),
             "queue_seconds": round(queue_s, 3),
             "sent": sent,
-            "received_by_smtp": inbox.count,
+            "received_by_smtp": received,
             "drain_seconds": round(drain_s, 3),
-            "messages_per_second": round(inbox.count / drain_s, 1) if drain_s else None,
-            "workers": workers,
+            "messages_per_second": round(sent / drain_s, 1) if drain_s else None,
+            "workers": "the running consumers" if through_queue else workers,
+            "queue": HUEY.__class__.__name__ if through_queue else "MemoryHuey (in process)",
         },
     }
+
+
+def _enqueue(
+    reports: list[tuple[Unit, dict[str, Any], str, str, str]],
+    day: dt.date,
+    run: str,
+    message_enqueue: Callable[..., Any],
+) -> list[str]:
+    """One e-mail per report into the outbox, in one transaction; returns their keys."""
+    keys = []
+    with transaction.atomic():
+        for unit, _data, subject, text, html in reports:
+            key = f"battle:{unit.code}:{day.isoformat()}:bench:{run}"
+            message_enqueue(
+                channel="email",
+                address=f"{unit.code.lower()}@bench.invalid",
+                key=key,
+                subject=subject,
+                text=text,
+                html=html,
+            )
+            keys.append(key)
+    return keys

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.audit.services import audit_change, audit_record, safe_address
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person, Unit, UnitClosure
 from tiejun.workdays import month_end, month_start
@@ -110,6 +111,21 @@ def subscription_create(
         changed = not existing.active or existing.language != language
         changed = changed or existing.min_amount != min_amount
         if changed:
+            existing.unit = unit  # the same row: spares the trail a query
+            audit_change(
+                action="update",
+                object_type="subscription",
+                object_id=existing.pk,
+                object_repr=_subscription_repr(existing),
+                before=_subscription_fields(existing),
+                after={
+                    **_subscription_fields(existing),
+                    "active": True,
+                    "language": language,
+                    "min_amount": min_amount,
+                },
+                actor=by,
+            )
             existing.active, existing.language, existing.min_amount = True, language, min_amount
             existing.save(update_fields=["active", "language", "min_amount"])
         return existing, False
@@ -122,12 +138,47 @@ def subscription_create(
         min_amount=min_amount,
         created_by=by,
     )
+    audit_record(
+        action="create",
+        object_type="subscription",
+        object_id=subscription.pk,
+        object_repr=_subscription_repr(subscription),
+        after=_subscription_fields(subscription),
+        actor=by,
+    )
     return subscription, True
 
 
 @transaction.atomic
-def subscription_delete(*, subscription: Subscription) -> None:
+def subscription_delete(*, subscription: Subscription, by: Person | None = None) -> None:
+    audit_record(
+        action="delete",
+        object_type="subscription",
+        object_id=subscription.pk,
+        object_repr=_subscription_repr(subscription),
+        before=_subscription_fields(subscription),
+        actor=by,
+    )
     subscription.delete()
+
+
+def _subscription_fields(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "unit": subscription.unit.code,
+        "report": subscription.report,
+        "channel": subscription.channel,
+        "address": safe_address(subscription.address),
+        "language": subscription.language,
+        "min_amount": subscription.min_amount,
+        "active": subscription.active,
+    }
+
+
+def _subscription_repr(subscription: Subscription) -> str:
+    return (
+        f"{subscription.unit.code} {subscription.report} → {subscription.channel} "
+        f"{safe_address(subscription.address)}"
+    )
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from tiejun.api_schemas import Pages, errors
 from tiejun.errors import Forbidden, TiejunError
 from tiejun.org.models import Person
 from tiejun.org.selectors import access_person, access_unit, can_record_deal_for, subtree_ids
@@ -169,8 +170,12 @@ def _repeated(viewer: Person, item: DealInput) -> Deal | None:
     )
 
 
-@router.get("/deals", response=list[DealOut], summary="Deals the caller may see, newest first")
-@paginate(PageNumberPagination, page_size=50)
+@router.get(
+    "/deals",
+    response={200: list[DealOut], **errors(400, 404, 422)},
+    summary="Deals the caller may see, newest first",
+)
+@paginate(Pages, page_size=50)
 def deals(request: HttpRequest, filters: Query[DealsQuery]) -> Any:
     viewer = _viewer(request)
     start = end = None
@@ -185,14 +190,18 @@ def deals(request: HttpRequest, filters: Query[DealsQuery]) -> Any:
     return deal_list_for_user(viewer, unit_ids=unit_ids, rep=rep, start=start, end=end)
 
 
-@router.get("/deals/{deal_no}", response=DealDetailOut, summary="A deal and its audit trail")
+@router.get(
+    "/deals/{deal_no}",
+    response={200: DealDetailOut, **errors(404)},
+    summary="A deal and its audit trail",
+)
 def deal_detail(request: HttpRequest, deal_no: str) -> Deal:
     return _detail(access_deal(_viewer(request), deal_no))
 
 
 @router.post(
     "/deals",
-    response={200: DealDetailOut, 201: DealDetailOut},
+    response={200: DealDetailOut, 201: DealDetailOut, **errors(400, 403, 404, 409, 422)},
     summary="Record a won deal",
     description="201 when recorded; 200 when the same client_id, or the same deal number with "
     "the same content, was recorded before (nothing new is written); 409 when the deal number "
@@ -217,7 +226,7 @@ def deal_create(request: HttpRequest, payload: DealIn) -> Status:
 
 @router.put(
     "/deals/{deal_no}",
-    response=DealDetailOut,
+    response={200: DealDetailOut, **errors(400, 403, 404, 422)},
     summary="Correct a deal",
     description="Every field is replaced; the fields before and after and the reason are kept.",
 )

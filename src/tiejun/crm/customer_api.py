@@ -1,21 +1,52 @@
 """Customers over the API: the caller's visible customers, and one customer's brief."""
 
 import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
+from tiejun.api_schemas import Pages, errors
+from tiejun.audit.context import acting
+from tiejun.errors import TiejunError
 from tiejun.org.models import Person
 
+from .customer_export import customer_export
 from .customer_selectors import (
     CustomerDetail,
     CustomerFilters,
+    access_contact,
     access_customer,
+    access_customer_to_edit,
+    access_opportunity,
     customer_detail,
     customer_list,
 )
-from .models import Customer, CustomerStatus, OwnershipChange, Priority
+from .customers import (
+    CLOSED_STAGES,
+    contact_add,
+    contact_remove,
+    contact_update,
+    customer_create,
+    customer_update,
+    opportunity_close,
+    opportunity_create,
+    opportunity_update,
+)
+from .models import (
+    Contact,
+    Customer,
+    CustomerStatus,
+    Opportunity,
+    OpportunityStage,
+    OwnershipChange,
+    Priority,
+)
 
 router = Router(tags=["customers"])
 
@@ -67,7 +98,7 @@ class ContactOut(Schema):
     phone: str
 
 
-class VisitOut(Schema):
+class CustomerVisitOut(Schema):  # not VisitOut: OpenAPI names a schema by its class
     id: str
     employee_no: str
     checkin_at: dt.datetime
@@ -128,14 +159,27 @@ class OwnershipOut(Schema):
         return obj.changed_by.employee_no if obj.changed_by else None
 
 
+def _clock(value: dt.time | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 class CustomerDetailOut(CustomerOut):
-    opens_at: dt.time | None
-    closes_at: dt.time | None
+    # Text, not a time: JSON Schema's "time" format demands a UTC offset a local time has not.
+    opens_at: str | None = Field(description="Local time HH:MM:SS", examples=["09:00:00"])
+    closes_at: str | None = Field(description="Local time HH:MM:SS", examples=["18:00:00"])
     notes: str
     contacts: list[ContactOut]
-    visits: list[VisitOut] = Field(description="The last three visits, newest first")
+    visits: list[CustomerVisitOut] = Field(description="The last three visits, newest first")
     opportunities: list[OpportunityOut] = Field(description="Open opportunities")
     ownership: list[OwnershipOut] = Field(description="Changes of owner, newest first")
+
+    @staticmethod
+    def resolve_opens_at(obj: Customer) -> str | None:
+        return _clock(obj.opens_at)
+
+    @staticmethod
+    def resolve_closes_at(obj: Customer) -> str | None:
+        return _clock(obj.closes_at)
 
 
 class CustomersQuery(Schema):
@@ -151,20 +195,64 @@ def _viewer(request: HttpRequest) -> Person:
     return request.user  # type: ignore[return-value]
 
 
-@router.get("/customers", response=list[CustomerOut], summary="Customers the caller may see")
-@paginate(PageNumberPagination, page_size=50)
-def customers(request: HttpRequest, filters: Query[CustomersQuery]):  # type: ignore[type-arg]
-    return customer_list(
-        _viewer(request),
-        CustomerFilters(
-            owner=(filters.owner or "").strip(),
-            status=filters.status or "",
-            priority=filters.priority or "",
-            pool=filters.pool,
-            mine=filters.mine,
-            search=(filters.q or "").strip(),
-        ),
+def _filters(filters: CustomersQuery) -> CustomerFilters:
+    return CustomerFilters(
+        owner=(filters.owner or "").strip(),
+        status=filters.status or "",
+        priority=filters.priority or "",
+        pool=filters.pool,
+        mine=filters.mine,
+        search=(filters.q or "").strip(),
     )
+
+
+# A page holds at most MAX_PAGE_SIZE customers whatever ``page_size`` asks for: the bulk way
+# out is the audited export, for managers and admin.
+MAX_PAGE_SIZE = 100
+
+
+@router.get(
+    "/customers",
+    response={200: list[CustomerOut], **errors(422)},
+    summary="Customers the caller may see",
+)
+@paginate(Pages, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def customers(request: HttpRequest, filters: Query[CustomersQuery]):  # type: ignore[type-arg]
+    return customer_list(_viewer(request), _filters(filters))
+
+
+class ExportQuery(CustomersQuery):
+    format: Literal["csv", "xlsx"] = "csv"
+
+
+@router.get(
+    "/customers/export",
+    response={200: None, **errors(404, 422)},
+    summary="Export the customers the caller may see (managers and admin; audited)",
+    description="CSV (UTF-8 with BOM) or XLSX of the customers the list returns for the same "
+    "filters. Managers and admin only; 404 for anyone else. Every export is audited.",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                },
+            },
+            404: {"description": "Not a manager or admin"},
+        }
+    },
+)
+def customers_export(request: HttpRequest, filters: Query[ExportQuery]) -> HttpResponse:
+    export = customer_export(
+        person=_viewer(request), filters=_filters(filters), format=filters.format, source="api"
+    )
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
 
 
 class _Brief:
@@ -184,9 +272,213 @@ class _Brief:
 
 @router.get(
     "/customers/{customer_code}",
-    response=CustomerDetailOut,
+    response={200: CustomerDetailOut, **errors(404)},
     summary="A customer's brief: contacts, last visits, open opportunities, owners",
 )
 def customer(request: HttpRequest, customer_code: str) -> _Brief:
     found = access_customer(_viewer(request), customer_code)
     return _Brief(found, customer_detail(found))
+
+
+# ---- writes -------------------------------------------------------------------------------
+
+
+ERRORS: dict[int, Any] = errors(400, 403, 404, 422)
+ID_MAX = 2**31 - 1
+
+
+class CustomerFieldsIn(Schema):
+    name: str | None = Field(None, max_length=200)
+    industry: str | None = Field(None, max_length=100)
+    size: str | None = Field(None, max_length=50)
+    address: str | None = Field(None, max_length=300)
+    lat: Decimal | None = Field(None, ge=-90, le=90, description="Latitude (WGS-84)")
+    lon: Decimal | None = Field(None, ge=-180, le=180, description="Longitude (WGS-84)")
+    phone: str | None = Field(None, max_length=32)
+    status: CustomerStatus | None = None
+    priority: Priority | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
+    notes: str | None = Field(None, max_length=5000)
+
+
+class CustomerIn(CustomerFieldsIn):
+    customer_code: str = Field(..., min_length=1, max_length=32)
+    name: str = Field(..., min_length=1, max_length=200)  # type: ignore[assignment]
+    pool: bool = Field(
+        False,
+        description="Put the new customer in the open pool; otherwise the caller owns it "
+        "(refused when the caller holds the most private customers allowed)",
+    )
+
+
+class CustomerPatch(CustomerFieldsIn):
+    """Only the fields sent change; the owner changes by claim, handover or release."""
+
+
+class ContactIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    title: str = Field("", max_length=100)
+    phone: str = Field("", max_length=32)
+
+
+class ContactPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    title: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=32)
+
+
+class ContactWithIdOut(ContactOut):
+    id: int
+
+
+class OpportunityIn(Schema):
+    title: str = Field(..., min_length=1, max_length=200)
+    amount: Decimal = Field(..., ge=0, lt=Decimal("1e14"), decimal_places=2)
+    stage: OpportunityStage = OpportunityStage.LEAD
+    expected_close: dt.date | None = None
+    probability: Decimal = Field(
+        Decimal(0), ge=0, le=1, description="Chance to win, 0 to 1 (as in the customer's brief)"
+    )
+
+
+class OpportunityPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    amount: Decimal | None = Field(None, ge=0, lt=Decimal("1e14"), decimal_places=2)
+    stage: OpportunityStage | None = Field(
+        None, description="won or lost closes the opportunity (probability 1 or 0)"
+    )
+    expected_close: dt.date | None = None
+    probability: Decimal | None = Field(None, ge=0, le=1)
+
+
+class OpportunityWithIdOut(OpportunityOut):
+    id: int
+    customer_code: str
+
+    @staticmethod
+    def resolve_customer_code(obj: Opportunity) -> str:
+        return obj.customer.code
+
+
+def _given(payload: Schema, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields the client sent; null means "clear" only where a field may be empty."""
+    sent = payload.model_dump(exclude_unset=True)
+    for key, value in list(sent.items()):
+        if value is None and key not in nullable:
+            raise TiejunError(_("%(field)s may not be null") % {"field": key}, field=key)
+        if isinstance(value, enum.Enum):
+            sent[key] = value.value
+    return sent
+
+
+CLEARABLE = ("lat", "lon", "opens_at", "closes_at")
+
+
+def _detail(customer: Customer) -> _Brief:
+    return _Brief(customer, customer_detail(customer))
+
+
+@router.post(
+    "/customers",
+    response={201: CustomerDetailOut, **ERRORS},
+    summary="Create a customer, owned by the caller or in the open pool",
+)
+def customer_new(request: HttpRequest, payload: CustomerIn) -> Status[_Brief]:
+    person = _viewer(request)
+    fields = _given(payload, nullable=CLEARABLE)
+    code, pool = fields.pop("customer_code"), fields.pop("pool", False)
+    with acting(person, "api"):
+        created = customer_create(code=code, by=person, owner=None if pool else person, **fields)
+    return Status(201, _detail(access_customer(person, created.code)))
+
+
+@router.patch(
+    "/customers/{customer_code}",
+    response={200: CustomerDetailOut, **ERRORS},
+    summary="Edit a customer's details (owner, their leaders, admin; a pool customer: leaders)",
+)
+def customer_edit(request: HttpRequest, customer_code: str, payload: CustomerPatch) -> _Brief:
+    person = _viewer(request)
+    found = access_customer_to_edit(person, customer_code)
+    with acting(person, "api"):
+        customer_update(customer=found, by=person, **_given(payload, nullable=CLEARABLE))
+    return _detail(found)
+
+
+@router.post(
+    "/customers/{customer_code}/contacts",
+    response={201: ContactWithIdOut, **ERRORS},
+    summary="Add a contact to a customer",
+)
+def contact_new(request: HttpRequest, customer_code: str, payload: ContactIn) -> Status[Contact]:
+    person = _viewer(request)
+    found = access_customer_to_edit(person, customer_code)
+    return Status(201, contact_add(customer=found, by=person, **payload.model_dump()))
+
+
+@router.patch(
+    "/customers/{customer_code}/contacts/{contact_id}",
+    response={200: ContactWithIdOut, **ERRORS},
+    summary="Edit a customer's contact",
+)
+def contact_edit(
+    request: HttpRequest,
+    customer_code: str,
+    payload: ContactPatch,
+    contact_id: int = Path(..., ge=1, le=ID_MAX),
+) -> Contact:
+    person = _viewer(request)
+    contact = access_contact(person, customer_code, contact_id)
+    return contact_update(contact=contact, by=person, **_given(payload))
+
+
+@router.delete(
+    "/customers/{customer_code}/contacts/{contact_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a customer's contact",
+)
+def contact_delete(
+    request: HttpRequest, customer_code: str, contact_id: int = Path(..., ge=1, le=ID_MAX)
+) -> Status[None]:
+    person = _viewer(request)
+    contact_remove(contact=access_contact(person, customer_code, contact_id), by=person)
+    return Status(204, None)
+
+
+@router.post(
+    "/customers/{customer_code}/opportunities",
+    response={201: OpportunityWithIdOut, **ERRORS},
+    summary="Add an opportunity to a customer (held by the customer's owner)",
+)
+def opportunity_new(
+    request: HttpRequest, customer_code: str, payload: OpportunityIn
+) -> Status[Opportunity]:
+    person = _viewer(request)
+    found = access_customer_to_edit(person, customer_code)
+    fields = _given(payload, nullable=("expected_close",))
+    created = opportunity_create(customer=found, by=person, **fields)
+    return Status(201, created)
+
+
+@router.patch(
+    "/customers/{customer_code}/opportunities/{opportunity_id}",
+    response={200: OpportunityWithIdOut, **ERRORS},
+    summary="Edit an opportunity; stage won or lost closes it",
+)
+def opportunity_edit(
+    request: HttpRequest,
+    customer_code: str,
+    payload: OpportunityPatch,
+    opportunity_id: int = Path(..., ge=1, le=ID_MAX),
+) -> Opportunity:
+    person = _viewer(request)
+    found = access_opportunity(person, customer_code, opportunity_id)
+    fields = _given(payload, nullable=("expected_close",))
+    stage = fields.get("stage")
+    with transaction.atomic():
+        if stage in CLOSED_STAGES and found.stage not in CLOSED_STAGES:
+            fields.pop("stage")
+            opportunity_update(opportunity=found, by=person, **fields)
+            return opportunity_close(opportunity=found, outcome=stage, by=person)
+        return opportunity_update(opportunity=found, by=person, **fields)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from tiejun.errors import TiejunError
+
 from .customers import customer_assign, customer_create, customer_update
 from .models import Customer, OwnershipChange, Priority
 
@@ -61,7 +63,16 @@ def apply_customer(c: Cells, ctx: Context) -> Outcome:
     fields.update(lat=lat, lon=lon, phone=phone)
     if priority:
         fields["priority"] = priority
-    existing = Customer.objects.filter(code=code).first()
+    existing = Customer.objects.filter(code=code).select_related("owner").first()
+    if (
+        existing is not None
+        and existing.owner is not None
+        and not c.person_in_scope(existing.owner)
+    ):
+        # Another branch's customer: a manager's file may not rewrite or take it.
+        raise TiejunError(
+            _("customer code %(code)s is taken") % {"code": code}, field="customer_code"
+        )
     if existing is None:
         customer_create(
             code=code, by=ctx.by, owner=owner, reason=OwnershipChange.Reason.IMPORT, **fields

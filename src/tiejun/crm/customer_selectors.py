@@ -13,8 +13,9 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from tiejun.errors import NotFound
+from tiejun.errors import Forbidden, NotFound
 from tiejun.org.models import Membership, Person
 from tiejun.org.selectors import is_admin, led_unit_ids
 
@@ -38,6 +39,25 @@ def customers_visible_to(person: Person, day: dt.date | None = None) -> QuerySet
         team = Membership.objects.on(day).filter(unit_id__in=led).values("person_id")
         rule |= Q(owner_id__in=team)
     return qs.filter(rule)
+
+
+def customer_visible(person: Person, customer: Customer, day: dt.date | None = None) -> bool:
+    """Whether ``person`` may see ``customer``: the rule of ``customers_visible_to`` for one row.
+
+    Own and pool customers cost no query (a rep's check-in path); a leader's check asks where the
+    owner belongs on ``day``.
+    """
+    if not person.is_authenticated:
+        return False
+    if customer.owner_id is None or customer.owner_id == person.pk:
+        return True
+    if is_admin(person):
+        return True
+    day = day or timezone.localdate()
+    led = led_unit_ids(person, day)
+    if not led:
+        return False
+    return Membership.objects.on(day).filter(person_id=customer.owner_id, unit_id__in=led).exists()
 
 
 @dataclass(frozen=True)
@@ -204,7 +224,57 @@ def handover_candidates(
     day = day or timezone.localdate()
     members = Membership.objects.on(day)
     if not (is_admin(person) if admin is None else admin):
-        members = members.filter(unit_id__in=led_unit_ids(person, day) if led is None else led)
+        if led is None:
+            led = led_unit_ids(person, day, coordinators=False)
+        members = members.filter(unit_id__in=led)
     return Person.objects.filter(pk__in=members.values("person_id"), is_active=True).order_by(
         "employee_no"
+    )
+
+
+def access_customer_to_edit(person: Person, code: str) -> Customer:
+    """The customer if ``person`` may edit it (``customers.can_edit_customer``): ``NotFound`` when
+    they may not see it, ``Forbidden`` when they see it (a pool customer) but may not edit it."""
+    from .customers import can_edit_customer
+
+    customer = access_customer(person, code)
+    if not can_edit_customer(person, customer):
+        raise Forbidden(
+            _("claim this customer from the open pool before you edit it"), field="customer_code"
+        )
+    return customer
+
+
+def access_contact(person: Person, code: str, contact_id: int) -> Contact:
+    """A contact of a customer ``person`` may edit; ``NotFound`` for any other id."""
+    customer = access_customer_to_edit(person, code)
+    contact = Contact.objects.filter(customer=customer, pk=contact_id).first()
+    if contact is None:
+        raise NotFound(f"unknown contact {contact_id!r}", field="contact_id")
+    contact.customer = customer
+    return contact
+
+
+def access_opportunity(person: Person, code: str, opportunity_id: int) -> Opportunity:
+    """An opportunity of a customer ``person`` may edit; ``NotFound`` for any other id."""
+    customer = access_customer_to_edit(person, code)
+    found = (
+        Opportunity.objects.filter(customer=customer, pk=opportunity_id)
+        .select_related("owner")
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"unknown opportunity {opportunity_id!r}", field="opportunity_id")
+    found.customer = customer
+    return found
+
+
+def customer_has_twin(customer: Customer) -> bool:
+    """Another customer with the same name at the same address (a likely duplicate)."""
+    if not customer.address:
+        return False
+    return (
+        Customer.objects.filter(name=customer.name, address=customer.address)
+        .exclude(pk=customer.pk)
+        .exists()
     )

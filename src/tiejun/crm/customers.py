@@ -10,6 +10,7 @@ Every change of owner is written to ``OwnershipChange``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,6 +52,11 @@ EDITABLE = (
     "notes",
 )
 MAX_LENGTHS = {"name": 200, "industry": 100, "size": 50, "address": 300, "phone": 32}
+TEXT_FIELDS = ("name", "industry", "size", "address", "phone", "notes")
+MAX_NOTES = 5000
+# A code goes into page and API paths: nothing that would break or bend a URL.
+RESERVED_CODES = ("new", "map", "export")  # /customers/new/ and friends
+CODE_FORBIDDEN = re.compile(r"[\s/\\?#%]")
 
 
 def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
@@ -74,6 +80,9 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TiejunError(_("unknown customer fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     out = dict(fields)
+    for name in TEXT_FIELDS:
+        if name in out and isinstance(out[name], str) and "\x00" in out[name]:
+            raise TiejunError(_("contains a NUL character"), field=name)
     for name, limit in MAX_LENGTHS.items():
         if name in out:
             out[name] = (out[name] or "").strip()
@@ -99,7 +108,25 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 % {"value": out["priority"], "choices": ", ".join(Priority.values)},
                 field="priority",
             )
+    for name in ("opens_at", "closes_at"):
+        if name in out:
+            out[name] = _clock(out[name], name)
+    if "notes" in out:
+        out["notes"] = (out["notes"] or "").strip()
+        if len(out["notes"]) > MAX_NOTES:
+            raise TiejunError(_("longer than %(n)d characters") % {"n": MAX_NOTES}, field="notes")
     return out
+
+
+def _clock(value: Any, field: str) -> dt.time | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    try:
+        return dt.datetime.strptime(str(value).strip()[:5], "%H:%M").time()
+    except ValueError:
+        raise TiejunError(_("give a time as HH:MM"), field=field) from None
 
 
 def private_count(person: Person) -> int:
@@ -126,6 +153,7 @@ def _set_owner(
     today: dt.date | None = None,
 ) -> OwnershipChange:
     """Change the owner and write the audit row; a new owner starts a fresh follow-up clock."""
+    _audit_owner(customer, to, reason=reason, by=by, note=note)
     change = OwnershipChange.objects.create(
         customer=customer,
         from_person_id=customer.owner_id,
@@ -144,6 +172,35 @@ def _set_owner(
     return change
 
 
+# The audit trail's action for each reason an owner changes.
+OWNER_ACTIONS: dict[str, str] = {Reason.IMPORT: "assign"}
+
+
+def _audit_owner(
+    customer: Customer, to: Person | None, *, reason: str, by: Person | None, note: str
+) -> None:
+    from tiejun.audit.services import audit_record
+
+    if customer.owner_id is None:
+        before = None
+    elif Customer._meta.get_field("owner").is_cached(customer):
+        before = customer.owner.employee_no  # type: ignore[union-attr]
+    else:
+        before = Person.objects.filter(pk=customer.owner_id).values_list("employee_no", flat=True)[
+            0
+        ]
+    audit_record(
+        action=OWNER_ACTIONS.get(reason, str(reason)),
+        object_type="customer",
+        object_id=customer.code,
+        object_repr=customer.name,
+        before={"owner": before},
+        after={"owner": to.employee_no if to is not None else None},
+        reason=note,
+        actor=by,
+    )
+
+
 def _locked(customer: Customer) -> Customer:
     return (
         Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer.pk)
@@ -157,7 +214,8 @@ def _leads(by: Person, person: Person | None, day: dt.date | None = None) -> boo
     if person is None:
         return False
     current = membership_on(person, day or timezone.localdate())
-    return current is not None and current.unit_id in led_unit_ids(by, day)
+    # A coordinator reads the assigned units' customers but hands over and releases nothing.
+    return current is not None and current.unit_id in led_unit_ids(by, day, coordinators=False)
 
 
 def can_claim(person: Person, customer: Customer) -> bool:
@@ -175,16 +233,23 @@ def can_handover(person: Person, customer: Customer) -> bool:
     if is_admin(person):
         return True
     if customer.owner_id is None:
-        return bool(led_unit_ids(person))
+        return bool(led_unit_ids(person, coordinators=False))
     return customer.owner_id != person.pk and _leads(person, customer.owner)
 
 
 def customer_permissions(person: Person, customer: Customer) -> dict[str, Any]:
     """What ``person`` may do to ``customer`` (the page's buttons), in a few queries."""
     if not person.is_authenticated:
-        return {"claim": False, "release": False, "handover": False, "led": set(), "admin": False}
+        return {
+            "claim": False,
+            "release": False,
+            "handover": False,
+            "edit": False,
+            "led": set(),
+            "admin": False,
+        }
     admin = is_admin(person)
-    led = set() if admin else led_unit_ids(person)
+    led = set() if admin else led_unit_ids(person, coordinators=False)
     over_owner = False
     if customer.owner_id is not None and customer.owner_id != person.pk and led:
         current = membership_on(customer.owner_id, timezone.localdate())
@@ -194,6 +259,7 @@ def customer_permissions(person: Person, customer: Customer) -> dict[str, Any]:
         "claim": not owned,
         "release": owned and (admin or customer.owner_id == person.pk or over_owner),
         "handover": admin or (bool(led) if not owned else over_owner),
+        "edit": admin or customer.owner_id == person.pk or (bool(led) if not owned else over_owner),
         "led": led,
         "admin": admin,
     }
@@ -215,26 +281,70 @@ def customer_create(
         raise TiejunError(_("a customer needs a customer code"), field="code")
     if len(code) > 32:
         raise TiejunError(_("longer than %(n)d characters") % {"n": 32}, field="code")
+    if CODE_FORBIDDEN.search(code) or "\x00" in code:
+        raise TiejunError(_("a customer code has no spaces and none of / \\ ? # %"), field="code")
+    if code.lower() in RESERVED_CODES:
+        raise TiejunError(
+            _("%(code)s is a word the pages use; pick another code") % {"code": code}, field="code"
+        )
     if Customer.objects.filter(code=code).exists():
         raise TiejunError(_("customer %(code)s exists already") % {"code": code}, field="code")
     values = _clean_fields({"name": name, **fields})
+    _check_hours(values.get("opens_at"), values.get("closes_at"))
     customer = Customer.objects.create(code=code, **values)
     if owner is not None:
         if reason != Reason.IMPORT:
             _check_limit(owner)
         _set_owner(customer, owner, reason=reason, by=by, note=_("new customer"))
+    _audit(
+        "create",
+        customer,
+        None,
+        {"code": code, **values, "owner": owner.employee_no if owner is not None else None},
+        by,
+    )
     return customer
+
+
+def _check_hours(opens: dt.time | None, closes: dt.time | None) -> None:
+    if opens is not None and closes is not None and opens >= closes:
+        raise TiejunError(_("a customer closes after it opens"), field="closes_at")
+
+
+def _audit(
+    action: str,
+    customer: Customer,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    by: Person | None,
+) -> None:
+    from tiejun.audit.services import audit_record
+
+    audit_record(
+        action=action,
+        object_type="customer",
+        object_id=customer.code,
+        object_repr=customer.name,
+        before=before,
+        after=after,
+        actor=by,
+    )
 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, by: Person | None = None, **fields: Any) -> Customer:
     """Edit a customer's details (not its owner: claim, hand over or release for that)."""
     values = _clean_fields(fields)
+    _check_hours(
+        values.get("opens_at", customer.opens_at), values.get("closes_at", customer.closes_at)
+    )
     changed = [k for k, v in values.items() if getattr(customer, k) != v]
+    before = {key: getattr(customer, key) for key in changed}
     for key in changed:
         setattr(customer, key, values[key])
     if changed:
         customer.save(update_fields=changed)
+        _audit("update", customer, before, {key: values[key] for key in changed}, by)
     return customer
 
 
@@ -322,7 +432,34 @@ def customers_return_idle(*, today: dt.date | None = None) -> int:
         for pk, owner_id in rows
     )
     Customer.objects.filter(pk__in=[pk for pk, _owner in rows]).update(owner=None, owned_since=None)
+    _audit_returned(rows, note)
     return len(rows)
+
+
+def _audit_returned(rows: list[tuple[int, int]], note: str) -> None:
+    """One entry per customer sent back to the pool, inserted together."""
+    from tiejun.audit.services import audit_batch, audit_record
+
+    customers = {
+        pk: (code, name)
+        for pk, code, name in Customer.objects.filter(pk__in=[pk for pk, _o in rows]).values_list(
+            "pk", "code", "name"
+        )
+    }
+    owners = dict(
+        Person.objects.filter(pk__in={o for _pk, o in rows}).values_list("pk", "employee_no")
+    )
+    with audit_batch():
+        for pk, owner_id in rows:
+            audit_record(
+                action=str(Reason.AUTO_RETURN),
+                object_type="customer",
+                object_id=customers[pk][0],
+                object_repr=customers[pk][1],
+                before={"owner": owners.get(owner_id)},
+                after={"owner": None},
+                reason=note,
+            )
 
 
 def _successor(person: Person, unit_id: int, day: dt.date) -> Person | None:
@@ -363,6 +500,7 @@ def customers_reassign_leaver(
         to = _successor(person, from_unit_id, effective)
     note = _("%(name)s left or moved") % {"name": person.name}
     for customer in customers:
+        customer.owner = person  # already so: saves the audit trail a query per customer
         _set_owner(customer, to, reason=Reason.LEAVER, by=by, note=note, today=effective)
     return len(customers)
 
@@ -386,17 +524,123 @@ def customer_touch(*, customer_id: int, day: dt.date) -> None:
     ).update(last_activity_on=day)
 
 
+def can_edit_customer(person: Person, customer: Customer) -> bool:
+    """Who may edit a customer's details, contacts and opportunities.
+
+    An owned customer: whoever may see it (the owner, a supervisor, manager or coordinator over
+    the owner's current unit, admin; see ``customer_selectors.customers_visible_to``). A customer
+    in the open pool, which every rep sees: admin and leaders only; a rep claims it first, so
+    nobody rewrites a pool customer they are not responsible for.
+    """
+    if not person.is_authenticated:
+        return False
+    if is_admin(person) or customer.owner_id == person.pk:
+        return True
+    if customer.owner_id is None:
+        return bool(led_unit_ids(person))
+    return _leads(person, customer.owner)
+
+
+CONTACT_LIMITS = {"name": 100, "title": 100, "phone": 32}
+
+
+def _contact_values(fields: dict[str, Any]) -> dict[str, str]:
+    unknown = set(fields) - set(CONTACT_LIMITS)
+    if unknown:
+        raise TiejunError(_("unknown contact fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    out = {}
+    for field, value in fields.items():
+        value = (value or "").strip()
+        if "\x00" in value:
+            raise TiejunError(_("contains a NUL character"), field=field)
+        if len(value) > CONTACT_LIMITS[field]:
+            raise TiejunError(
+                _("longer than %(n)d characters") % {"n": CONTACT_LIMITS[field]}, field=field
+            )
+        out[field] = value
+    if "name" in out and not out["name"]:
+        raise TiejunError(_("a contact needs a name"), field="name")
+    return out
+
+
 @transaction.atomic
 def contact_add(
     *, customer: Customer, name: str, title: str = "", phone: str = "", by: Person | None = None
 ) -> Contact:
-    name, title, phone = (name or "").strip(), (title or "").strip(), (phone or "").strip()
-    if not name:
-        raise TiejunError(_("a contact needs a name"), field="name")
-    for field, value, limit in (("name", name, 100), ("title", title, 100), ("phone", phone, 32)):
-        if len(value) > limit:
-            raise TiejunError(_("longer than %(n)d characters") % {"n": limit}, field=field)
-    return Contact.objects.create(customer=customer, name=name, title=title, phone=phone)
+    values = _contact_values({"name": name, "title": title, "phone": phone})
+    return Contact.objects.create(customer=customer, **values)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by: Person | None = None, **fields: Any) -> Contact:
+    """Change a contact's name, title or phone (only the fields given)."""
+    values = _contact_values(fields)
+    changed = [k for k, v in values.items() if getattr(contact, k) != v]
+    for key in changed:
+        setattr(contact, key, values[key])
+    if changed:
+        contact.save(update_fields=changed)
+    return contact
+
+
+@transaction.atomic
+def contact_remove(*, contact: Contact, by: Person | None = None) -> None:
+    contact.delete()
+
+
+OPPORTUNITY_FIELDS = ("title", "amount", "stage", "expected_close", "probability")
+MAX_AMOUNT = Decimal("1e14")
+
+
+def _opportunity_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Checked opportunity fields: amount ≥ 0 with two decimals, probability 0–1, a stage."""
+    unknown = set(fields) - set(OPPORTUNITY_FIELDS)
+    if unknown:
+        raise TiejunError(
+            _("unknown opportunity fields: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    out = dict(fields)
+    if "title" in out:
+        out["title"] = (out["title"] or "").strip()
+        if not out["title"]:
+            raise TiejunError(_("an opportunity needs a title"), field="title")
+        if len(out["title"]) > 200:
+            raise TiejunError(_("longer than %(n)d characters") % {"n": 200}, field="title")
+        if "\x00" in out["title"]:
+            raise TiejunError(_("contains a NUL character"), field="title")
+    if "amount" in out:
+        try:
+            amount = Decimal(str(out["amount"]).strip())
+        except (InvalidOperation, ValueError):
+            raise TiejunError(_("the amount is not a number"), field="amount") from None
+        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+            raise TiejunError(_("the amount must be zero or more"), field="amount")
+        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise TiejunError(_("the amount has more than two decimals"), field="amount")
+        out["amount"] = amount
+    if "probability" in out:
+        try:
+            probability = Decimal(str(out["probability"]).strip())
+        except (InvalidOperation, ValueError):
+            raise TiejunError(_("the probability is not a number"), field="probability") from None
+        if not probability.is_finite() or not 0 <= probability <= 1:
+            raise TiejunError(_("the probability lies between 0 and 1"), field="probability")
+        out["probability"] = probability.quantize(Decimal("0.001"))
+    if "stage" in out and out["stage"] not in OpportunityStage.values:
+        raise TiejunError(
+            _("unknown stage %(value)s; use one of %(choices)s")
+            % {"value": out["stage"], "choices": ", ".join(OpportunityStage.values)},
+            field="stage",
+        )
+    if "expected_close" in out:
+        value = out["expected_close"]
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value.strip()) if value.strip() else None
+            except ValueError:
+                raise TiejunError(_("give a date as YYYY-MM-DD"), field="expected_close") from None
+        out["expected_close"] = value
+    return out
 
 
 @transaction.atomic
@@ -411,37 +655,55 @@ def opportunity_create(
     owner: Person | None = None,
     by: Person | None = None,
 ) -> Opportunity:
-    title = (title or "").strip()
-    if not title:
-        raise TiejunError(_("an opportunity needs a title"), field="title")
-    if len(title) > 200:
-        raise TiejunError(_("longer than %(n)d characters") % {"n": 200}, field="title")
-    try:
-        amount = Decimal(str(amount))
-        probability = Decimal(str(probability))
-    except (InvalidOperation, ValueError):
-        raise TiejunError(_("the amount or probability is not a number"), field="amount") from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
-        raise TiejunError(_("the amount must be zero or more"), field="amount")
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise TiejunError(_("the amount has more than two decimals"), field="amount")
-    if not probability.is_finite() or not 0 <= probability <= 1:
-        raise TiejunError(_("the probability lies between 0 and 1"), field="probability")
-    if stage not in OpportunityStage.values:
-        raise TiejunError(
-            _("unknown stage %(value)s; use one of %(choices)s")
-            % {"value": stage, "choices": ", ".join(OpportunityStage.values)},
-            field="stage",
-        )
-    return Opportunity.objects.create(
-        customer=customer,
-        title=title,
-        amount=amount,
-        stage=stage,
-        expected_close=expected_close,
-        probability=probability.quantize(Decimal("0.001")),
-        owner=owner if owner is not None else customer.owner,
+    """An opportunity on ``customer``, held by ``owner`` or else the customer's owner."""
+    values = _opportunity_values(
+        {
+            "title": title,
+            "amount": amount,
+            "stage": stage,
+            "expected_close": expected_close,
+            "probability": probability,
+        }
     )
+    return Opportunity.objects.create(
+        customer=customer, owner=owner if owner is not None else customer.owner, **values
+    )
+
+
+@transaction.atomic
+def opportunity_update(
+    *, opportunity: Opportunity, by: Person | None = None, **fields: Any
+) -> Opportunity:
+    """Change an opportunity's title, stage, amount, expected close or probability."""
+    values = _opportunity_values(fields)
+    changed = [k for k, v in values.items() if getattr(opportunity, k) != v]
+    for key in changed:
+        setattr(opportunity, key, values[key])
+    if changed:
+        opportunity.save(update_fields=changed)
+    return opportunity
+
+
+CLOSED_STAGES = (OpportunityStage.WON, OpportunityStage.LOST)
+
+
+@transaction.atomic
+def opportunity_close(
+    *, opportunity: Opportunity, outcome: str, by: Person | None = None
+) -> Opportunity:
+    """Close an open opportunity as won (probability 1) or lost (0). A won opportunity records
+    no deal by itself: the deal is recorded as ever, with its own number and date."""
+    if outcome not in CLOSED_STAGES:
+        raise TiejunError(
+            _("close an opportunity as won or lost, not %(value)s") % {"value": outcome},
+            field="outcome",
+        )
+    if opportunity.stage in CLOSED_STAGES:
+        raise TiejunError(_("this opportunity is closed already"), field="stage")
+    opportunity.stage = outcome
+    opportunity.probability = Decimal(1 if outcome == OpportunityStage.WON else 0)
+    opportunity.save(update_fields=["stage", "probability"])
+    return opportunity
 
 
 @transaction.atomic

@@ -1,9 +1,11 @@
-"""Forms of the deal pages: record a deal, correct one, filter the list."""
+"""Forms of the deal pages (record a deal, correct one, filter the list) and of the customer
+pages (a customer, a contact, an opportunity)."""
 
 from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -12,7 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from tiejun.org.models import Membership, Person
 from tiejun.org.selectors import is_admin, led_unit_ids
 
-from .models import Channel, Deal
+from .models import (
+    Channel,
+    Customer,
+    CustomerStatus,
+    Deal,
+    Opportunity,
+    OpportunityStage,
+    Priority,
+)
 
 
 def rep_choices(user: Person) -> list[tuple[str, str]]:
@@ -92,3 +102,105 @@ class DealFilterForm(forms.Form):
     )
     unit = forms.CharField(label=_("Unit code"), required=False, max_length=32)
     rep = forms.CharField(label=_("Employee number"), required=False, max_length=32)
+
+
+# ---- customers ----------------------------------------------------------------------------
+
+
+def _time_input() -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class CustomerForm(forms.Form):
+    """A customer's details; the service checks them again (code unique, ranges, choices)."""
+
+    code = forms.CharField(label=_("Customer code"), max_length=32)
+    name = forms.CharField(label=_("Customer name"), max_length=200)
+    industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
+    size = forms.CharField(label=_("Size"), max_length=50, required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    lat = forms.DecimalField(
+        label=_("Latitude"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        max_digits=9,
+        decimal_places=6,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    lon = forms.DecimalField(
+        label=_("Longitude"),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        max_digits=9,
+        decimal_places=6,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=CustomerStatus.choices)
+    priority = forms.ChoiceField(
+        label=_("Visit priority"), choices=Priority.choices, initial=Priority.B
+    )
+    opens_at = forms.TimeField(label=_("Opens at"), required=False, widget=_time_input())
+    closes_at = forms.TimeField(label=_("Closes at"), required=False, widget=_time_input())
+    notes = forms.CharField(
+        label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    pool = forms.BooleanField(
+        label=_("Put it in the open pool instead of taking it myself"), required=False
+    )
+
+    def __init__(self, *args, customer: Customer | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        if customer is not None:
+            del self.fields["code"]
+            del self.fields["pool"]
+
+    def details(self) -> dict[str, Any]:
+        """The cleaned fields the customer services take (not code, not pool)."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("code", "pool")}
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+
+class OpportunityForm(forms.Form):
+    """An opportunity; the probability is entered in percent and stored as a fraction."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[(v, label) for v, label in OpportunityStage.choices if v not in ("won", "lost")],
+        initial=OpportunityStage.LEAD,
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal(0), max_digits=16, decimal_places=2
+    )
+    expected_close = forms.DateField(
+        label=_("Expected close"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    probability = forms.IntegerField(
+        label=_("Probability (%)"), min_value=0, max_value=100, initial=0
+    )
+
+    @classmethod
+    def initial_for(cls, opportunity: Opportunity) -> dict[str, object]:
+        return {
+            "title": opportunity.title,
+            "stage": opportunity.stage,
+            "amount": opportunity.amount,
+            "expected_close": opportunity.expected_close,
+            "probability": int(opportunity.probability * 100),
+        }
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["probability"] = Decimal(data["probability"]) / 100
+        return data

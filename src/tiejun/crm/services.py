@@ -15,9 +15,11 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.audit.services import audit_batch, audit_change, audit_record
 from tiejun.errors import TiejunError
 from tiejun.metrics import NEW_CUSTOMERS, REVENUE
 from tiejun.org.models import Membership, Person
+from tiejun.org.services import people_lock
 from tiejun.scoreboard.services import facts_load, facts_replace
 
 from .models import Channel, Customer, CustomerStatus, Deal, DealChange
@@ -99,9 +101,31 @@ def _snapshot(deal: Deal) -> dict[str, Any]:
     }
 
 
+def _audit_repr(deal: Deal) -> str:
+    return f"{deal.deal_no} {deal.customer.name} ¥{deal.amount:,.2f}"
+
+
 def _customer(code: str, name: str) -> Customer:
     customer, created = Customer.objects.get_or_create(code=code, defaults={"name": name or code})
-    if not created and name and customer.name != name:
+    if created:
+        audit_record(
+            action="create",
+            object_type="customer",
+            object_id=code,
+            object_repr=customer.name,
+            after={"name": customer.name},
+            reason=_("recorded with a deal"),
+        )
+    elif name and customer.name != name:
+        audit_change(
+            action="update",
+            object_type="customer",
+            object_id=code,
+            object_repr=name,
+            before={"name": customer.name},
+            after={"name": name},
+            reason=_("recorded with a deal"),
+        )
         customer.name = name
         customer.save(update_fields=["name"])
     return customer
@@ -142,6 +166,15 @@ def _record(
             reason=reason,
             changed_by=by,
         )
+        audit_record(
+            action="create",
+            object_type="deal",
+            object_id=deal.deal_no,
+            object_repr=_audit_repr(deal),
+            after=_snapshot(deal),
+            reason=reason,
+            actor=by,
+        )
         # A won deal makes a prospect (pool or private) a customer.
         Customer.objects.filter(pk=customer.pk).exclude(status=CustomerStatus.CUSTOMER).update(
             status=CustomerStatus.CUSTOMER
@@ -158,6 +191,16 @@ def _record(
     deal.save()
     DealChange.objects.create(
         deal=deal, deal_no=deal.deal_no, before=before, after=after, reason=reason, changed_by=by
+    )
+    audit_change(
+        action="update",
+        object_type="deal",
+        object_id=deal.deal_no,
+        object_repr=_audit_repr(deal),
+        before=before,
+        after=after,
+        reason=reason,
+        actor=by,
     )
     spans.append((item.person.pk, item.won_date, item.won_date))
     return deal, False, spans, customers
@@ -202,14 +245,17 @@ def deals_record_many(
     updated = 0
     spans: list[Span] = []
     customers: set[int] = set()
-    for item in items:
-        deal, created, deal_spans, deal_customers = _record(item, by=by, reason=reason, today=today)
-        spans += deal_spans
-        customers |= deal_customers
-        if created:
-            created_ids.append(deal.pk)
-        elif deal_spans:
-            updated += 1
+    with audit_batch():  # one entry per deal, inserted together
+        for item in items:
+            deal, created, deal_spans, deal_customers = _record(
+                item, by=by, reason=reason, today=today
+            )
+            spans += deal_spans
+            customers |= deal_customers
+            if created:
+                created_ids.append(deal.pk)
+            elif deal_spans:
+                updated += 1
     _recredit_with_customers(spans, customers)
     for deal_id in created_ids:
         transaction.on_commit(partial(deal_won.send, sender=Deal, deal_id=deal_id))
@@ -228,6 +274,15 @@ def deal_delete(*, deal: Deal, by: Person | None = None, reason: str = "") -> No
         after={},
         reason=reason,
         changed_by=by,
+    )
+    audit_record(
+        action="delete",
+        object_type="deal",
+        object_id=deal.deal_no,
+        object_repr=_audit_repr(deal),
+        before=_snapshot(deal),
+        reason=reason,
+        actor=by,
     )
     deal.delete()
     _recredit_with_customers(spans, {customer_id})
@@ -259,11 +314,15 @@ def _first_deal_spans(customer_ids: set[int]) -> list[Span]:
     return spans
 
 
+@transaction.atomic
 def deals_recredit(spans: Iterable[Span]) -> None:
     """Recompute the deal facts of each (person, first day, last day) span from the deals."""
     merged: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for person_id, start, end in spans:
         merged[person_id].append((start, end))
+    # Recounts of one person's days run one at a time (two deals of a rep committing together
+    # would otherwise both replace the same facts); locked in id order, so never a deadlock.
+    people_lock(*merged)
     for person_id, ranges in merged.items():
         for start, end in _merge_ranges(ranges):
             _recredit_person(person_id, start, end)

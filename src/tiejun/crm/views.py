@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person
-from tiejun.org.selectors import can_record_deal_for, subtree_ids, units_by_codes
+from tiejun.org.selectors import access_person, access_unit, can_record_deal_for, subtree_ids
 from tiejun.workdays import month_end, parse_month
 
 from .forms import DealFilterForm, DealForm
@@ -43,7 +43,7 @@ def _access(user: Any, deal_no: str) -> Deal:
         raise Http404(_("No such deal.")) from None
 
 
-def _filters(form: DealFilterForm) -> dict[str, Any] | None:
+def _filters(form: DealFilterForm, viewer: Person) -> dict[str, Any] | None:
     """Selector arguments from the filter form; None when a filter matches nothing."""
     args: dict[str, Any] = {}
     if not form.is_valid():
@@ -56,25 +56,27 @@ def _filters(form: DealFilterForm) -> dict[str, Any] | None:
             form.add_error("month", _("Enter a month as YYYY-MM."))
             return None
         args.update(start=start, end=month_end(start))
+    # A unit or person the viewer may not see reads as unknown, like a code that does not exist.
     if data["unit"]:
-        unit = units_by_codes([data["unit"].strip()]).get(data["unit"].strip())
-        if unit is None:
+        try:
+            unit = access_unit(viewer, data["unit"].strip())
+        except NotFound:
             form.add_error("unit", _("No such unit."))
             return None
         args["unit_ids"] = set(subtree_ids(unit))
     if data["rep"]:
-        rep = Person.objects.filter(employee_no=data["rep"].strip()).first()
-        if rep is None:
+        try:
+            args["rep"] = access_person(viewer, data["rep"].strip())
+        except NotFound:
             form.add_error("rep", _("No such employee."))
             return None
-        args["rep"] = rep
     return args
 
 
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     form = DealFilterForm(request.GET)
-    args = _filters(form)
+    args = _filters(form, request.user)  # type: ignore[arg-type]
     qs = deal_list_for_user(request.user, **args) if args is not None else Deal.objects.none()  # type: ignore[arg-type]
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

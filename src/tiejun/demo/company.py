@@ -184,7 +184,15 @@ CHINESE_DIGITS = "零一二三四五六七八九"
 
 
 def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 25 → 二十五 (up to 99)."""
+    """1 → 一, 10 → 十, 12 → 十二, 25 → 二十五, 105 → 一百零五, 110 → 一百一十 (up to 999)."""
+    if n >= 100:
+        hundreds, rest = divmod(n, 100)
+        head = CHINESE_DIGITS[hundreds] + "百"
+        if rest == 0:
+            return head
+        if rest < 10:
+            return head + "零" + CHINESE_DIGITS[rest]
+        return head + ("一" if rest < 20 else "") + chinese_number(rest)
     tens, ones = divmod(n, 10)
     if tens == 0:
         return CHINESE_DIGITS[ones]

@@ -60,6 +60,7 @@ MIN_REPS = 12
 TEAM_MAX = 9  # reps per team when the company is built; moves keep every team within 6–10
 REP_BASE_REVENUE = 150_000  # an average rep's monthly revenue target in yuan
 REP_BASE_CUSTOMERS = 3  # … and new customers
+VISITS_PER_DAY = (5.0, 7.0)  # … and check-ins a working day (the demo's reps make 4–7)
 AVERAGE_DEAL = 44_000
 REPEAT_SHARE = 0.28  # deals with a customer the rep has sold to before
 ZERO = Decimal(0)
@@ -124,6 +125,8 @@ class DemoSummary:
 class _Planner:
     def __init__(self, *, reps: int, months: int, seed: int, today: dt.date, cal: WorkCalendar):
         self.rng = random.Random(seed)
+        # Its own stream, so that adding visit targets left every other draw as it was.
+        self.visit_rng = random.Random(f"{seed}:visits")
         self.reps = reps
         self.today = today
         self.cal = cal
@@ -347,7 +350,11 @@ class _Planner:
 
     # ---- targets ------------------------------------------------------------------------
     def plan_targets(self) -> list[tuple[dt.date, str, str, str, Decimal]]:
-        """(month, metric, scope, code, value) for every month and the next one."""
+        """(month, metric, scope, code, value) for every month and the next one.
+
+        ``visits`` targets (5–7 check-ins a working day per rep) are set for this month and the
+        next only: the demo's visits cover the last weeks, so an older month would look empty.
+        """
         out: list[tuple[dt.date, str, str, str, Decimal]] = []
         target_months = [*self.months, add_months(self.current, 1)]
         gap_team = self._gap_team()
@@ -361,6 +368,8 @@ class _Planner:
                     continue
                 level = self.units[team_code].branch.level  # type: ignore[union-attr]
                 sums = {"revenue": ZERO, "new_customers": ZERO}
+                if month >= self.current:
+                    sums["visits"] = ZERO
                 for rep in reps:
                     lean = (0.85 + 0.15 * rep.skill) * self.rng.uniform(0.92, 1.08)
                     revenue = _floor(Decimal(REP_BASE_REVENUE * level * season * lean), 1000)
@@ -369,12 +378,20 @@ class _Planner:
                     out.append((month, "new_customers", "person", rep.employee_no, customers))
                     sums["revenue"] += revenue
                     sums["new_customers"] += customers
+                    if month >= self.current:
+                        pace = self.visit_rng.uniform(VISITS_PER_DAY[0], VISITS_PER_DAY[1])
+                        visits = Decimal(round(len(self.workdays(month)) * pace))
+                        out.append((month, "visits", "person", rep.employee_no, visits))
+                        sums["visits"] += visits
                 team_sums[team_code] = sums
             # 层层绑定: each level commits a little more than the level above asks for.
             for metric, cushion, steps in (
                 ("revenue", "1.03", (1000, 10000, 10000, 100000)),
                 ("new_customers", "1.05", (1, 1, 1, 1)),
+                ("visits", "1.05", (10, 10, 100, 100)),
             ):
+                if month < self.current and metric == "visits":
+                    continue
                 level_sums = {t: s[metric] for t, s in team_sums.items()}
                 for kind, unit_step in zip(LEVELS_UP, steps, strict=True):
                     parents: dict[str, Decimal] = defaultdict(lambda: ZERO)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from tiejun.api_schemas import errors
 from tiejun.org.models import Person
 
 from . import reports
@@ -64,7 +65,7 @@ def _viewer(request: HttpRequest) -> Person:
 
 @router.post(
     "/daily-reports",
-    response={200: DailyReportOut, 201: DailyReportOut},
+    response={200: DailyReportOut, 201: DailyReportOut, **errors(400, 422)},
     summary="Create or update the caller's daily report for a date; file it with submit",
 )
 def daily_report_post(request: HttpRequest, payload: DailyReportIn) -> Any:
@@ -81,7 +82,7 @@ def daily_report_post(request: HttpRequest, payload: DailyReportIn) -> Any:
 
 @router.get(
     "/daily-reports",
-    response=list[DailyReportOut],
+    response={200: list[DailyReportOut], **errors(422)},
     summary="The daily reports of a date the caller may read (own, and the led units')",
 )
 def daily_reports_list(request: HttpRequest, filters: Query[DailyReportsQuery]) -> Any:

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from tiejun.api_schemas import errors
 from tiejun.crm.models import Channel
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person
@@ -142,7 +143,7 @@ def _when(data: dict[str, Any], name: str, *, required: bool) -> dt.datetime | N
 
 @router.post(
     "/visits",
-    response={200: VisitOut, 201: VisitOut},
+    response={200: VisitOut, 201: VisitOut, **errors(400, 404, 409, 413)},
     summary="Check in at a customer",
     description="JSON or multipart (with an optional `photo`). Fields: `id` (a UUID the client "
     "generates), `customer_code`, `lat`, `lon`, `accuracy_m`, `position_at`, `checkin_at` "
@@ -176,10 +177,15 @@ def visit_create(request: HttpRequest) -> Status:
     viewer = _viewer(request)
     data, photo = _fields(request)
     pk = parse_id(data.get("id"))
-    stored = visit_stored(pk, viewer)
-    if stored is not None:
-        return Status(200, stored)
-    customer = customer_for_checkin(viewer, str(data.get("customer_code") or ""))
+    # The first send is the common case: insert straight away (a retry's insert fails on the id
+    # and returns the stored visit). Only a refused customer looks for an earlier send first.
+    try:
+        customer = customer_for_checkin(viewer, str(data.get("customer_code") or ""))
+    except TiejunError:
+        stored = visit_stored(pk, viewer)
+        if stored is not None:
+            return Status(200, stored)
+        raise
     visit, created = visit_checkin(
         id=pk,
         person=viewer,
@@ -197,7 +203,11 @@ def visit_create(request: HttpRequest) -> Status:
     return Status(201 if created else 200, visit)
 
 
-@router.get("/visits", response=list[VisitOut], summary="The visits the caller may see on a day")
+@router.get(
+    "/visits",
+    response={200: list[VisitOut], **errors(404, 422)},
+    summary="The visits the caller may see on a day",
+)
 def visit_list(request: HttpRequest, filters: Query[VisitsQuery]) -> Any:
     viewer = _viewer(request)
     qs = visits_visible_to(viewer, filters.date or timezone.localdate())
@@ -208,7 +218,7 @@ def visit_list(request: HttpRequest, filters: Query[VisitsQuery]) -> Any:
 
 @router.post(
     "/visits/{visit_id}/checkout",
-    response=VisitOut,
+    response={200: VisitOut, **errors(400, 403, 404, 422)},
     summary="Check out: the visit's end and its outcome (a repeat corrects it)",
 )
 def visit_checkout_api(request: HttpRequest, visit_id: str, payload: CheckoutIn) -> Visit:

@@ -2,8 +2,8 @@
 
 A check-in carries an id the client generated (a phone that may be offline queues its check-ins
 and sends them later, maybe twice): the id makes every write idempotent. Each check-in credits
-the ``visits`` metric to the scoreboard in the same transaction, and counts as a ``visit`` touch
-in the sales-model lab.
+the ``visits`` metric to the scoreboard in the same transaction, and tells the apps above (the
+sales-model lab counts it as a ``visit`` touch) through ``signals.visit_checked_in``.
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.crm.customer_selectors import customer_visible
 from tiejun.crm.models import Channel, Customer
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import VISITS
 from tiejun.org.models import Membership, Person, Unit
 from tiejun.org.selectors import is_admin, led_unit_ids, membership_on
-from tiejun.scoreboard.services import facts_load, facts_replace
+from tiejun.org.services import people_lock
+from tiejun.scoreboard.services import facts_add, facts_load, facts_replace
 
 from .models import Interest, PlanStop, Visit
+from .signals import visit_checked_in, visit_checked_out
 
 EARTH_RADIUS_M = 6_371_008.8
 CLOCK_SKEW = dt.timedelta(minutes=10)  # a phone's clock may run a little ahead
@@ -158,26 +161,13 @@ def check_photo(photo: Any) -> None:
 # --- who may see what --------------------------------------------------------------------------
 
 
-def customer_visible_to(person: Person, customer: Customer, day: dt.date | None = None) -> bool:
-    """A rep sees own and pool customers; leaders their units' customers; admin all."""
-    if customer.owner_id is None or customer.owner_id == person.pk:
-        return True
-    if is_admin(person):
-        return True
-    led = led_unit_ids(person, day)
-    if not led:
-        return False
-    owner_membership = membership_on(customer.owner_id, day or timezone.localdate())
-    return owner_membership is not None and owner_membership.unit_id in led
-
-
 def customer_for_checkin(person: Person, code: str) -> Customer:
     """The customer ``code`` if ``person`` may visit it, else NotFound (unknown or not theirs)."""
     code = (code or "").strip()
     if not code:
         raise TiejunError(_("choose a customer"), field="customer_code")
-    customer = Customer.objects.filter(code=code).first()
-    if customer is None or not customer_visible_to(person, customer):
+    customer = next(iter(Customer.objects.filter(code=code).order_by()[:1]), None)
+    if customer is None or not customer_visible(person, customer):
         raise NotFound(_("unknown customer %(code)s") % {"code": code}, field="customer_code")
     return customer
 
@@ -245,9 +235,11 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
     )
 
 
+@transaction.atomic
 def visits_recredit(person_id: int, start: dt.date, end: dt.date) -> None:
     """Recompute ``person_id``'s ``visits`` facts from ``start`` to ``end`` from the visits."""
     lo, hi = _day_bounds(start, end)
+    people_lock(person_id)  # as a check-in does: a recount never misses one committing meanwhile
     counts: dict[tuple[dt.date, int], int] = defaultdict(int)
     for at, unit_id in Visit.objects.filter(
         person_id=person_id, checkin_at__gte=lo, checkin_at__lt=hi
@@ -314,22 +306,6 @@ def _unit_on(person: Person, day: dt.date) -> Unit:
     return membership.unit
 
 
-def _lab_touch(visit: Visit, hours: Decimal) -> None:
-    from tiejun.lab.models import SalesModel
-    from tiejun.lab.services import VISIT, touch_from_checkin
-
-    if not SalesModel.objects.filter(code=VISIT, active=True).exists():
-        return  # the lab's visit model was switched off: nothing to record
-    touch_from_checkin(
-        visit_id=str(visit.pk),
-        person=visit.person,
-        customer=visit.customer,
-        date=_local_day(visit.checkin_at),
-        hours=hours,
-        today=_local_day(visit.checkin_at),
-    )
-
-
 def visit_stored(pk: uuid.UUID, person: Person) -> Visit | None:
     visit = Visit.objects.select_related("person", "unit", "customer").filter(pk=pk).first()
     if visit is not None and visit.person_id != person.pk:
@@ -382,7 +358,7 @@ def visit_checkin(
             % {"channel": channel, "choices": ", ".join(Channel.values)},
             field="channel",
         )
-    if check_visibility and not customer_visible_to(person, customer, _local_day(at)):
+    if check_visibility and not customer_visible(person, customer, _local_day(at)):
         raise NotFound(
             _("unknown customer %(code)s") % {"code": customer.code}, field="customer_code"
         )
@@ -396,9 +372,14 @@ def visit_checkin(
             haversine_m(float(lat_d), float(lon_d), float(customer.lat), float(customer.lon))
         )
     if plan_stop is None:
-        plan_stop = PlanStop.objects.filter(
-            plan__person=person, plan__date=day, customer=customer
-        ).first()
+        plan_stop = next(
+            iter(
+                PlanStop.objects.filter(
+                    plan__person=person, plan__date=day, customer=customer
+                ).order_by("seq")[:1]
+            ),
+            None,
+        )
     elif plan_stop.plan.person_id != person.pk:
         raise TiejunError(_("that planned stop is not yours"), field="plan_stop")
     visit = Visit(
@@ -423,7 +404,7 @@ def visit_checkin(
     try:
         with transaction.atomic():
             # One check-in of a person at a time: the day's count is recomputed from the rows.
-            Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
+            people_lock(person.pk)
             if photo is not None:
                 if Visit.objects.filter(pk=pk).exists():  # no orphan file for a retry
                     raise IntegrityError("visit id taken")
@@ -433,8 +414,12 @@ def visit_checkin(
             Customer.objects.filter(pk=customer.pk).filter(
                 Q(last_activity_on__isnull=True) | Q(last_activity_on__lt=day)
             ).update(last_activity_on=day)
-            visits_recredit(person.pk, day, day)
-            _lab_touch(visit, Decimal(0))
+            # A new row adds one visit: an upsert, not a recount (the person lock above keeps it
+            # in step with a recount of the same person's days).
+            facts_add(
+                metric=VISITS.code, day=day, unit_id=unit.pk, person_id=person.pk, delta=Decimal(1)
+            )
+            visit_checked_in.send(Visit, visit=visit, unit_id=unit.pk, day=day)
     except IntegrityError:
         stored = visit_stored(pk, person)  # the same check-in raced in from a retry
         if stored is None:
@@ -518,5 +503,5 @@ def visit_checkout(
         ]
     )
     hours = (Decimal((at - visit.checkin_at).total_seconds()) / 3600).quantize(Decimal("0.01"))
-    _lab_touch(visit, hours)
+    visit_checked_out.send(Visit, visit=visit, hours=hours)
     return visit

@@ -50,14 +50,32 @@ class Context:
     by: Person | None
     reason: str
     today: dt.date | None
+    # The units a manager's file may touch (the subtree they lead); None: all (admin, the CLI).
+    scope: frozenset[int] | None = None
 
 
 class Cells:
-    """One row's cells with parsers that note every bad cell instead of stopping at the first."""
+    """One row's cells with parsers that note every bad cell instead of stopping at the first.
 
-    def __init__(self, record: dict[str, str]) -> None:
+    With a ``scope``, units and people outside it read as unknown, as on the pages.
+    """
+
+    def __init__(self, record: dict[str, str], scope: frozenset[int] | None = None) -> None:
         self.record = record
+        self.scope = scope
         self.errors: list[tuple[str, str]] = []
+
+    def unit_in_scope(self, unit_id: int | None) -> bool:
+        return self.scope is None or unit_id in self.scope
+
+    def person_in_scope(self, person: Person) -> bool:
+        if self.scope is None:
+            return True
+        membership = (
+            person.memberships.filter(valid_to__isnull=True).first()
+            or person.memberships.order_by("-valid_from").first()
+        )
+        return membership is not None and membership.unit_id in self.scope
 
     def fail(self, column: str, problem: str) -> None:
         self.errors.append((column, problem))
@@ -125,8 +143,9 @@ class Cells:
         if not code:
             return None
         unit = Unit.objects.filter(code=code).first()
-        if unit is None:
+        if unit is None or not self.unit_in_scope(unit.pk):
             self.fail(column, _("unknown unit %(code)s") % {"code": code})
+            return None
         return unit
 
     def person(self, column: str) -> Person | None:
@@ -134,8 +153,9 @@ class Cells:
         if not employee_no:
             return None
         person = Person.objects.filter(employee_no=employee_no).first()
-        if person is None:
+        if person is None or not self.person_in_scope(person):
             self.fail(column, _("unknown employee %(no)s") % {"no": employee_no})
+            return None
         return person
 
 
@@ -154,8 +174,12 @@ def _apply_unit(c: Cells, ctx: Context) -> Outcome:
             _("unknown unit kind %(kind)s; use one of %(choices)s")
             % {"kind": kind, "choices": ", ".join(UnitKind.values)},
         )
+    if c.scope is not None and parent is None and not c.errors:
+        c.fail("parent_code", _("a value is required"))
     c.check()
     existing = Unit.objects.filter(code=code).select_related("parent").first()
+    if existing is not None and not c.unit_in_scope(existing.pk):
+        raise TiejunError(_("unit code %(code)s is taken") % {"code": code}, field="code")
     if existing is not None:
         if existing.kind != kind:
             raise TiejunError(
@@ -202,6 +226,10 @@ def _apply_person(c: Cells, ctx: Context) -> Outcome:
         except ValidationError:
             c.fail("email", _("%(value)s is not an e-mail address") % {"value": email})
     existing = Person.objects.filter(employee_no=employee_no).first() if employee_no else None
+    if existing is not None and not c.person_in_scope(existing):
+        raise TiejunError(
+            _("employee number %(no)s is taken") % {"no": employee_no}, field="employee_no"
+        )
     if existing is not None:
         # Only the contact details; a transfer or promotion is a move, with its own date.
         c.check()
@@ -212,6 +240,7 @@ def _apply_person(c: Cells, ctx: Context) -> Outcome:
     unit = c.unit("unit_code")
     role = c.text("role").lower()
     start_date = c.date("start_date")
+    _check_grant(c, role)
     c.check()
     assert unit is not None and start_date is not None
     person_create(
@@ -230,6 +259,12 @@ def _apply_person(c: Cells, ctx: Context) -> Outcome:
 # --- moves -------------------------------------------------------------------------------------
 
 
+def _check_grant(c: Cells, role: str) -> None:
+    """Only admin gives the admin role (a manager's file is scoped, an admin's is not)."""
+    if c.scope is not None and role == Role.ADMIN:
+        c.fail("role", _("only an administrator may give this role"))
+
+
 def _apply_move(c: Cells, ctx: Context) -> Outcome:
     person = c.person("employee_no")
     unit = c.unit("unit_code", required=False)
@@ -243,6 +278,9 @@ def _apply_move(c: Cells, ctx: Context) -> Outcome:
             _("unknown role %(role)s; use one of %(choices)s")
             % {"role": role, "choices": ", ".join(Role.values)},
         )
+    _check_grant(c, role)
+    if c.scope is not None and person is not None and ctx.by is not None and person == ctx.by:
+        c.fail("employee_no", _("you may not move yourself"))
     c.check()
     assert person is not None and effective is not None
     membership_move(person=person, effective=effective, unit=unit, role=role or None, by=ctx.by)
@@ -304,6 +342,10 @@ def _apply_deal(c: Cells, ctx: Context) -> Outcome:
     amount = c.decimal("amount")
     won_date = c.date("won_date")
     channel = c.text("channel", required=False).lower()
+    if c.scope is not None and deal_no:
+        taken = Deal.objects.filter(deal_no=deal_no).values_list("unit_id", flat=True).first()
+        if taken is not None and not c.unit_in_scope(taken):
+            c.fail("deal_no", _("deal number %(no)s is taken") % {"no": deal_no})
     c.check()
     assert person is not None and amount is not None and won_date is not None
     before = _deal_state(deal_no)

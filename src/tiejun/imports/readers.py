@@ -1,4 +1,5 @@
-"""Read an uploaded spreadsheet (CSV in UTF-8, UTF-8 with BOM or GB18030; or XLSX) into text cells.
+"""Read an uploaded spreadsheet (CSV in UTF-8, UTF-8 with BOM, UTF-16 with BOM or GB18030; or
+XLSX) into text cells.
 
 Every cell comes back as stripped text, so the import kinds parse one representation whatever
 the file was: an XLSX date cell reads as ``YYYY-MM-DD``, a whole number ``3.0`` as ``3``.
@@ -6,6 +7,7 @@ the file was: an XLSX date cell reads as ``YYYY-MM-DD``, a whole number ``3.0`` 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -64,8 +66,14 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode CSV bytes: a BOM means UTF-8; else UTF-8 if it decodes, else GB18030."""
-    encodings = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "gb18030"]
+    """Decode CSV bytes: a BOM names UTF-8 or UTF-16 (Excel's "Unicode text"); else UTF-8 if it
+    decodes, else GB18030."""
+    if data.startswith(codecs.BOM_UTF8):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8", "gb18030"]
     failure: UnicodeDecodeError | None = None
     for encoding in encodings:
         try:
@@ -107,9 +115,19 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def _delimiter(text: str) -> str:
+    """A comma, unless the header row has none but tabs (Excel's "Unicode text") or semicolons."""
+    header = text.split("\n", 1)[0]
+    if "," not in header:
+        for delimiter in ("\t", ";"):
+            if delimiter in header:
+                return delimiter
+    return ","
+
+
 def _read_csv(data: bytes) -> list[list[str]]:
     text = decode_text(data).replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[list[str]] = []
     try:
         for record in reader:

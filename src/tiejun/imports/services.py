@@ -78,7 +78,7 @@ def run_import(
     if result.errors:
         return result
     result.errors = extra_cells(table)
-    context = Context(by=by, reason=reason.strip(), today=today)
+    context = Context(by=by, reason=reason.strip(), today=today, scope=_scope(by, today))
     try:
         _apply(spec, table.records(), context, result)
     except Exception as exc:  # a failure outside any row (the database went away, …)
@@ -88,6 +88,15 @@ def run_import(
     if result.errors:
         result.created = result.updated = 0
     return result
+
+
+def _scope(by: Person | None, today: dt.date | None) -> frozenset[int] | None:
+    """What a file may touch: everything for admin and the CLI, else the subtree ``by`` leads."""
+    from tiejun.org.selectors import is_admin, led_unit_ids
+
+    if by is None or is_admin(by):
+        return None
+    return frozenset(led_unit_ids(by, today, coordinators=False))
 
 
 def _apply(
@@ -102,7 +111,7 @@ def _apply(
                 continue
             try:
                 with transaction.atomic():
-                    outcome = spec.apply(Cells(record), context)
+                    outcome = spec.apply(Cells(record, context.scope), context)
             except RowInvalid as exc:
                 result.errors += [RowError(number, col, problem) for col, problem in exc.errors]
             except TiejunError as exc:

@@ -6,3 +6,11 @@ class LabConfig(AppConfig):
     name = "tiejun.lab"
     label = "lab"
     verbose_name = _("Sales-model lab")
+
+    def ready(self) -> None:
+        from tiejun.field.signals import visit_checked_in, visit_checked_out
+
+        from . import services
+
+        visit_checked_in.connect(services.on_visit_checked_in, dispatch_uid="lab.checkin")
+        visit_checked_out.connect(services.on_visit_checked_out, dispatch_uid="lab.checkout")

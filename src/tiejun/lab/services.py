@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,6 +162,48 @@ def touch_from_checkin(
         today=today,
     )
     return touch
+
+
+def on_visit_checked_in(
+    sender: object, *, visit: Any, unit_id: int, day: dt.date, **_: object
+) -> None:
+    """A check-in just inserted counts as a ``visit`` touch, unless that model is switched off.
+
+    One statement (the check-in path is measured): its activity id derives from the new visit's
+    id, so it cannot exist yet; the check-out later sets its hours (``on_visit_checked_out``).
+    """
+    touch = connection.ops.quote_name(Touch._meta.db_table)
+    model = connection.ops.quote_name(SalesModel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {touch} (activity_id, model_id, person_id, customer_id, unit_id, "  # noqa: S608
+            "event_id, date, hours, cost, source) "
+            f"SELECT %s, id, %s, %s, %s, NULL, %s, 0, 0, %s FROM {model} WHERE code = %s AND active",
+            [
+                f"checkin:{visit.pk}",
+                visit.person_id,
+                visit.customer_id,
+                unit_id,
+                day,
+                Touch.Source.CHECKIN.value,
+                VISIT,
+            ],
+        )
+
+
+def on_visit_checked_out(sender: object, *, visit: Any, hours: Decimal, **_: object) -> None:
+    """The check-out's measured hours go to the visit's touch."""
+    if not SalesModel.objects.filter(code=VISIT, active=True).exists():
+        return
+    day = timezone.localtime(visit.checkin_at).date()
+    touch_from_checkin(
+        visit_id=str(visit.pk),
+        person=visit.person,
+        customer=visit.customer,
+        date=day,
+        hours=hours,
+        today=day,
+    )
 
 
 def _split(total: Decimal, n: int) -> list[Decimal]:

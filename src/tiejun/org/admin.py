@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Person, Unit, WorkdayOverride
+from .services import person_deactivate, person_reactivate
 
 
 @admin.register(WorkdayOverride)
@@ -45,6 +48,17 @@ class PersonAdmin(ReadOnlyAdmin):
     list_display = ["employee_no", "name", "email", "is_active"]
     search_fields = ["employee_no", "name", "email"]
     exclude = ["password"]
+    actions = ["deactivate", "reactivate"]
+
+    @admin.action(description=_("Deactivate (end sessions, revoke API tokens)"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        for person in queryset:
+            person_deactivate(person=person)
+
+    @admin.action(description=_("Reactivate"))
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        for person in queryset:
+            person_reactivate(person=person)
 
 
 @admin.register(Membership)

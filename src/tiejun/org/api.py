@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from tiejun.api_schemas import errors
 from tiejun.errors import Forbidden, TiejunError
 
 from .models import Membership, Person, Role, UnitKind
@@ -14,7 +15,7 @@ from .selectors import (
     access_person,
     access_unit,
     board_roots,
-    can_manage_unit,
+    can_move_person,
     person_history,
     unit_members_on,
     unit_tree,
@@ -97,7 +98,11 @@ def _membership_out(membership: Membership) -> MembershipOut:
     )
 
 
-@router.get("/units", response=list[UnitOut], summary="The units the caller may see, depth-first")
+@router.get(
+    "/units",
+    response={200: list[UnitOut], **errors()},
+    summary="The units the caller may see, depth-first",
+)
 def units(request: HttpRequest) -> list[UnitOut]:
     today = timezone.localdate()
     out: list[UnitOut] = []
@@ -120,7 +125,11 @@ def units(request: HttpRequest) -> list[UnitOut]:
     return out
 
 
-@router.get("/units/{code}", response=UnitDetailOut, summary="A unit and its current members")
+@router.get(
+    "/units/{code}",
+    response={200: UnitDetailOut, **errors(404)},
+    summary="A unit and its current members",
+)
 def unit_detail(request: HttpRequest, code: str) -> UnitDetailOut:
     unit = access_unit(_viewer(request), code)
     members = unit_members_on(unit, timezone.localdate()).order_by("person__employee_no")
@@ -143,7 +152,9 @@ def unit_detail(request: HttpRequest, code: str) -> UnitDetailOut:
 
 
 @router.get(
-    "/people/{employee_no}", response=PersonOut, summary="A person and their membership history"
+    "/people/{employee_no}",
+    response={200: PersonOut, **errors(404)},
+    summary="A person and their membership history",
 )
 def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
     person = access_person(_viewer(request), employee_no)
@@ -164,7 +175,7 @@ def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
 
 @router.post(
     "/moves",
-    response={201: MoveOut},
+    response={201: MoveOut, **errors(400, 403, 404, 422)},
     summary="Transfer and/or promote a person from a date",
     description="Closes the current membership the day before ``effective_date`` and opens the "
     "next. The caller must manage both the current and the new unit.",
@@ -179,7 +190,8 @@ def move(request: HttpRequest, payload: MoveIn) -> Status:
             _("%(name)s has no current membership") % {"name": person.name},
             field="employee_no",
         )
-    if not (can_manage_unit(viewer, current.unit) and can_manage_unit(viewer, new_unit)):
+    role = payload.role.value if payload.role else current.role
+    if not can_move_person(viewer, person, current.unit, new_unit, role):
         raise Forbidden(_("you may not move people between these units"), field="unit_code")
     membership = membership_move(
         person=person,

@@ -6,3 +6,11 @@ class OrgConfig(AppConfig):
     name = "tiejun.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from .models import Person
+        from .services import on_person_saved
+
+        post_save.connect(on_person_saved, sender=Person, dispatch_uid="org.person_saved")

@@ -166,11 +166,15 @@ def access_unit(person: Person, code: str, day: dt.date | None = None) -> Unit:
     return unit
 
 
-def led_unit_ids(person: Person, day: dt.date | None = None) -> set[int]:
-    """Units under a unit where ``person`` holds a supervisor, manager or coordinator role."""
+def led_unit_ids(
+    person: Person, day: dt.date | None = None, *, coordinators: bool = True
+) -> set[int]:
+    """Units under a unit where ``person`` holds a supervisor, manager or coordinator role
+    (``coordinators=False``: supervisor or manager only, for what a coordinator may not do)."""
     day = day or timezone.localdate()
     membership = membership_on(person, day)
-    if membership is None or membership.role not in LEADER_ROLES | {Role.COORDINATOR}:
+    roles = LEADER_ROLES | {Role.COORDINATOR} if coordinators else LEADER_ROLES
+    if membership is None or membership.role not in roles:
         return set()
     return set(subtree_ids(membership.unit_id))
 
@@ -203,6 +207,31 @@ def can_manage_unit(person: Person, unit: Unit, day: dt.date | None = None) -> b
     if membership is None or membership.role not in LEADER_ROLES:
         return False
     return UnitClosure.objects.filter(ancestor_id=membership.unit_id, descendant=unit).exists()
+
+
+def can_move_person(
+    viewer: Person,
+    person: Person,
+    from_unit: Unit,
+    to_unit: Unit,
+    role: str | None,
+    day: dt.date | None = None,
+) -> bool:
+    """Transfers and promotions are the manager's (DESIGN §1): admin anywhere; a manager for
+    someone else, between units of the subtree they lead, to any role but admin."""
+    if not viewer.is_authenticated:
+        return False
+    if is_admin(viewer):
+        return True
+    if person.pk == viewer.pk or role == Role.ADMIN:
+        return False
+    membership = membership_on(viewer, day or timezone.localdate())
+    if membership is None or membership.role != Role.MANAGER:
+        return False
+    inside = UnitClosure.objects.filter(
+        ancestor_id=membership.unit_id, descendant_id__in=[from_unit.pk, to_unit.pk]
+    ).count()
+    return inside == len({from_unit.pk, to_unit.pk})
 
 
 def can_record_deal_for(person: Person, rep: Person, day: dt.date | None = None) -> bool:

@@ -6,13 +6,24 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.audit.services import audit_change, audit_record
 from tiejun.errors import TiejunError
 
-from .models import KIND_DEPTH, ApiToken, Membership, Person, Role, Unit, UnitClosure, UnitKind
+from .models import (
+    KIND_DEPTH,
+    ApiToken,
+    Membership,
+    Person,
+    PersonSession,
+    Role,
+    Unit,
+    UnitClosure,
+    UnitKind,
+)
 from .signals import membership_changed
 
 PARENT_KIND = {
@@ -56,12 +67,27 @@ def unit_create(*, code: str, name: str, kind: str, parent: Unit | None, sort: i
             )
         ]
     UnitClosure.objects.bulk_create(links)
+    audit_record(
+        action="create",
+        object_type="unit",
+        object_id=code,
+        object_repr=name,
+        after={"name": name, "kind": kind, "parent": parent.code if parent else None},
+    )
     return unit
 
 
 @transaction.atomic
 def unit_update(*, unit: Unit, name: str) -> Unit:
     """Rename a unit. Moving a unit elsewhere in the tree is a reorganisation, not an edit."""
+    audit_change(
+        action="update",
+        object_type="unit",
+        object_id=unit.code,
+        object_repr=name,
+        before={"name": unit.name},
+        after={"name": name},
+    )
     unit.name = name
     unit.save(update_fields=["name"])
     return unit
@@ -118,6 +144,22 @@ def person_create(
     Membership.objects.create(
         person=person, unit=unit, role=role, valid_from=start_date, created_by=by
     )
+    audit_record(
+        action="create",
+        object_type="person",
+        object_id=employee_no,
+        object_repr=name,
+        after={"name": name, "email": email, "phone": phone, "start_date": start_date},
+        actor=by,
+    )
+    audit_record(
+        action="create",
+        object_type="membership",
+        object_id=employee_no,
+        object_repr=name,
+        after={"unit": unit.code, "role": role, "valid_from": start_date},
+        actor=by,
+    )
     return person
 
 
@@ -159,18 +201,53 @@ def membership_move(
     membership = Membership.objects.create(
         person=person, unit=new_unit, role=new_role, valid_from=effective, created_by=by
     )
+    audit_record(
+        action="transfer" if new_unit != current.unit else "promote",
+        object_type="membership",
+        object_id=person.employee_no,
+        object_repr=person.name,
+        before={"unit": current.unit.code, "role": current.role, "valid_to": None},
+        after={"unit": new_unit.code, "role": new_role, "valid_from": effective},
+        actor=by,
+    )
     membership_changed.send(sender=Membership, person_id=person.pk, effective=effective)
     return membership
 
 
 @transaction.atomic
 def person_update(*, person: Person, name: str, email: str, phone: str) -> Person:
+    audit_change(
+        action="update",
+        object_type="person",
+        object_id=person.employee_no,
+        object_repr=name,
+        before={"name": person.name, "email": person.email, "phone": person.phone},
+        after={"name": name, "email": email, "phone": phone},
+    )
     person.name, person.email, person.phone = name, email, phone
     person.save(update_fields=["name", "email", "phone"])
     return person
 
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def people_lock(*person_ids: int) -> None:
+    """Hold the rows of these people until the transaction ends, in id order (never a deadlock).
+
+    Writes that recount one person's facts (check-ins, deals) take this lock first, so that two
+    of them never replace the same facts at once. On SQLite the write transaction is the lock.
+    """
+    ids = sorted(set(person_ids))
+    if not ids or not connection.features.has_select_for_update:
+        return
+    table = connection.ops.quote_name(Person._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id FOR UPDATE",  # noqa: S608
+            ids,
+        )
 
 
 def _hash_token(key: str) -> str:
@@ -182,6 +259,13 @@ def token_create(*, person: Person) -> str:
     """A new API token for ``person``; the plain key is returned once and never stored."""
     key = "tj_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(person=person, key_hash=_hash_token(key), prefix=key[:8])
+    audit_record(
+        action="create",
+        object_type="api_token",
+        object_id=person.employee_no,
+        object_repr=person.name,
+        after={"prefix": key[:8]},
+    )
     return key
 
 
@@ -203,6 +287,58 @@ def token_authenticate(key: str) -> Person | None:
 @transaction.atomic
 def token_revoke_all(*, person: Person) -> int:
     """Revoke every live API token of ``person``; returns how many were revoked."""
-    return ApiToken.objects.filter(person=person, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    live = ApiToken.objects.filter(person=person, revoked_at__isnull=True)
+    prefixes = list(live.values_list("prefix", flat=True))
+    if prefixes:
+        live.update(revoked_at=timezone.now())
+        audit_record(
+            action="revoke",
+            object_type="api_token",
+            object_id=person.employee_no,
+            object_repr=person.name,
+            before={"prefixes": prefixes},
+        )
+    return len(prefixes)
+
+
+@transaction.atomic
+def person_deactivate(*, person: Person) -> Person:
+    """Shut ``person`` out at once: no sign-in, every session ended, every API token revoked.
+
+    Their history (memberships, deals, visits) stays; ending a membership is a separate move."""
+    _audit_active(person, False, "deactivate")
+    Person.objects.filter(pk=person.pk).update(is_active=False)
+    person.is_active = False
+    token_revoke_all(person=person)
+    PersonSession.objects.filter(person=person).delete()
+    return person
+
+
+@transaction.atomic
+def person_reactivate(*, person: Person) -> Person:
+    """Let ``person`` sign in again; revoked tokens stay revoked (create new ones)."""
+    _audit_active(person, True, "reactivate")
+    Person.objects.filter(pk=person.pk).update(is_active=True)
+    person.is_active = True
+    return person
+
+
+def _audit_active(person: Person, active: bool, action: str) -> None:
+    audit_change(
+        action=action,
+        object_type="person",
+        object_id=person.employee_no,
+        object_repr=person.name,
+        before={"is_active": person.is_active},
+        after={"is_active": active},
     )
+
+
+def on_person_saved(
+    sender: type[Person], instance: Person, update_fields: frozenset[str] | None, **_kwargs: object
+) -> None:
+    """A person saved as inactive by any other path (the admin, a shell) is shut out too."""
+    if instance.is_active or (update_fields is not None and "is_active" not in update_fields):
+        return
+    token_revoke_all(person=instance)
+    PersonSession.objects.filter(person=instance).delete()

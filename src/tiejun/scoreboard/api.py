@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from tiejun.api_schemas import errors
 from tiejun.errors import TiejunError
 from tiejun.org.selectors import access_unit
 from tiejun.workdays import parse_month
@@ -38,7 +39,11 @@ def parse_board_args(month: str | None, as_of: str | None) -> tuple[dt.date, dt.
     return month_day, as_of_day
 
 
-@router.get("/board/{unit_code}", summary="The board of a unit for a month as of a day")
+@router.get(
+    "/board/{unit_code}",
+    response={200: dict[str, Any], **errors(400, 404)},
+    summary="The board of a unit for a month as of a day",
+)
 def board(
     request: HttpRequest,
     unit_code: str,

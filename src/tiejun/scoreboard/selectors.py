@@ -2,16 +2,17 @@
 
 The web page, the API, the CLI and the exports all call ``board_for_unit``, so they show
 identical numbers. Query count is constant in the number of rows: the facts come in one grouped
-query, the targets in two, whatever the size of the subtree.
+query, the targets in at most two, whatever the size of the subtree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Case, DecimalField, Q, Sum, Value, When
 from django.utils import timezone
@@ -268,28 +269,45 @@ def _team_board(
     )
 
 
+class _UnitRow(NamedTuple):
+    """The few fields of a unit a board needs."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    sort: int
+
+
 def _unit_board(
     unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
 ) -> Board:
     subtree = UnitClosure.objects.filter(ancestor=unit).values("descendant_id")
+    # Plain rows, not model instances: a 20,000-rep company has a few thousand units.
     units = {
-        u.pk: u
-        for u in Unit.objects.filter(pk__in=subtree).only(
+        row[0]: _UnitRow(*row)
+        for row in Unit.objects.filter(pk__in=subtree).values_list(
             "id", "code", "name", "kind", "parent_id", "sort"
         )
     }
     children = sorted(
         (u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code)
     )
-    # One grouped query: the unit's own total and each child's, through the closure table.
-    facts = _facts(
-        m.code,
-        month,
-        as_of,
-        "unit__ancestor_links__ancestor_id",
-        unit__ancestor_links__ancestor_id__in=[unit.pk, *(c.pk for c in children)],
+    # One grouped query: the facts of the subtree summed per unit they were credited to (a few
+    # thousand teams at most, not one row per fact), then each unit's sums added to the child
+    # of the board it lies under, and all of them to the board's own total. The company is the
+    # whole tree: no filter, a range of the (metric, day, unit, value) index. Below it the ids
+    # as a list, not the closure subquery: with a list PostgreSQL reads only the subtree's facts
+    # through the (metric, unit, day) index instead of scanning every fact of the month.
+    if unit.kind == UnitKind.COMPANY:
+        per_unit = _facts(m.code, month, as_of, "unit_id")
+    else:
+        per_unit = _facts(m.code, month, as_of, "unit_id", unit_id__in=list(units))
+    facts = _roll_up(per_unit, units, unit.pk)
+    effective, own_targets, children_sums = _effective_targets(
+        units, m.code, month, as_of, root=unit.pk
     )
-    effective, own_targets, children_sums = _effective_targets(units, m.code, month, as_of)
     remaining_days = progress.remaining
     rows = [
         BoardRow(
@@ -321,47 +339,96 @@ def _unit_board(
     )
 
 
+def _roll_up(
+    per_unit: dict[Any, tuple[Decimal, Decimal]], units: Mapping[int, Any], root: int
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """Sums per unit of ``root``'s subtree → sums per child of ``root``, and ``root``'s total."""
+    branch_of: dict[int, int] = {root: root}
+
+    def child_of(unit_id: int) -> int:
+        # The child of ``root`` whose subtree holds ``unit_id`` (``root`` for root itself).
+        path = []
+        while unit_id not in branch_of:
+            path.append(unit_id)
+            parent = units[unit_id].parent_id
+            if parent == root:
+                branch_of[unit_id] = unit_id
+                break
+            unit_id = parent  # type: ignore[assignment]
+        top = branch_of[unit_id]
+        for step in path:
+            branch_of[step] = top
+        return top
+
+    totals: dict[int, tuple[Decimal, Decimal]] = {}
+    achieved_all, today_all = ZERO, ZERO
+    for unit_id, (achieved, today) in per_unit.items():
+        if unit_id not in units:
+            continue  # not below the board's unit
+        achieved_all += achieved
+        today_all += today
+        top = child_of(unit_id)
+        if top != root:
+            a, t = totals.get(top, (ZERO, ZERO))
+            totals[top] = (a + achieved, t + today)
+    if per_unit:
+        totals[root] = (achieved_all, today_all)
+    return totals
+
+
 def _effective_targets(
-    units: dict[int, Unit], metric: str, month: dt.date, as_of: dt.date
+    units: Mapping[int, Any],
+    metric: str,
+    month: dt.date,
+    as_of: dt.date,
+    *,
+    root: int | None = None,
 ) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, Decimal]]:
     """Per unit of the subtree: effective target, own target, and the sum of its children's.
 
     A unit's target is its own if set, else the sum of its children's (for a team, the person
     targets of its members on ``as_of``). Two queries, then a walk up the tree.
+
+    With ``root`` (a board's unit), only what that board shows is resolved: the root's targets
+    and its children's effective targets. A unit with a target of its own needs nothing below
+    it, so the person targets are read only for the teams reached without one — often none,
+    and then a 20,000-rep company board reads no person target at all.
     """
+    scope: Any = (
+        UnitClosure.objects.filter(ancestor_id=root).values("descendant_id")
+        if root is not None
+        else list(units)
+    )
     own = dict(
-        Target.objects.filter(month=month, metric=metric, unit_id__in=list(units)).values_list(
+        Target.objects.filter(month=month, metric=metric, unit_id__in=scope).values_list(
             "unit_id", "value"
         )
     )
-    team_people = (
-        Target.objects.filter(
-            # One filter call, so the three conditions hold for the same membership.
-            Q(person__memberships__valid_to__isnull=True)
-            | Q(person__memberships__valid_to__gte=as_of),
-            month=month,
-            metric=metric,
-            person__memberships__unit_id__in=[
-                u for u, x in units.items() if x.kind == UnitKind.TEAM
-            ],
-            person__memberships__valid_from__lte=as_of,
-        )
-        .values("person__memberships__unit_id")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
-    children_sum: dict[int, Decimal] = {
-        r["person__memberships__unit_id"]: r["total"] for r in team_people
-    }
     kids: dict[int, list[int]] = defaultdict(list)
     for u in units.values():
         if u.parent_id in units:
             kids[u.parent_id].append(u.pk)
+    if root is None:
+        teams = [u for u, x in units.items() if x.kind == UnitKind.TEAM]
+    else:
+        teams, stack = [], [root]
+        while stack:
+            unit_id = stack.pop()
+            if unit_id != root and unit_id in own:
+                continue
+            if units[unit_id].kind == UnitKind.TEAM:
+                teams.append(unit_id)
+            else:
+                stack.extend(kids.get(unit_id, ()))
+    children_sum = _team_people_targets(teams, metric, month, as_of) if teams else {}
     effective: dict[int, Decimal] = {}
 
     def resolve(unit_id: int) -> Decimal | None:
         if unit_id in effective:
             return effective[unit_id]
+        if root is not None and unit_id != root and unit_id in own:
+            effective[unit_id] = own[unit_id]
+            return own[unit_id]
         if kids.get(unit_id):
             values = [v for v in (resolve(k) for k in kids[unit_id]) if v is not None]
             if values:
@@ -371,9 +438,30 @@ def _effective_targets(
             effective[unit_id] = value
         return value
 
-    for unit_id in units:
+    for unit_id in units if root is None else [root]:
         resolve(unit_id)
     return effective, own, children_sum
+
+
+def _team_people_targets(
+    teams: list[int], metric: str, month: dt.date, as_of: dt.date
+) -> dict[int, Decimal]:
+    """Per team: the sum of the person targets of its members on ``as_of``."""
+    rows = (
+        Target.objects.filter(
+            # One filter call, so the three conditions hold for the same membership.
+            Q(person__memberships__valid_to__isnull=True)
+            | Q(person__memberships__valid_to__gte=as_of),
+            month=month,
+            metric=metric,
+            person__memberships__unit_id__in=teams,
+            person__memberships__valid_from__lte=as_of,
+        )
+        .values("person__memberships__unit_id")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    return {r["person__memberships__unit_id"]: r["total"] for r in rows}
 
 
 def person_board(

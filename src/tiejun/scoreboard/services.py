@@ -44,6 +44,23 @@ def facts_replace(
     )
 
 
+def facts_add(*, metric: str, day: dt.date, unit_id: int, person_id: int, delta: Decimal) -> None:
+    """Add ``delta`` to one fact in one statement (an upsert), for a source that knows its change.
+
+    Used where a new row adds a known amount (a check-in adds one visit); a correction recomputes
+    with ``facts_replace`` instead. Both engines support ``INSERT … ON CONFLICT … DO UPDATE``.
+    """
+    table = connection.ops.quote_name(Fact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (metric, day, unit_id, person_id, value) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (metric, day, unit_id, person_id) "
+            f"DO UPDATE SET value = {table}.value + excluded.value",
+            [metric, day, unit_id, person_id, delta],
+        )
+
+
 def facts_load(
     *, metrics: Iterable[str], rows: Iterable[tuple[str, dt.date, int, int | None, Decimal]]
 ) -> int:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from tiejun.api_schemas import errors
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Unit, UnitKind
@@ -133,7 +134,7 @@ def _managed_unit(viewer: Person, code: str) -> Unit:
 
 @router.get(
     "/targets",
-    response=CascadeOut,
+    response={200: CascadeOut, **errors(400, 404, 422)},
     summary="A unit's target for a month and its children's, with allocation gaps",
 )
 def targets(request: HttpRequest, filters: Query[TargetsQuery]) -> CascadeOut:
@@ -171,7 +172,11 @@ def targets(request: HttpRequest, filters: Query[TargetsQuery]) -> CascadeOut:
     )
 
 
-@router.put("/targets", response=TargetOut, summary="Set one target of a unit or a person")
+@router.put(
+    "/targets",
+    response={200: TargetOut, **errors(400, 403, 404, 422)},
+    summary="Set one target of a unit or a person",
+)
 def target_put(request: HttpRequest, payload: TargetIn) -> TargetOut:
     viewer = _viewer(request)
     month = _month(payload.month)
@@ -214,7 +219,7 @@ def target_put(request: HttpRequest, payload: TargetIn) -> TargetOut:
 
 @router.post(
     "/targets/{unit_code}/split",
-    response=SplitOut,
+    response={200: SplitOut, **errors(400, 403, 404, 422)},
     summary="Set a unit's target and split it over its children",
     description="Methods: even; last_month or last_3_months (each child's share of the results "
     "before the month); manual (values per child code). Child units, or for a team its reps.",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.audit.services import audit_record
 from tiejun.errors import TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Unit
@@ -28,8 +29,17 @@ def month_is_locked(month: dt.date, today: dt.date | None = None) -> bool:
     return today >= work_calendar().first_workday(month_start(month))
 
 
+MAX_TARGET = Decimal("99999999999999.99")  # the column holds 16 digits, 2 after the point
+
+
 def _check_value(metric_code: str, value: Decimal) -> Decimal:
     metric = get_metric(metric_code)
+    if not value.is_finite():
+        raise TiejunError(_("a target must be a number"), field="value")
+    if value > MAX_TARGET:
+        raise TiejunError(
+            _("a target cannot exceed %(max)s") % {"max": f"{MAX_TARGET:,.0f}"}, field="value"
+        )
     if value < 0:
         raise TiejunError(_("a target cannot be negative"), field="value")
     if not metric.money and value != value.to_integral_value():
@@ -84,7 +94,24 @@ def target_set(
         changed_by=by,
         **owner,
     )
+    audit_record(
+        action="create" if old is None else "update",
+        object_type="target",
+        object_id=_audit_id(month, metric, unit, person),
+        object_repr=f"{(unit or person).name} {month:%Y-%m} {metric}",  # type: ignore[union-attr]
+        before={"value": old} if old is not None else None,
+        after={"value": value, "month_locked": True} if locked else {"value": value},
+        reason=reason,
+        actor=by,
+    )
     return target
+
+
+def _audit_id(month: dt.date, metric: str, unit: Unit | None, person: Person | None) -> str:
+    """``2026-11:revenue:unit:HZ1`` or ``…:person:R1``: searchable by month, metric or code."""
+    if unit is not None:
+        return f"{month:%Y-%m}:{metric}:unit:{unit.code}"
+    return f"{month:%Y-%m}:{metric}:person:{person.employee_no}"  # type: ignore[union-attr]
 
 
 @transaction.atomic
@@ -112,7 +139,31 @@ def target_split(
         month=month, metric=metric, value=total, unit=unit, by=by, reason=reason, today=today
     )
     targets_set_many(month=month, metric=metric, values=shares, by=by, reason=reason, today=today)
+    audit_record(
+        action="split",
+        object_type="target",
+        object_id=_audit_id(month_start(month), metric, unit, None),
+        object_repr=f"{unit.name} {month:%Y-%m} {metric}",
+        after={"total": total, "shares": _share_codes(shares)},
+        reason=reason,
+        actor=by,
+    )
     return shares
+
+
+def _share_codes(shares: Mapping[ChildKey, Decimal]) -> dict[str, Decimal]:
+    units = dict(
+        Unit.objects.filter(pk__in=[i for k, i in shares if k == "unit"]).values_list("pk", "code")
+    )
+    people = dict(
+        Person.objects.filter(pk__in=[i for k, i in shares if k == "person"]).values_list(
+            "pk", "employee_no"
+        )
+    )
+    return {
+        (units.get(i) if kind == "unit" else people.get(i)) or f"{kind}:{i}": value
+        for (kind, i), value in shares.items()
+    }
 
 
 @transaction.atomic

@@ -23,8 +23,20 @@ SECTIONS = [
 ]
 
 
+# Sections for administrators only. Shown to superusers, which costs no query; an admin by role
+# reaches them by address (the pages themselves check the role).
+ADMIN_SECTIONS: list[tuple[str, Any, str, tuple[str, ...]]] = [
+    ("audit", _("Audit trail"), "/audit/", ("/audit/",)),
+]
+
+
 def _is_active(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p if p == "/" else path.startswith(p) for p in prefixes)
+
+
+def _admin_sections(request: HttpRequest) -> list[tuple[str, Any, str, tuple[str, ...]]]:
+    user = getattr(request, "user", None)
+    return ADMIN_SECTIONS if getattr(user, "is_superuser", False) else []
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -32,7 +44,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     items = [
         {"key": key, "label": label, "url": url, "active": _is_active(path, prefixes)}
-        for key, label, url, prefixes in SECTIONS
+        for key, label, url, prefixes in SECTIONS + _admin_sections(request)
     ]
     return {
         "nav_items": items,

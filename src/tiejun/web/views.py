@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tiejun.errors import Forbidden, NotFound, TiejunError
@@ -31,6 +32,7 @@ from tiejun.org.selectors import (
     access_unit,
     board_roots,
     can_manage_unit,
+    can_move_person,
     default_unit,
     person_history,
     unit_members_on,
@@ -99,6 +101,26 @@ class TiejunLoginView(LoginView):
 
 
 login_view = TiejunLoginView.as_view()
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """The login page after too many wrong passwords for this login from this address
+    (django-axes calls this, ``AXES_LOCKOUT_CALLABLE``): the form again, with the lockout."""
+    minutes = settings.LOGIN_LOCKOUT_MINUTES
+    lockout = ngettext(
+        "Too many wrong passwords for this login. Signing in is locked for %(minutes)d minute; "
+        "try again later or ask an administrator.",
+        "Too many wrong passwords for this login. Signing in is locked for %(minutes)d minutes; "
+        "try again later or ask an administrator.",
+        minutes,
+    ) % {"minutes": minutes}
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+    context = {"form": form, "lockout": lockout, "next": request.POST.get("next", "")}
+    return render(request, "web/login.html", context, status=429)
+
+
 logout_view = LogoutView.as_view()
 
 
@@ -257,12 +279,22 @@ def _person_page(request: HttpRequest, person: Person) -> HttpResponse:
     )
     today = timezone.localdate()
     current = current_or_last_membership(person, today)
-    can_move = current is not None and can_manage_unit(viewer, current.unit)
+    can_move = current is not None and can_move_person(
+        viewer, person, current.unit, current.unit, None
+    )
     form = None
     if can_move:
         units = manageable_units(viewer)
         if request.method == "POST":
             form = MoveForm(request.POST, units=units)
+            if form.is_valid() and not can_move_person(
+                viewer,
+                person,
+                current.unit,  # type: ignore[union-attr]
+                form.cleaned_data["unit"],
+                form.cleaned_data["role"],
+            ):
+                form.add_error("role", _("You may not give this role."))
             if form.is_valid():
                 try:
                     membership_move(

@@ -38,9 +38,32 @@ class Command(BaseCommand):
             "--requests", type=int, default=3000, help=_("checkin: check-ins to send")
         )
         parser.add_argument(
-            "--concurrency", type=int, default=16, help=_("checkin: client threads")
+            "--concurrency",
+            type=int,
+            default=None,
+            help=_("client threads (checkin 16; board --url 1)"),
         )
         parser.add_argument("--today", help=_("the demo's today, YYYY-MM-DD (default: today)"))
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help=_("board, reports: measure the demo company already in --database, build none"),
+        )
+        parser.add_argument(
+            "--url",
+            help=_(
+                "board, checkin: a running server (gunicorn) serving --database, measured over "
+                "HTTP instead of in this process"
+            ),
+        )
+        parser.add_argument(
+            "--through-queue",
+            action="store_true",
+            help=_(
+                "reports: send the e-mails through the app's queue (TIEJUN_QUEUE_URL) to the "
+                "`tiejun worker` processes already running"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["repeat"] < 1:
@@ -65,10 +88,11 @@ class Command(BaseCommand):
             try:
                 result = bench_checkin(
                     requests=options["requests"],
-                    concurrency=options["concurrency"],
+                    concurrency=options["concurrency"] or 16,
                     workers=options["workers"],
                     reps=min(options["reps"], 200),
                     seed=options["seed"],
+                    url=options["url"],
                     progress=lambda message: self.stderr.write(message),
                 )
             except TiejunError as exc:
@@ -101,6 +125,23 @@ class Command(BaseCommand):
                     seed=options["seed"],
                     today=today,
                     workers=options["workers"],
+                    reuse=options["reuse"],
+                    through_queue=options["through_queue"],
+                    progress=lambda message: self.stderr.write(message),
+                )
+            except TiejunError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        if options["url"]:
+            from tiejun.bench.board import bench_board_http
+
+            try:
+                result = bench_board_http(
+                    url=options["url"],
+                    repeat=options["repeat"],
+                    today=today,
+                    concurrency=options["concurrency"] or 1,
                     progress=lambda message: self.stderr.write(message),
                 )
             except TiejunError as exc:
@@ -114,6 +155,7 @@ class Command(BaseCommand):
                 repeat=options["repeat"],
                 seed=options["seed"],
                 today=today,
+                reuse=options["reuse"],
                 progress=lambda message: self.stderr.write(message),
             )
         except TiejunError as exc:

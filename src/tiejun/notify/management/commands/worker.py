@@ -1,4 +1,5 @@
-"""``tiejun worker [--burst] [--workers N]``: run a Huey consumer for the outbox and schedules."""
+"""``tiejun worker [--burst] [--workers N] [--no-scheduler]``: a Huey consumer for the outbox
+and schedules (the periodic scheduler too, unless --no-scheduler)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ class Command(BaseCommand):
             default=int(cast(dict, settings.HUEY)["consumer"]["workers"]),
             help=_("Worker threads."),
         )
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help=_(
+                "Run tasks only, without the periodic scheduler: with several workers on one "
+                "queue, exactly one runs the scheduler."
+            ),
+        )
         parser.add_argument("--exit-with-parent", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,6 +57,9 @@ class Command(BaseCommand):
         if options["exit_with_parent"]:
             exit_with_parent(options["exit_with_parent"])
         consumer = HUEY.create_consumer(
-            workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+            workers=workers,
+            worker_type="thread",
+            periodic=not options["no_scheduler"],
+            check_worker_health=True,
         )
         consumer.run()

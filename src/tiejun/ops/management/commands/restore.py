@@ -1,0 +1,66 @@
+"""``tiejun restore FILE [--yes]``: replace the database's contents with a backup."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from tiejun.errors import TiejunError
+from tiejun.ops.services import _database_label, backup_check, backup_restore
+
+
+class Command(BaseCommand):
+    help = _(
+        "Restore the database from a backup written by 'tiejun backup' (every row is replaced)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help=_("the backup to restore"))
+        parser.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        try:
+            backup_check(path=path)
+            if not options["yes"]:
+                self._confirm(path)
+            summary = backup_restore(path=path)
+        except TiejunError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        self.stdout.write(
+            _("Restored %(path)s into %(database)s.")
+            % {"path": summary.path, "database": summary.database}
+        )
+        if summary.unapplied:
+            self.stdout.write(
+                _(
+                    "The backup is from an older version of Tiejun: %(count)d migrations are "
+                    "not applied. Run `tiejun migrate` before serving."
+                )
+                % {"count": len(summary.unapplied)}
+            )
+        if summary.unknown:
+            self.stderr.write(
+                _(
+                    "The backup is from a newer version of Tiejun (%(migrations)s): "
+                    "upgrade Tiejun before serving it."
+                )
+                % {"migrations": ", ".join(summary.unknown[:5])}
+            )
+
+    def _confirm(self, path: Path) -> None:
+        question = _(
+            "This replaces every row in %(database)s with the contents of %(path)s. "
+            "Type 'yes' to continue: "
+        ) % {"database": _database_label(), "path": path}
+        if not sys.stdin or not sys.stdin.isatty():
+            raise CommandError(
+                _("Not restored: confirm with --yes (nothing was changed)."), returncode=2
+            )
+        answer = input(question)
+        if answer.strip().lower() not in {"yes", "y", "是"}:
+            raise CommandError(_("Not restored (nothing was changed)."), returncode=2)

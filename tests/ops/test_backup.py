@@ -1,0 +1,270 @@
+"""``tiejun backup`` / ``tiejun restore`` on SQLite and PostgreSQL, while gunicorn serves the app and
+clients keep checking in, recording deals and reading the board."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.ops.conftest import (
+    KEY_TABLES,
+    busy,
+    checksum,
+    consistency,
+    counts,
+    figures,
+    migrate_and_seed,
+    pg_available,
+    pg_create,
+    pg_drop,
+    pg_url,
+    query,
+    scratch_env,
+    served,
+    tiejun,
+    visit_body,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> Iterator[Callable[[str], str]]:
+    """A factory of empty scratch databases of one engine: ``make("live")`` → its URL."""
+    made: list[str] = []
+    if request.param == "postgresql" and not pg_available():
+        pytest.skip("pg_dump / pg_restore are not installed")
+    prefix = f"tiejun_h3_{uuid.uuid4().hex[:10]}"
+
+    def make(name: str) -> str:
+        if request.param == "sqlite":
+            return f"sqlite:///{tmp_path / name}.sqlite3"
+        pg_create(f"{prefix}_{name}")
+        made.append(f"{prefix}_{name}")
+        return pg_url(f"{prefix}_{name}")
+
+    yield make
+    for name in made:
+        pg_drop(name)
+
+
+def _visit_ids(url: str) -> set[str]:
+    return {str(uuid.UUID(str(row[0]))) for row in query(url, "SELECT id FROM field_visit")}
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_backup_while_serving_then_restore_round_trip(database, tmp_path):
+    # given the app serving a company, and clients writing to it all the time
+    live = database("live")
+    env = scratch_env(tmp_path, live)
+    seed = migrate_and_seed(env)
+    backup = tmp_path / "nightly.backup"
+    engine = "sqlite" if live.startswith("sqlite") else "postgresql"
+    with served(env, workers=2) as base:
+        with busy(base, seed, clients=3) as traffic:
+            _wait(lambda: len(traffic.acked_visits) >= 30)
+            # when a backup is taken in the middle of it
+            started = time.monotonic()
+            done = tiejun(env, "backup", str(backup), "--json")
+            finished = time.monotonic()
+            acked_at_end = len(traffic.acked_visits)
+            _wait(lambda: len(traffic.acked_visits) >= acked_at_end + 20)
+        summary = json.loads(done.stdout)
+        figures(
+            f"backup-{engine}",
+            acked_visits_before_backup=len(traffic.acked_before(started)[0]),
+            visits_in_backup=summary["tables"]["field_visit"],
+            acked_visits_after_backup=len(traffic.acked_before(finished)[0]),
+            deals_in_backup=summary["tables"]["crm_deal"],
+            rows=summary["rows"],
+            bytes=summary["bytes"],
+            backup_seconds=round(finished - started, 2),
+            requests_retried=traffic.retried,
+        )
+        assert summary["engine"] == engine
+        assert summary["bytes"] == backup.stat().st_size > 0
+        assert not list(tmp_path.glob(".nightly.backup.*"))  # no temporary file left behind
+        # then it holds every write acknowledged before it started, none acknowledged after
+        visits_before, deals_before = traffic.acked_before(started)
+        visits_after, deals_after = traffic.acked_before(finished)
+        assert len(visits_before) <= summary["tables"]["field_visit"] <= len(visits_after)
+        assert len(deals_before) <= summary["tables"]["crm_deal"] <= len(deals_after)
+
+        # and restored into a fresh database it has exactly the rows it counted, consistent
+        fresh = database("fresh")
+        (tmp_path / "fresh").mkdir()
+        fresh_env = scratch_env(tmp_path / "fresh", fresh)
+        restored = tiejun(fresh_env, "restore", str(backup), "--yes")
+        assert "Restored" in restored.stdout
+        assert counts(fresh, list(summary["tables"])) == summary["tables"]
+        facts = consistency(fresh)
+        assert facts["visits"] == facts["visit_facts"] == summary["tables"]["field_visit"]
+        assert facts["revenue"] == facts["revenue_facts"]
+        assert (
+            visits_before
+            <= _visit_ids(fresh)
+            <= visits_after | {v for _, v in traffic.acked_visits}
+        )
+        if engine == "sqlite":  # the file itself can be read: the same rows, byte for byte
+            file_url = f"sqlite:///{backup}"
+            for table in KEY_TABLES:
+                assert checksum(fresh, table) == checksum(file_url, table), table
+
+        # when a deal is recorded after the backup and the backup is restored into the live
+        # database while it serves (SQLite: with clients still writing)
+        admin = httpx.Client(headers={"Authorization": f"Bearer {seed['R1']['token']}"})
+        late = {
+            "deal_no": "AFTER-BACKUP-1",
+            "employee_no": "R1",
+            "customer_code": seed["R1"]["customers"][0],
+            "amount": "123.00",
+            "won_date": time.strftime("%Y-%m-%d"),
+        }
+        assert admin.post(f"{base}/api/v1/deals", json=late).status_code == 201
+        if engine == "sqlite":
+            with busy(base, seed, clients=2) as traffic2:
+                _wait(lambda: len(traffic2.acked_visits) >= 5)
+                restored = tiejun(env, "restore", str(backup), "--yes")
+                settle = len(traffic2.acked_visits)
+                _wait(lambda: len(traffic2.acked_visits) >= settle + 5)
+            assert query(live, "PRAGMA integrity_check") == [("ok",)]
+        else:
+            restored = tiejun(env, "restore", str(backup), "--yes")
+        # then the late deal is gone, the app keeps serving, and writes go on
+        assert admin.get(f"{base}/api/v1/deals/AFTER-BACKUP-1").status_code == 404
+        assert admin.get(f"{base}/api/v1/board/HZ1").status_code == 200
+        again = admin.post(f"{base}/api/v1/visits", json=visit_body(seed["R1"]["customers"][1]))
+        assert again.status_code == 201, again.text
+        admin.close()
+    log = served.last_log  # type: ignore[attr-defined]
+    faults = Counter(
+        line.split("database fault: ", 1)[1][:80]
+        for line in log.splitlines()
+        if "database fault: " in line
+    )
+    figures(f"backup-{engine}-answers", answers=dict(traffic.statuses), faults=dict(faults))
+    facts = consistency(live)
+    assert facts["visits"] == facts["visit_facts"]
+    assert facts["revenue"] == facts["revenue_facts"]
+    if engine == "postgresql":  # nothing else wrote: the live rows are the backup's plus one visit
+        assert counts(live, ["crm_deal"]) == {"crm_deal": summary["tables"]["crm_deal"]}
+        assert counts(live, ["field_visit"]) == {
+            "field_visit": summary["tables"]["field_visit"] + 1
+        }
+        for table in ("crm_deal", "audit_auditentry"):
+            assert checksum(live, table) == checksum(fresh, table), table
+
+
+# --- refusals and clear errors ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_home(tmp_path_factory) -> tuple[dict[str, str], Path]:
+    home = tmp_path_factory.mktemp("tj-ops-sqlite")
+    env = scratch_env(home, f"sqlite:///{home / 'db.sqlite3'}")
+    migrate_and_seed(env)
+    backup = home / "good.backup"
+    tiejun(env, "backup", str(backup))
+    return env, backup
+
+
+def _error_line(done) -> str:
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_backup_prints_what_it_wrote(sqlite_home):
+    env, _ = sqlite_home
+    target = Path(env["TIEJUN_HOME"]) / "printed.backup"
+    done = tiejun(env, "backup", str(target))
+    assert f"Wrote {target} (" in done.stdout
+    assert "org_person: 8" in done.stdout  # the seeded company's people
+
+
+def test_backup_to_an_unwritable_place_is_a_clear_error(sqlite_home):
+    env, _ = sqlite_home
+    home = Path(env["TIEJUN_HOME"])
+    for target, reason in [
+        (home / "missing" / "x.backup", "does not exist"),
+        (home, "it is a folder"),
+        (home / "db.sqlite3" / "x.backup", "does not exist"),
+    ]:
+        done = tiejun(env, "backup", str(target), check=False)
+        assert done.returncode == 2, done.stderr
+        assert reason in _error_line(done)
+
+
+def test_backup_without_pg_dump_is_a_clear_error(tmp_path):
+    # The tool is looked for before anything connects: no database is needed to see this.
+    env = scratch_env(tmp_path, pg_url("tiejun_h3_never_created"), PATH=str(tmp_path))
+    done = tiejun(env, "backup", str(tmp_path / "x.backup"), check=False)
+    assert done.returncode == 2
+    assert "pg_dump is not installed" in _error_line(done)
+    assert not list(tmp_path.glob("*.backup*"))
+
+
+def test_restore_refuses_what_is_not_a_backup_of_this_engine(sqlite_home, tmp_path):
+    env, _backup = sqlite_home
+    db = Path(env["TIEJUN_HOME"]) / "db.sqlite3"
+    before = query(f"sqlite:///{db}", "SELECT count(*) FROM org_person")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    pg_like = tmp_path / "pg.backup"
+    pg_like.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 100)
+    other_sqlite = tmp_path / "other.sqlite3"
+    sqlite3.connect(other_sqlite).execute("CREATE TABLE t (x)").connection.close()
+    for wrong in (text, pg_like, other_sqlite):
+        done = tiejun(env, "restore", str(wrong), "--yes", check=False)
+        assert done.returncode == 2
+        line = _error_line(done)
+        assert "is not a Tiejun backup for this database (sqlite)" in line
+        assert "Nothing was changed" in line
+    missing = tiejun(env, "restore", str(tmp_path / "nope.backup"), "--yes", check=False)
+    assert missing.returncode == 2 and "There is no file" in _error_line(missing)
+    assert query(f"sqlite:///{db}", "SELECT count(*) FROM org_person") == before
+
+
+def test_restore_without_yes_and_no_terminal_refuses(sqlite_home):
+    env, backup = sqlite_home
+    done = tiejun(env, "restore", str(backup), check=False, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "confirm with --yes" in _error_line(done)
+
+
+def test_a_backup_from_an_older_schema_says_to_migrate(sqlite_home, tmp_path):
+    env, backup = sqlite_home
+    old = tmp_path / "old.backup"
+    old.write_bytes(backup.read_bytes())
+    with sqlite3.connect(old) as conn:  # as if the last migration of field had not run yet
+        conn.execute(
+            "DELETE FROM django_migrations WHERE id = "
+            "(SELECT max(id) FROM django_migrations WHERE app = 'field')"
+        )
+    conn.close()
+    target_env = {**env, "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}"}
+    done = tiejun(target_env, "restore", str(old), "--yes")
+    assert "1 migrations are not applied. Run `tiejun migrate`" in done.stdout
+
+
+def test_a_sqlite_backup_is_refused_by_postgresql(sqlite_home, tmp_path):
+    if not pg_available():
+        pytest.skip("pg_dump / pg_restore are not installed")
+    _, backup = sqlite_home
+    env = scratch_env(tmp_path, pg_url("tiejun_h3_never_created"))
+    done = tiejun(env, "restore", str(backup), "--yes", check=False)
+    assert done.returncode == 2
+    assert "is not a Tiejun backup for this database (postgresql)" in _error_line(done)
