@@ -158,7 +158,9 @@ def test_a_page_post_needs_the_csrf_token(browser_client):
     data = {"language": "en", "next": "/me/"}
     refused = browser_client.post("/i18n/setlang/", data)
     assert refused.status_code == 403
-    assert "Form expired" in refused.content.decode()  # our page, not Django's
+    assert (
+        "表单已失效" in refused.content.decode()
+    )  # our page (in the default language), not Django's
     data["csrfmiddlewaretoken"] = csrf_token(browser_client)
     assert browser_client.post("/i18n/setlang/", data).status_code == 302
     cross = browser_client.post("/i18n/setlang/", data, headers={"Origin": "https://evil.example"})
@@ -182,8 +184,8 @@ def test_the_500_and_400_pages_need_no_database(django_assert_num_queries):
     with django_assert_num_queries(0):
         page = server_error(request)
         bad = bad_request(request, Exception("bad"))
-    assert page.status_code == 500 and "Something went wrong" in page.content.decode()
-    assert bad.status_code == 400 and "Bad request" in bad.content.decode()
+    assert page.status_code == 500 and "出错了" in page.content.decode()
+    assert bad.status_code == 400 and "请求无效" in bad.content.decode()
     assert 'class="topnav"' in page.content.decode()  # the layout's look
 
 
