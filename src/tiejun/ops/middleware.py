@@ -35,7 +35,10 @@ def unavailable_response(request: HttpRequest, message: str) -> HttpResponse:
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"detail": message}, status=503)
     else:
-        html = render_to_string("ops/unavailable.html", {"message": message})
+        # No request context (its processors would ask the database); the nonce only, so the
+        # page keeps its style under the content security policy.
+        nonce = str(getattr(request, "csp_nonce", "") or "")
+        html = render_to_string("ops/unavailable.html", {"message": message, "nonce": nonce})
         response = HttpResponse(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     return response
