@@ -3,6 +3,7 @@ edit a customer, and its contacts and opportunities inline on the detail page.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -311,36 +312,54 @@ def _detail_again(
     return customer_detail_page(request, customer.code, forms_=forms_)
 
 
+def _save_on_detail(
+    request: HttpRequest,
+    customer: Customer,
+    form: forms.Form,
+    save: Callable[[forms.Form], object],
+    *,
+    done: str,
+    section: str,
+) -> HttpResponse:
+    """An inline form of the detail page: saved → back to its section with ``done``; refused →
+    the detail page again with the errors next to the fields (the form keyed by its prefix)."""
+    if form.is_valid():
+        try:
+            save(form)
+        except TiejunError as error:
+            _put_error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(_anchor(customer.code, section))
+    return _detail_again(request, customer, {str(form.prefix): form})
+
+
 @login_required
 @require_POST
 def contact_new(request: HttpRequest, code: str) -> HttpResponse:
     customer = _access_to_edit(request.user, code)
-    form = ContactForm(request.POST, prefix="contact")
-    if form.is_valid():
-        try:
-            contact_add(customer=customer, by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except TiejunError as error:
-            _put_error(form, error)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect(_anchor(code, "contacts"))
-    return _detail_again(request, customer, {"contact": form})
+    return _save_on_detail(
+        request,
+        customer,
+        ContactForm(request.POST, prefix="contact"),
+        lambda form: contact_add(customer=customer, by=request.user, **form.cleaned_data),  # type: ignore[arg-type]
+        done=_("Contact added."),
+        section="contacts",
+    )
 
 
 @login_required
 @require_POST
 def contact_edit(request: HttpRequest, code: str, contact_id: int) -> HttpResponse:
     contact = _access_contact(request.user, code, contact_id)
-    form = ContactForm(request.POST, prefix=f"contact-{contact.pk}")
-    if form.is_valid():
-        try:
-            contact_update(contact=contact, by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except TiejunError as error:
-            _put_error(form, error)
-        else:
-            messages.success(request, _("Contact saved."))
-            return redirect(_anchor(code, "contacts"))
-    return _detail_again(request, contact.customer, {f"contact-{contact.pk}": form})
+    return _save_on_detail(
+        request,
+        contact.customer,
+        ContactForm(request.POST, prefix=f"contact-{contact.pk}"),
+        lambda form: contact_update(contact=contact, by=request.user, **form.cleaned_data),  # type: ignore[arg-type]
+        done=_("Contact saved."),
+        section="contacts",
+    )
 
 
 @login_required
@@ -356,32 +375,28 @@ def contact_remove_view(request: HttpRequest, code: str, contact_id: int) -> Htt
 @require_POST
 def opportunity_new(request: HttpRequest, code: str) -> HttpResponse:
     customer = _access_to_edit(request.user, code)
-    form = OpportunityForm(request.POST, prefix="opportunity")
-    if form.is_valid():
-        try:
-            opportunity_create(customer=customer, by=request.user, **form.values())  # type: ignore[arg-type]
-        except TiejunError as error:
-            _put_error(form, error)
-        else:
-            messages.success(request, _("Opportunity added."))
-            return redirect(_anchor(code, "opportunities"))
-    return _detail_again(request, customer, {"opportunity": form})
+    return _save_on_detail(
+        request,
+        customer,
+        OpportunityForm(request.POST, prefix="opportunity"),
+        lambda form: opportunity_create(customer=customer, by=request.user, **form.values()),  # type: ignore[arg-type, attr-defined]
+        done=_("Opportunity added."),
+        section="opportunities",
+    )
 
 
 @login_required
 @require_POST
 def opportunity_edit(request: HttpRequest, code: str, opportunity_id: int) -> HttpResponse:
     found = _access_opportunity(request.user, code, opportunity_id)
-    form = OpportunityForm(request.POST, prefix=f"opportunity-{found.pk}")
-    if form.is_valid():
-        try:
-            opportunity_update(opportunity=found, by=request.user, **form.values())  # type: ignore[arg-type]
-        except TiejunError as error:
-            _put_error(form, error)
-        else:
-            messages.success(request, _("Opportunity saved."))
-            return redirect(_anchor(code, "opportunities"))
-    return _detail_again(request, found.customer, {f"opportunity-{found.pk}": form})
+    return _save_on_detail(
+        request,
+        found.customer,
+        OpportunityForm(request.POST, prefix=f"opportunity-{found.pk}"),
+        lambda form: opportunity_update(opportunity=found, by=request.user, **form.values()),  # type: ignore[arg-type, attr-defined]
+        done=_("Opportunity saved."),
+        section="opportunities",
+    )
 
 
 @login_required
