@@ -265,3 +265,101 @@ def test_lunch_is_eaten_while_waiting_for_a_customer_to_open():
     assert route.lunch_at == 12 * H
     assert route.arrivals["S"] == 13 * H + 1800
     assert route.arrivals["T"] == 13 * H + 1800 + 600 + 600  # no second lunch on the way
+
+
+# --- no time to think: the constructive route ---------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [0, 0.001])
+@pytest.mark.parametrize("seed", [201, 204, 207, 210])
+def test_no_time_to_solve_still_returns_every_stop_that_fits(seed, limit):
+    # given: fifteen stops, about half with opening hours, lunch 12:00–13:00, a 08:00–20:00 day
+    points = instance(seed, 15, windows=True, service_min=20)
+    # when: the solver gets no time (or a millisecond) to find a first solution
+    route = solve(points[0], points[1:], start_time=8 * H, end_time=20 * H, time_limit_s=limit)
+    # then: every stop is still visited, inside its window, around lunch, back by 20:00
+    assert route.dropped == []
+    assert sorted(route.order) == sorted(p.id for p in points[1:])
+    assert route.late == []
+    _check_windows(route, points)
+    assert route.return_at <= 20 * H
+    for pid in route.order:
+        begin = route.arrivals[pid]
+        assert begin + 20 * 60 <= 12 * H or begin >= 13 * H, pid
+    assert route.distance_m == sum(route.leg_distance_m)
+
+
+def test_no_time_in_a_short_day_keeps_a_feasible_subset():
+    # given: more one-hour visits than the day holds
+    points = instance(3, 20, service_min=60)
+    # when
+    route = solve(points[0], points[1:], time_limit_s=0)
+    # then: as many as the constructive route fits, none late, the rest listed as dropped
+    assert 0 < len(route.order) < 20
+    assert sorted(route.order + route.dropped) == sorted(p.id for p in points[1:])
+    assert route.late == []
+    assert route.return_at <= 18 * H
+    _check_windows(route, points)
+
+
+def test_cheapest_insertion_orders_stops_by_their_windows():
+    # given: a stop that only opens late and one that closes early, next to each other
+    depot = Point("D", 30.25, 120.16, service_s=0)
+    evening = Point("PM", 30.26, 120.17, opens=16 * H, closes=17 * H, service_s=1800)
+    morning = Point("AM", 30.261, 120.171, opens=9 * H, closes=10 * H, service_s=1800)
+    anytime = Point("ANY", 30.24, 120.15, service_s=1800)
+    points = [depot, evening, morning, anytime]
+    dist, dur = GreatCircleProvider().matrix(points)
+    # when
+    order = routing.cheapest_insertion(
+        points, dist, dur, start_time=9 * H, end_time=18 * H, lunch=(12 * H, H)
+    )
+    # then: all three fit, the morning stop first...
+    assert sorted(order) == [1, 2, 3]
+    assert points[order[0]].id == "AM"
+    # ...and the solver with no time returns a route as good, on time
+    route = solve(depot, points[1:], time_limit_s=0)
+    assert sorted(route.order) == ["AM", "ANY", "PM"] and route.order[0] == "AM"
+    assert route.arrivals["AM"] == 9 * H + dur[0][2]
+    assert route.arrivals["PM"] == 16 * H and route.late == []
+
+
+def test_no_time_with_a_separate_end_point():
+    depot = Point("home", 30.20, 120.10, service_s=0)
+    end = Point("office", 30.30, 120.20, service_s=0)
+    stops = [Point("A", 30.29, 120.19), Point("B", 30.21, 120.11)]
+    route = solve(depot, stops, end=end, lunch=None, time_limit_s=0)
+    assert route.order == ["B", "A"]
+    assert len(route.leg_distance_m) == 3
+
+
+def test_route_points_with_a_tiny_time_limit_keeps_every_stop(tmp_path, capsys):
+    # given: twelve stops, some with opening hours, that all fit 09:00–18:00
+    rows = ["id,lat,lon,open,close,service_min", "HQ,30.25,120.16"]
+    for k, (opens, closes) in enumerate(
+        [("", ""), ("10:00", "12:00"), ("", ""), ("14:00", "17:00")] * 3
+    ):
+        rows.append(f"S{k},{30.23 + 0.004 * k:.3f},{120.14 + 0.003 * k:.3f},{opens},{closes},15")
+    path = _write(tmp_path, "\n".join(rows) + "\n")
+    for limit in (0.001, 0):
+        # when
+        call_command("route", points=path, json=True, time_limit=limit)
+        captured = capsys.readouterr()
+        out = json.loads(captured.out)
+        # then: every stop, the JSON contract unchanged, windows kept, nothing left out
+        assert set(out) == {"order", "distance_m", "duration_s", "arrivals"}
+        assert sorted(out["order"][1:-1]) == sorted(f"S{k}" for k in range(12))
+        assert "Left out" not in captured.err
+        for k in (1, 5, 9):
+            assert "10:00" <= out["arrivals"][f"S{k}"] <= "11:45"
+        for k in (3, 7, 11):
+            assert "14:00" <= out["arrivals"][f"S{k}"] <= "16:45"
+
+
+@pytest.mark.parametrize("limit", [-1, 601, float("nan")])
+def test_route_points_time_limit_out_of_range_exits_2(tmp_path, limit):
+    path = _write(tmp_path, "HQ,30.25,120.16\nA,30.26,120.17\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("route", points=path, json=True, time_limit=limit)
+    assert caught.value.returncode == 2
+    assert "--time-limit" in str(caught.value)

@@ -57,3 +57,49 @@ def test_month_helpers():
     assert parse_month("2026-06") == D(2026, 6, 1)
     with pytest.raises(ValueError, match="does not match format"):
         parse_month("June")
+
+
+def test_the_source_of_a_year_and_the_month_progress_say_where_holidays_come_from():
+    later = max(covered_years()) + 1
+    calendar = WorkCalendar()
+    assert calendar.source(2026) == "statutory" and calendar.is_confirmed(2026)
+    assert calendar.source(later) == "weekdays" and not calendar.is_confirmed(later)
+    progress = calendar.progress(D(later, 2, 1), D(later, 2, 1))
+    assert (progress.source, progress.confirmed) == ("weekdays", False)
+    assert calendar.progress(D(2026, 6, 1), D(2026, 6, 1)).confirmed
+
+
+def test_a_year_loaded_by_the_company_replaces_the_package():
+    # A made-up 2027 schedule, and a reloaded 2026 that moves National Day's make-up Saturday.
+    loaded = {
+        D(2027, 2, 8): False,
+        D(2027, 2, 20): True,
+        D(2026, 10, 10): False,
+        D(2026, 10, 17): True,
+    }
+    calendar = WorkCalendar({D(2027, 2, 9): True}, loaded, frozenset({2026, 2027}))
+    assert calendar.source(2027) == calendar.source(2026) == "company"
+    assert not calendar.is_workday(D(2027, 2, 8)) and calendar.is_workday(D(2027, 2, 20))
+    assert calendar.is_workday(D(2027, 2, 9))  # a company exception wins over the schedule
+    assert not calendar.is_workday(D(2026, 10, 10)) and calendar.is_workday(D(2026, 10, 17))
+    assert calendar.is_workday(D(2026, 10, 1)) is True  # not in the reloaded file: a weekday
+    assert not calendar.is_workday(D(2027, 2, 13))  # an ordinary Saturday
+
+
+def test_provisional_holidays_are_the_festivals_without_make_up_days():
+    from tiejun.workdays import provisional_holidays
+
+    # The computed 2026 festivals are days the State Council's 2026 schedule gives off.
+    statutory = WorkCalendar()
+    computed = provisional_holidays(2026)
+    assert all(not statutory.is_workday(h.day) for h in computed)
+    names = {h.name for h in computed}
+    assert names == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    days = {h.day: h.name for h in provisional_holidays(2027)}
+    assert days[D(2027, 2, 5)] == days[D(2027, 2, 8)] == "春节"  # eve to the third day
+    assert days[D(2027, 4, 5)] == "清明节" and days[D(2027, 6, 9)] == "端午节"
+    assert days[D(2027, 9, 15)] == "中秋节" and len(days) == 13
+    # Accepted for an uncovered year, they apply; a make-up day is never among them.
+    calendar = WorkCalendar({}, dict.fromkeys(days, False))
+    assert calendar.source(2027) == "weekdays"
+    assert not calendar.is_workday(D(2027, 2, 8)) and calendar.is_workday(D(2027, 2, 9))

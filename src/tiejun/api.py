@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -47,6 +49,22 @@ def _user_error(request: HttpRequest, exc: TiejunError) -> HttpResponse:
     if exc.field:
         body["field"] = exc.field
     return api.create_response(request, body, status=exc.status)
+
+
+def too_large_message() -> str:
+    return _("The request is too large: at most %(size)s bytes.") % {
+        "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    }
+
+
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body over the limit (DATA_UPLOAD_MAX_MEMORY_SIZE, or too many form fields or files):
+    413 in the API's error shape, not Django's 400 page."""
+    logger.warning("%s %s: request too large: %s", request.method, request.path, exc)
+    return api.create_response(request, {"detail": too_large_message()}, status=413)
 
 
 @api.exception_handler(AuthenticationError)

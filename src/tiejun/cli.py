@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         # The audit trail records what a command writes as the command line's, by this OS user.
         with acting(None, "cli", label=_os_user()):
             execute_from_command_line(["tiejun", *args])
+    except BrokenPipeError:
+        # The reader went away (``tiejun calendar show 2026 | head``): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except ImproperlyConfigured as exc:
         print(f"tiejun: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)

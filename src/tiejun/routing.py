@@ -5,13 +5,19 @@ office or home), visits stops, and comes back. Each stop may have opening hours 
 time; the day has a start, an end and an optional lunch break during which the rep neither
 drives nor visits. Stops that cannot fit are dropped (with a penalty), never a failure.
 
+The solver improves a route; it does not have to find one. ``cheapest_insertion()`` builds a
+feasible first route in plain Python before the solver starts, and the solver only replaces it
+with something better, so a short time limit (or a busy machine) costs distance, never stops.
+
 ``schedule()`` recomputes the times of a given order (used after a hand reorder), and
 ``held_karp()`` is the exact optimum for small instances (tests and the benchmark).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -121,14 +127,50 @@ def schedule(
     ends somewhere else. Lunch is the fixed interval
     ``[from, from + duration)``: driving pauses during it and no visit overlaps it.
     """
+    points = [depot, *stops] + ([end] if end is not None else [])
+    return _route(
+        points,
+        dist,
+        dur,
+        list(range(1, len(stops) + 1)),
+        len(stops) + 1 if end is not None else 0,
+        start_time=start_time,
+        end_time=end_time,
+        lunch=lunch,
+    )
+
+
+@dataclass
+class _Timeline:
+    arrivals: list[int]  # one per visited node, in order
+    legs_d: list[int]
+    legs_t: list[int]
+    return_at: int
+    lunch_at: int | None
+    late: list[int]  # nodes whose window (or, for the last node, the day's end) is missed
+
+
+def _timeline(
+    points: Sequence[Point],
+    dist: Sequence[Sequence[int]],
+    dur: Sequence[Sequence[int]],
+    nodes: Sequence[int],
+    last: int,
+    *,
+    start_time: int,
+    end_time: int,
+    lunch: tuple[int, int] | None,
+) -> _Timeline:
+    """Walk from node 0 through ``nodes`` to ``last`` (indices into ``points`` and the
+    matrices), each visit as early as its opening hours and lunch allow."""
     lunch_from, lunch_len = lunch if lunch else (0, 0)
     lunch_open = lunch is not None and lunch_len > 0 and start_time <= lunch_from
     t = start_time
     here = 0
-    arrivals: dict[str, int] = {}
+    arrivals: list[int] = []
     legs_d: list[int] = []
     legs_t: list[int] = []
-    late: list[str] = []
+    late: list[int] = []
     lunch_at = None
 
     def drive(t: int, seconds: int) -> int:
@@ -138,7 +180,8 @@ def schedule(
             return max(t, lunch_from) + lunch_len + max(0, seconds - max(0, lunch_from - t))
         return t + seconds
 
-    for k, stop in enumerate(stops, start=1):
+    for k in nodes:
+        stop = points[k]
         legs_d.append(dist[here][k])
         legs_t.append(dur[here][k])
         t = drive(t, dur[here][k])
@@ -148,29 +191,105 @@ def schedule(
         elif lunch_open and begin + stop.service_s > lunch_from:
             lunch_open, lunch_at = False, lunch_from
             begin = lunch_from + lunch_len
-        arrivals[stop.id] = begin
+        arrivals.append(begin)
         if stop.closes is not None and begin + stop.service_s > stop.closes:
-            late.append(stop.id)
+            late.append(k)
         t = begin + stop.service_s
         here = k
-    last = len(stops) + 1 if end is not None else 0
     legs_d.append(dist[here][last])
     legs_t.append(dur[here][last])
     t = drive(t, dur[here][last])
     if t > end_time:
-        late.append((end or depot).id)
-    return Route(
-        order=[s.id for s in stops],
-        arrivals=arrivals,
-        leg_distance_m=legs_d,
-        leg_duration_s=legs_t,
-        distance_m=sum(legs_d),
-        duration_s=sum(legs_t),
-        start_at=start_time,
-        return_at=t,
-        lunch_at=lunch_at,
-        late=late,
+        late.append(last)
+    return _Timeline(arrivals, legs_d, legs_t, t, lunch_at, late)
+
+
+def _route(
+    points: Sequence[Point],
+    dist: Sequence[Sequence[int]],
+    dur: Sequence[Sequence[int]],
+    nodes: Sequence[int],
+    last: int,
+    *,
+    start_time: int,
+    end_time: int,
+    lunch: tuple[int, int] | None,
+) -> Route:
+    line = _timeline(
+        points, dist, dur, nodes, last, start_time=start_time, end_time=end_time, lunch=lunch
     )
+    return Route(
+        order=[points[k].id for k in nodes],
+        arrivals={points[k].id: at for k, at in zip(nodes, line.arrivals, strict=True)},
+        leg_distance_m=line.legs_d,
+        leg_duration_s=line.legs_t,
+        distance_m=sum(line.legs_d),
+        duration_s=sum(line.legs_t),
+        start_at=start_time,
+        return_at=line.return_at,
+        lunch_at=line.lunch_at,
+        late=[points[k].id for k in line.late],
+    )
+
+
+def cheapest_insertion(
+    points: Sequence[Point],
+    dist: Sequence[Sequence[int]],
+    dur: Sequence[Sequence[int]],
+    *,
+    last: int = 0,
+    start_time: int,
+    end_time: int,
+    lunch: tuple[int, int] | None,
+    by_deadline: bool = False,
+) -> list[int]:
+    """A feasible route built without a solver: repeatedly insert the stop whose cheapest
+    feasible insertion adds the least distance, until no further stop fits. ``by_deadline``
+    takes the stops one at a time instead, the earliest closing first, each at its cheapest
+    feasible place (better when opening hours, not distance, decide what fits).
+
+    ``points`` is ``[depot, *stops]`` (plus the end point when ``last`` names it); returns the
+    stop nodes in visiting order. Every route it builds keeps every window and the day's end.
+    """
+
+    def fits(order: list[int]) -> bool:
+        line = _timeline(
+            points, dist, dur, order, last, start_time=start_time, end_time=end_time, lunch=lunch
+        )
+        return not line.late
+
+    todo = [k for k in range(1, len(points)) if k != last and fits([k])]
+    if by_deadline:
+        todo.sort(key=lambda k: (_or(points[k].closes, DAY), _or(points[k].opens, 0), k))
+    route: list[int] = []
+    # An insertion between a and b that breaks the schedule stays broken once more stops
+    # are added elsewhere (they only delay the visits), so it is never tried again.
+    broken: set[tuple[int, int, int]] = set()
+    while todo:
+        path = [0, *route, last]
+        candidates = sorted(
+            (dist[a][k] + dist[k][b] - dist[a][b], k, pos)
+            for k in (todo[:1] if by_deadline else todo)
+            for pos, (a, b) in enumerate(itertools.pairwise(path))
+            if (k, a, b) not in broken
+        )
+        for _cost, k, pos in candidates:
+            trial = [*route[:pos], k, *route[pos:]]
+            if not fits(trial):
+                broken.add((k, path[pos], path[pos + 1]))
+                continue
+            route = trial
+            todo.remove(k)
+            break
+        else:
+            if not by_deadline:
+                break
+            todo.pop(0)  # this one fits nowhere; the next may
+    return route
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def auto_time_limit(n: int) -> float:
@@ -230,8 +349,9 @@ def solve(
     has_lunch = lunch is not None and lunch[1] > 0 and start_time <= lunch[0]
     limit = time_limit_s if time_limit_s is not None else auto_time_limit(len(stops))
     windowed = has_lunch or any(s.opens is not None or s.closes is not None for s in stops)
+    day = {"start_time": start_time, "end_time": end_time}
 
-    def run(exact_lunch: bool) -> tuple[list[int], Route]:
+    def run(exact_lunch: bool, initial: list[int], seconds: float) -> list[int] | None:
         manager = pywrapcp.RoutingIndexManager(n, 1, [0], [end_node])
         model = pywrapcp.RoutingModel(manager)
 
@@ -274,7 +394,8 @@ def solve(
         params = pywrapcp.DefaultRoutingSearchParameters()
         # Cheapest arc starts a plain tour best; with opening hours or lunch, parallel cheapest
         # insertion gives guided local search a start it improves to the long-run result
-        # within the time limit (docs/benchmarks.md, "Routes").
+        # within the time limit (docs/benchmarks.md, "Routes"). Both only matter when the
+        # constructive route cannot be read in as the start.
         strategy = routing_enums_pb2.FirstSolutionStrategy
         params.first_solution_strategy = (
             strategy.PARALLEL_CHEAPEST_INSERTION if windowed else strategy.PATH_CHEAPEST_ARC
@@ -282,35 +403,57 @@ def solve(
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
-        params.time_limit.FromMilliseconds(max(1, int(limit * 1000)))
-        solution = model.SolveWithParameters(params)
-
+        params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+        model.CloseModelWithParameters(params)
+        start = None
+        if initial:
+            start = model.ReadAssignmentFromRoutes(
+                [[manager.NodeToIndex(k) for k in initial]], True
+            )
+        solution = model.SolveFromAssignmentWithParameters(start, params)
+        if solution is None:
+            return None
         order: list[int] = []
-        if solution is not None:
-            index = solution.Value(model.NextVar(model.Start(0)))
-            while not model.IsEnd(index):
-                order.append(manager.IndexToNode(index))
-                index = solution.Value(model.NextVar(index))
-        sub = [0, *order] + ([end_node] if end is not None else [])
-        route = schedule(
-            depot,
-            [stops[k - 1] for k in order],
-            [[dist[i][j] for j in sub] for i in sub],
-            [[dur[i][j] for j in sub] for i in sub],
-            start_time=start_time,
-            end_time=end_time,
-            lunch=lunch,
-            end=end,
-        )
-        return order, route
+        index = solution.Value(model.NextVar(model.Start(0)))
+        while not model.IsEnd(index):
+            order.append(manager.IndexToNode(index))
+            index = solution.Value(model.NextVar(index))
+        return order
 
-    # Lunch first as "no visit overlaps it", which the solver searches fast; that ignores
-    # driving paused for lunch, so if the exact schedule then misses a window or the end of the
-    # day, solve again with lunch as a break interval of the time dimension (exact, slower).
-    order, route = run(exact_lunch=False)
-    if has_lunch and route.late:
-        order, route = run(exact_lunch=True)
-    visited = set(order)
+    def rank(order: list[int]) -> tuple[bool, int, int]:
+        line = _timeline(points, dist, dur, order, end_node, **day, lunch=lunch)
+        return (not line.late, len(order), -sum(line.legs_d))
+
+    # The first route is built here, not left to the solver: on a busy machine the solver may
+    # find no first solution inside its time limit, and a rep must never get fewer stops for
+    # lack of time. The solver then improves it for whatever time remains.
+    started = time.monotonic()
+    first = max(
+        (
+            cheapest_insertion(
+                points, dist, dur, last=end_node, by_deadline=by_deadline, **day, lunch=lunch
+            )
+            for by_deadline in (False, True)
+        ),
+        key=rank,
+    )
+    found: list[list[int]] = []
+    if limit > 0:
+        # Lunch first as "no visit overlaps it", which the solver searches fast; that ignores
+        # driving paused for lunch, so if the exact schedule then misses a window or the end of
+        # the day, solve again with lunch as a break interval of the time dimension (exact,
+        # slower).
+        order = run(False, first, limit - (time.monotonic() - started))
+        if order is not None:
+            found.append(order)
+        if has_lunch and (order is None or not rank(order)[0]):
+            order = run(True, first, limit)
+            if order is not None:
+                found.insert(0, order)
+    # A solver route wins ties: it is at least as short as the route it started from.
+    best = max([*found, first], key=rank)
+    route = _route(points, dist, dur, best, end_node, **day, lunch=lunch)
+    visited = set(best)
     route.dropped = [s.id for k, s in enumerate(stops, start=1) if k not in visited]
     return route
 

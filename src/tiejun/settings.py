@@ -28,7 +28,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-ENV = _env("ENV", "development")
+ENVIRONMENTS = ("development", "test", "production")
+ENV = _env("ENV", "development").strip()
+if ENV not in ENVIRONMENTS:
+    # A typo ("prod", "Production") would otherwise run a production server with development
+    # settings: the debug page, insecure cookies, a known secret key.
+    raise ImproperlyConfigured(
+        f"TIEJUN_ENV must be one of {', '.join(ENVIRONMENTS)}; it is {ENV!r}."
+    )
 PRODUCTION = ENV == "production"
 TESTING = _env_bool("TESTING", False)
 
@@ -40,8 +47,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("TIEJUN_SECRET_KEY must be set when TIEJUN_ENV=production.")
     SECRET_KEY = "tiejun-development-only-not-secret"
 
-# Production never shows Django's debug page (it prints settings and source to the visitor).
-DEBUG = _env_bool("DEBUG", not PRODUCTION)
+# Django's debug page prints settings and source to the visitor: off unless TIEJUN_DEBUG=true
+# (development too shows the product's own 404 and 500 pages), and never in production.
+DEBUG = _env_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("TIEJUN_DEBUG cannot be on when TIEJUN_ENV=production.")
 ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
@@ -90,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tiejun.audit.middleware.AuditActorMiddleware",
+    "tiejun.ops.middleware.UserErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -180,7 +189,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Outside production WhiteNoise serves straight from the apps' static folders (no collectstatic),
+# re-reading them as they change; this does not depend on DEBUG.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = HOME / "media"
 
 # Sign-in throttling (django-axes, kept in the database so every worker on every machine sees
@@ -189,12 +201,17 @@ MEDIA_ROOT = HOME / "media"
 # (0: the peer address is the client's; 1: the last X-Forwarded-For entry is).
 LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_MINUTES = int(_env("LOGIN_LOCKOUT_MINUTES", "15"))
-PROXY_COUNT = int(_env("PROXY_COUNT", "1" if PRODUCTION else "0"))
+PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
 AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "tiejun.org.throttle.login_key"
 AXES_CLIENT_IP_CALLABLE = "tiejun.org.throttle.client_ip"
+# The same rule for axes' own ipware fallback: the peer address unless proxies are declared.
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+)
 AXES_LOCKOUT_CALLABLE = "tiejun.web.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # locked for exactly the minutes said
@@ -328,6 +345,8 @@ GEOFENCE_M = int(_env("GEOFENCE_M", "300"))
 POOR_ACCURACY_M = int(_env("POOR_ACCURACY_M", "200"))
 STALE_POSITION_S = int(_env("STALE_POSITION_S", "300"))
 PHOTO_MAX_BYTES = int(_env("PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+CHECKIN_BACKDATE_DAYS = int(_env("CHECKIN_BACKDATE_DAYS", "2"))  # older: held for approval
+CHECKIN_MERGE_MINUTES = int(_env("CHECKIN_MERGE_MINUTES", "5"))  # a double tap: one visit
 REVISIT_DAYS = _env("REVISIT_DAYS", "A=7,B=14,C=30")
 OFFICE_LAT = float(_env("OFFICE_LAT")) if _env("OFFICE_LAT") else None
 OFFICE_LON = float(_env("OFFICE_LON")) if _env("OFFICE_LON") else None
@@ -355,6 +374,11 @@ NOTIFY_RATE_LIMITS = {
 }
 # Secret for the generic webhook's X-Tiejun-Signature when the address carries none (#secret=…).
 WEBHOOK_SECRET = _env("WEBHOOK_SECRET")
+# Robots and webhooks never post to loopback, link-local or private addresses, except to these
+# hosts (comma-separated names, addresses or networks such as 10.1.0.0/16).
+OUTBOUND_ALLOW_HOSTS = [
+    h.strip().lower() for h in _env("OUTBOUND_ALLOW_HOSTS").split(",") if h.strip()
+]
 # SMS: TIEJUN_SMS_PROVIDER aliyun | tencent | twilio; the endpoint defaults to the provider's own.
 # Aliyun: access key id / secret, sign name, template code (the text goes into the template
 # parameter TIEJUN_SMS_TEMPLATE_PARAM). Tencent: SecretId / SecretKey, SmsSdkAppId (SMS_APP_ID),
@@ -369,6 +393,10 @@ SMS_TEMPLATE_PARAM = _env("SMS_TEMPLATE_PARAM", "content")
 SMS_APP_ID = _env("SMS_APP_ID")
 SMS_REGION = _env("SMS_REGION")
 SMS_FROM = _env("SMS_FROM")
+
+# The debug page (TIEJUN_DEBUG=true) and error reports mask secrets: besides Django's usual
+# names, the password inside any URL or DSN setting (TIEJUN_EMAIL_URL, TIEJUN_QUEUE_URL, …).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tiejun.ops.reporting.SecretSafeReporterFilter"
 
 LOGGING = {
     "version": 1,

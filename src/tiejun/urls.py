@@ -17,5 +17,11 @@ urlpatterns = [
     path("lab/", include("tiejun.lab.urls")),
     path("field/", include("tiejun.field.urls")),
     path("audit/", include("tiejun.audit.urls")),
+    path("calendar/", include("tiejun.org.urls_calendar")),
     path("", include("tiejun.web.urls")),
 ]
+
+handler400 = "tiejun.web.errors.bad_request"
+handler403 = "tiejun.web.errors.permission_denied"
+handler404 = "tiejun.web.errors.page_not_found"
+handler500 = "tiejun.web.errors.server_error"

@@ -57,6 +57,36 @@ def test_the_database_refuses_raw_update_and_delete(entry):
     assert AuditEntry.objects.get(pk=entry.pk).reason == "typo"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_the_database_refuses_truncate(entry):
+    table = AuditEntry._meta.db_table
+    with connection.cursor() as cursor:  # no pending foreign-key checks in the way
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for sql in (f"TRUNCATE {table}", f"TRUNCATE {table} CASCADE"):
+        with (
+            pytest.raises(DatabaseError, match="TRUNCATE refused"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_flush_alone_may_empty_the_trail():
+    from django.core.management import call_command
+
+    audit_record(action="create", object_type="deal", object_id="F-1", after={"amount": "1"})
+    # given: `tiejun flush`, which erases every table on purpose
+    call_command("flush", interactive=False, verbosity=0)
+    # then: the trail is empty and the session is protected again afterwards
+    assert not AuditEntry.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('tiejun.audit_truncate', true)")
+        assert cursor.fetchone()[0] in {None, ""}
+
+
 def test_an_entry_written_inside_a_failed_write_is_rolled_back_with_it(db):
     def failing_write():
         with transaction.atomic():

@@ -166,3 +166,77 @@ def test_admin_refuses_a_template_that_does_not_compile(db):
     )
     assert not form.is_valid()
     assert "does not compile" in str(form.errors["body"])
+
+
+# --- user data is data, never markup ---------------------------------------------------------
+
+EVIL = "Evil <@all> <at id=all></at> [click](http://evil.example/x) <font color=red>**X**</font>"
+EVIL_WIN = {
+    **WIN,
+    "name": "王五\n# Fake heading\n@所有人",
+    "customer_name": EVIL,
+    "unit": {"code": "HZ1", "name": "杭州一组\n> quote", "kind": "team"},
+}
+
+
+def _no_markup_from_data(out: str) -> None:
+    for forbidden in ("<@", "@all", "<at", "</at>", "@所有人", "<font", "](", "[click", "http://"):
+        assert forbidden not in out, forbidden
+    assert "evil.example" not in out
+    assert not any(line.lstrip().startswith(("# ", "> quote")) for line in out.splitlines())
+
+
+@pytest.mark.django_db
+def test_robot_markdown_escapes_names_for_every_dialect():
+    out = render("win_flash", EVIL_WIN, "markdown", language="en")
+    _no_markup_from_data(out)
+    # the names are still there for a person to read, and the template's own markup is intact
+    assert "Evil" in out and "王五" in out and "click" in out
+    assert "**¥12,000.00**" in out and "**王五 ＃ Fake heading**" in out
+    assert out.startswith("### ")
+
+
+def test_robot_markdown_escapes_a_battle_report(battle):
+    battle["unit"]["name"] = "杭州\n# 假标题 <@all>"
+    for win in battle["wins"]:
+        win["customer_name"] = EVIL
+    out = render("battle", battle, "markdown", language="en")
+    _no_markup_from_data(out)
+
+
+@pytest.mark.django_db
+def test_sms_carries_no_user_link_and_one_line():
+    out = render("win_flash", {**WIN, "customer_name": "点击 https://evil.example/pay 领奖"}, "sms")
+    assert "http" not in out and "evil.example" not in out
+    assert "\n" not in render("win_flash", {**WIN, "name": "张\n三"}, "sms")
+
+
+def test_the_subject_is_one_line():
+    from tiejun.broadcast.renderers import subject
+
+    line = subject("win_flash", {**WIN, "name": "Evil\r\nBcc: x@example.com"}, language="en")
+    assert "\n" not in line and "\r" not in line
+    assert line.startswith("Win flash: Evil Bcc:")
+
+
+@pytest.mark.django_db
+def test_each_robot_gets_escaped_markdown_and_sms_no_link(org, settings):
+    from tiejun.broadcast.services import deliver_to, subscription_create
+    from tiejun.notify.models import Message
+
+    settings.OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    for channel, address in [
+        ("wecom", "http://127.0.0.1:9/cgi-bin/webhook/send?key=K"),
+        ("dingtalk", "http://127.0.0.1:9/robot/send?access_token=T"),
+        ("feishu", "http://127.0.0.1:9/open-apis/bot/v2/hook/H#format=card"),
+        ("sms", "13800138000"),
+    ]:
+        sub, _ = subscription_create(
+            unit=org.team_a, report="win_flash", channel=channel, address=address
+        )
+        deliver_to(sub, "win_flash", EVIL_WIN, f"win:HZ1:2026-11-27:W-9:{channel}")
+    for row in Message.objects.exclude(channel="sms"):
+        _no_markup_from_data(row.markdown)
+        assert "\n" not in row.subject
+    for row in Message.objects.filter(channel="sms"):
+        assert "http" not in row.text and "evil.example" not in row.text

@@ -64,3 +64,80 @@ def test_remove_in_another_unit_is_404(subs, client):
     client.force_login(subs.manager)
     assert client.post(f"{URL.format('HZ1')}{row.pk}/remove/").status_code == 404
     assert Subscription.objects.filter(pk=row.pk).exists()
+
+
+ROBOT = "http://127.0.0.1:9/robot/send?access_token=TOKEN123456789#secret=SEC-TOP-SECRET"
+
+
+def test_robot_secrets_are_never_shown_after_saving(subs, client, settings):
+    settings.OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    client.force_login(subs.manager)
+    response = client.post(
+        URL.format("HZ"), {"report": "battle", "channel": "dingtalk", "address": ROBOT}
+    )
+    assert response.status_code == 302
+    assert Subscription.objects.get(channel="dingtalk").address == ROBOT
+    body = client.get(URL.format("HZ")).content.decode()
+    assert "127.0.0.1:9/robot/send" in body
+    assert "TOKEN123456789" not in body and "SEC-TOP-SECRET" not in body
+
+
+def test_a_robot_on_the_private_network_is_refused_on_the_form(subs, client, settings):
+    settings.OUTBOUND_ALLOW_HOSTS = []
+    client.force_login(subs.manager)
+    for address in (ROBOT, "http://169.254.169.254/latest/", "http://localhost:8000/x"):
+        response = client.post(
+            URL.format("HZ"), {"report": "battle", "channel": "webhook", "address": address}
+        )
+        assert response.status_code == 200
+        assert "private address" in response.content.decode()
+        # the message does not repeat the secret (the field keeps what was just typed)
+        assert "SEC-TOP-SECRET" not in str(response.context["form"].errors)
+    response = client.post(
+        URL.format("HZ"), {"report": "battle", "channel": "webhook", "address": "ftp://x.example/"}
+    )
+    assert "is not an http(s) URL" in response.content.decode()
+    assert Subscription.objects.count() == 3
+
+
+def test_the_admin_masks_subscription_secrets_and_checks_new_ones(subs, admin_client, settings):
+    settings.OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    row, _ = subscription_create(
+        unit=subs.branch, report="battle", channel="dingtalk", address=ROBOT
+    )
+    for url in (
+        "/admin/broadcast/subscription/",
+        f"/admin/broadcast/subscription/{row.pk}/change/",
+        f"/admin/broadcast/subscription/{row.pk}/delete/",
+    ):
+        body = admin_client.get(url).content.decode()
+        assert "SEC-TOP-SECRET" not in body and "TOKEN123456789" not in body, url
+    settings.OUTBOUND_ALLOW_HOSTS = []
+    response = admin_client.post(
+        "/admin/broadcast/subscription/add/",
+        {
+            "unit": subs.branch.pk,
+            "report": "battle",
+            "channel": "webhook",
+            "address": "http://127.0.0.1:9/hook",
+            "language": "",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "private address" in response.content.decode()
+    assert not Subscription.objects.filter(channel="webhook").exists()
+
+
+def test_the_admin_keeps_a_saved_address_it_does_not_show(subs, admin_client, settings):
+    settings.OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    row, _ = subscription_create(
+        unit=subs.branch, report="battle", channel="dingtalk", address=ROBOT
+    )
+    fields = {"unit": subs.branch.pk, "report": "battle", "channel": "dingtalk", "language": ""}
+    response = admin_client.post(
+        f"/admin/broadcast/subscription/{row.pk}/change/", {**fields, "address": ""}
+    )
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.address, row.active) == (ROBOT, False)

@@ -142,7 +142,11 @@ def test_retries_never_duplicate(org):
 def test_a_number_taken_by_an_invisible_deal_is_not_overwritten(org):
     deal(org.reps["R5"], 10, dt.date(2026, 11, 2), deal_no="N-1", today=TODAY)
     response = post(client_for(org.reps["R1"]))
-    assert response.status_code == 409
+    # the answer of a foreign id: not "exists", not 409, nothing about the deal
+    assert response.status_code == 404
+    assert response.json()["field"] == "deal_no"
+    assert "taken" not in response.json()["detail"]
+    assert "R5" not in response.content.decode()
     assert Deal.objects.get().person == org.reps["R5"]
 
 

@@ -115,7 +115,8 @@ def test_update_audits_the_changed_fields_only(org):
 def test_who_may_edit(org):
     r1, r2, r5 = org.reps["R1"], org.reps["R2"], org.reps["R5"]
     mine = owned(r1, "C1")
-    pool = customer_create(code="P1", name="公海")
+    pool = customer_create(code="P1", name="公海", by=r2)  # in the pool of R2's team HZ1
+    assert pool.unit == org.team_a
     assert can_edit_customer(r1, mine)
     assert can_edit_customer(org.supervisor_a, mine)
     assert can_edit_customer(org.manager, mine)

@@ -26,7 +26,7 @@ def send(client, method, url, body=None):
 def book(org):
     customer_create(code="C-R1", name="客户R1", owner=org.reps["R1"], by=org.reps["R1"])
     customer_create(code="C-R5", name="客户R5", owner=org.reps["R5"], by=org.reps["R5"])
-    customer_create(code="P-1", name="公海客户")
+    customer_create(code="P-1", name="公海客户", by=org.reps["R2"])  # HZ1's pool
     return org
 
 

@@ -60,12 +60,18 @@ def test_check_in_inside_and_outside_the_geofence(phone, company):
     visits = page.locator("#visit-list li.visit")
     expect(visits).to_have_count(1)
     expect(visits.first.locator(".flag")).to_have_count(0)
+    expect(page.locator("#warnings li")).to_have_count(0)
     # outside: ~1.1 km away
     context.set_geolocation({"latitude": LAT + 0.01, "longitude": LON, "accuracy": 15})
     check_in(page, "C2")
     expect(visits).to_have_count(2)
     expect(visits.nth(1).locator(".flag")).to_have_count(1)
     expect(visits.nth(1)).to_contain_text("outside the geofence")
+    # the rep is told at once, not only by the flag in the list
+    warnings = page.locator("#warnings")
+    expect(warnings).to_contain_text("钱塘机械 (C2): You are ")
+    expect(warnings).to_contain_text("check-ins farther than 300 m are flagged")
+    expect(warnings).to_contain_text("Your open visit at 西湖茶业 was checked out")
     expect(page.locator("#queue-count")).to_have_text("0")
     flags = dict(Visit.objects.values_list("customer__code", "outside_geofence"))
     assert flags == {"C1": False, "C2": True}

@@ -123,7 +123,7 @@ def test_late_after_the_configured_due_time(org, settings):
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(org, kwargs, field):
-    args = {"person": org.reps["R1"], "day": DAY, "texts": {}} | kwargs
+    args = {"person": org.reps["R1"], "day": DAY, "texts": {}, "now": at(DAY, "18:00")} | kwargs
     with pytest.raises(TiejunError) as error:
         reports.daily_report_save(**args)
     assert error.value.field == field
@@ -134,7 +134,9 @@ def test_status_board_tells_filed_late_draft_and_missing(org, settings, django_a
     settings.DAILY_REPORT_DUE = "20:00"
     _file(org.reps["R1"], when="19:00")
     _file(org.reps["R3"], when="21:00")
-    reports.daily_report_save(person=org.reps["R4"], day=DAY, texts={"visited": "x"})
+    reports.daily_report_save(
+        person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
+    )
     # when: the branch board, after the due time
     with django_assert_num_queries(2):
         board = reports.report_status_board(org.branch, day=DAY, now=at(DAY, "21:30"))
@@ -149,7 +151,9 @@ def test_status_board_tells_filed_late_draft_and_missing(org, settings, django_a
 def test_missing_daily_reports_for_the_evening_review(org, django_assert_num_queries):
     _file(org.reps["R1"])
     _file(org.reps["R3"], when="23:00")  # late still counts as filed
-    reports.daily_report_save(person=org.reps["R4"], day=DAY, texts={"visited": "x"})
+    reports.daily_report_save(
+        person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
+    )
     with django_assert_num_queries(1):
         missing = reports.missing_daily_reports(org.branch, day=DAY)
     assert [p.employee_no for p in missing] == ["R2", "R4"]
@@ -231,3 +235,27 @@ def test_today_is_the_default_and_the_future_is_refused(org):
     today = timezone.localdate()
     report, _ = reports.daily_report_save(person=org.reps["R1"], day=today, texts={"won": "x"})
     assert report.date == today
+
+
+def test_a_report_before_the_previous_working_day_is_refused_and_nothing_is_written(org):
+    # given: Monday 2026-11-30; the previous working day is Friday 11-27
+    monday = dt.date(2026, 11, 30)
+    r1 = org.reps["R1"]
+    friday = dt.date(2026, 11, 27)
+    report, created = reports.daily_report_save(
+        person=r1, day=friday, texts={"visited": "周五"}, submit=True, now=at(monday, "09:00")
+    )
+    assert created and report.submitted_at is not None
+    # when: a report for Thursday, and a correction of Thursday's filed report, come on Monday
+    thursday = dt.date(2026, 11, 26)
+    _file(org.reps["R2"], day=thursday)
+    for rep in (r1, org.reps["R2"]):
+        with pytest.raises(TiejunError) as error:
+            reports.daily_report_save(
+                person=rep, day=thursday, texts={"won": "补"}, now=at(monday, "09:00")
+            )
+        # then: a clear message naming the earliest open date, and nothing written
+        assert error.value.field == "date"
+        assert "previous working day (2026-11-27)" in str(error.value)
+    assert not DailyReport.objects.filter(person=r1, date=thursday).exists()
+    assert DailyReport.objects.get(person=org.reps["R2"], date=thursday).won == ""

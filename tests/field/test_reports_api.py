@@ -28,19 +28,20 @@ def _post(client, **body):
 
 def test_create_update_and_submit(org, django_assert_max_num_queries):
     r1 = org.reps["R1"]
-    visit(r1, customer("CA"), at(DAY, "10:00"))
+    yesterday = timezone.localdate() - dt.timedelta(days=1)  # always still open for writing
+    visit(r1, customer("CA"), at(yesterday, "10:00"))
     client = _client(r1)
     # when: a new report with only the problems given
-    response = _post(client, date=DAY.isoformat(), problems="下雨")
+    response = _post(client, date=yesterday.isoformat(), problems="下雨")
     # then: 201, the rest pre-filled, a draft
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["employee_no"] == "R1" and data["date"] == "2026-11-25"
+    assert data["employee_no"] == "R1" and data["date"] == yesterday.isoformat()
     assert data["problems"] == "下雨" and data["visited"].startswith("10:00 客户CA")
     assert data["submitted_at"] is None and data["late"] is False
     # when: updated and filed
     with django_assert_max_num_queries(12):
-        response = _post(client, date=DAY.isoformat(), won="一单", submit=True)
+        response = _post(client, date=yesterday.isoformat(), won="一单", submit=True)
     assert response.status_code == 200
     data = response.json()
     assert data["won"] == "一单" and data["problems"] == "下雨"
@@ -60,8 +61,9 @@ def test_default_date_is_today(org):
     [
         ({"date": "2099-01-01", "visited": "x"}, 400, "date"),
         ({"date": "2026-13-01"}, 422, None),
-        ({"date": DAY.isoformat(), "visited": "y" * 5001}, 400, "visited"),
-        ({"date": DAY.isoformat(), "submit": True}, 400, "visited"),  # nothing to file
+        ({"visited": "y" * 5001}, 400, "visited"),
+        ({"submit": True}, 400, "visited"),  # nothing to file
+        ({"date": DAY.isoformat(), "visited": "x"}, 400, "date"),  # before the previous workday
     ],
 )
 def test_bad_input_is_a_4xx_with_a_message_and_nothing_written(org, body, status, field):
@@ -77,7 +79,9 @@ def test_list_shows_the_reports_the_caller_may_read(org, django_assert_num_queri
         reports.daily_report_save(
             person=org.reps[no], day=DAY, texts={"visited": no}, submit=True, now=at(DAY, "19:00")
         )
-    reports.daily_report_save(person=org.reps["R1"], day=DAY - dt.timedelta(days=1), texts={})
+    reports.daily_report_save(
+        person=org.reps["R1"], day=DAY - dt.timedelta(days=1), texts={}, now=at(DAY, "18:00")
+    )
     expected = {"R1": ["R1"], "S1": ["R1", "R2"], "M1": ["R1", "R2", "R3"]}
     for no, people in expected.items():
         viewer = org.reps.get(no) or {"S1": org.supervisor_a, "M1": org.manager}[no]

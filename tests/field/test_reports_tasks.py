@@ -21,7 +21,9 @@ def test_reminder_queues_one_email_per_unfiled_rep_once(org, django_assert_max_n
     reports.daily_report_save(
         person=org.reps["R1"], day=DAY, texts={"visited": "x"}, submit=True, now=at(DAY, "18:00")
     )
-    reports.daily_report_save(person=org.reps["R2"], day=DAY, texts={"visited": "x"})
+    reports.daily_report_save(
+        person=org.reps["R2"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
+    )
     org.reps["R5"].email = ""
     org.reps["R5"].save()
     # when: the schedule fires at 19:00 on a working day

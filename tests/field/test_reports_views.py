@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -46,7 +48,7 @@ def test_my_report_today_is_prefilled(org, django_assert_num_queries):
 def test_save_a_draft_then_file_from_the_page(org):
     client = _client(org.reps["R1"])
     form = {
-        "date": DAY.isoformat(),
+        "date": timezone.localdate().isoformat(),
         "visited": "A",
         "feedback": "B",
         "problems": "",
@@ -66,7 +68,9 @@ def test_save_a_draft_then_file_from_the_page(org):
 
 def test_filing_an_empty_report_shows_the_message_and_writes_nothing(org):
     client = _client(org.reps["R1"])
-    form = {"date": DAY.isoformat(), "action": "file"} | dict.fromkeys(reports.TEXT_FIELDS, "")
+    form = {"date": timezone.localdate().isoformat(), "action": "file"} | dict.fromkeys(
+        reports.TEXT_FIELDS, ""
+    )
     response = client.post(MINE, form)
     assert response.status_code == 400
     assert "An empty report cannot be filed." in response.content.decode()
@@ -152,3 +156,12 @@ def test_tomorrow_s_plan_is_linked(org):
     body = response.content.decode()
     assert "1. 客户CN 10:00" in body
     assert reverse("field:plan", args=["R1", NEXT_DAY.isoformat()]) in body
+
+
+def test_a_report_for_an_old_date_is_a_400_page_with_the_message(org):
+    old = timezone.localdate() - dt.timedelta(days=10)
+    form = {"date": old.isoformat(), "action": "save", "visited": "补写"}
+    response = _client(org.reps["R1"]).post(MINE, form)
+    assert response.status_code == 400
+    assert "can no longer be written or changed" in response.content.decode()
+    assert not DailyReport.objects.exists()

@@ -129,7 +129,7 @@ def test_cli_imports_every_kind_and_refuses_bad_files(cli):
     assert locked.stderr.splitlines()[0] == (
         "row 2: value: targets for 2026-06 are locked; a change needs a reason"
     )
-    reasoned = cli("import", "targets", "change.csv", "--reason", "大客户")
+    reasoned = cli("import", "targets", "change.csv", "--reason", "大客户提前签约追加目标")
     assert reasoned.returncode == 0, reasoned.stderr
     assert json.loads(reasoned.stdout) == {"kind": "targets", "created": 0, "updated": 1}
 

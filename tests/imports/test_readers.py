@@ -1,9 +1,15 @@
 import datetime as dt
+import io
+import tracemalloc
+import zipfile
 from decimal import Decimal
 
+import openpyxl
 import pytest
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from tiejun.imports.readers import ReadError, RowError, check_header, read_table
+from tiejun.imports import readers
+from tiejun.imports.readers import ReadError, RowError, check_header, extra_cells, read_table
 
 from .conftest import PEOPLE, csv_bytes, xlsx_bytes
 
@@ -87,3 +93,157 @@ def test_header_problems_are_row_1_errors():
         RowError(1, "phone", "missing column"),
     ]
     assert next(str(e) for e in check_header(table, COLUMNS)) == "row 1: name: duplicate column"
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def crafted_xlsx(rows: dict[int, dict[str, str]], dimension: str) -> bytes:
+    """A minimal workbook written by hand, so that its ``<dimension>`` can lie."""
+    sheet_data = "".join(
+        f'<row r="{number}">'
+        + "".join(
+            f'<c r="{column}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+            for column, text in cells.items()
+        )
+        + "</row>"
+        for number, cells in rows.items()
+    )
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSX}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{_XLSX}.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+            f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}">'
+            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+            f'Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{_MAIN}"><dimension ref="{dimension}"/>'
+            f"<sheetData>{sheet_data}</sheetData></worksheet>"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + text)
+    return out.getvalue()
+
+
+SMALL_SHEET = {
+    1: {"A": "code", "B": "name"},
+    2: {"A": "C1", "B": "客户一"},
+    3: {"A": "C2", "B": "客户二"},
+}
+
+
+def test_xlsx_that_claims_a_huge_sheet_is_read_in_bounded_memory():
+    # given: three real rows and one far cell, in a sheet that declares A1:XFD20000
+    # (327 million cells if the declaration were believed)
+    data = crafted_xlsx({**SMALL_SHEET, 20000: {"XFD": "far"}}, "A1:XFD20000")
+    read_table(crafted_xlsx(SMALL_SHEET, "A1:B3"))  # openpyxl's reader modules, imported once
+
+    # when
+    tracemalloc.start()
+    try:
+        table = read_table(data, "customers.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # then: the real rows, no wider than the header, and the far cell reported, not padded to
+    assert table.header == ["code", "name"]
+    assert table.rows == [(2, ["C1", "客户一"]), (3, ["C2", "客户二"])]
+    assert extra_cells(table) == [
+        RowError(20000, "column 16384", "a value in a column without a header")
+    ]
+    assert peak < 16 * 1024 * 1024
+
+
+def test_xlsx_rows_are_padded_to_the_header_whatever_the_dimension_says():
+    data = crafted_xlsx({1: {"A": "code", "B": "name", "C": "note"}, 2: {"A": "C1"}}, "A1:A1")
+    assert read_table(data).rows == [(2, ["C1", "", ""])]
+
+
+@pytest.mark.parametrize("where", ["opening", "reading"])
+def test_running_out_of_memory_is_not_called_a_bad_file(monkeypatch, where):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    if where == "opening":
+        monkeypatch.setattr(openpyxl, "load_workbook", exhausted)
+    else:
+        monkeypatch.setattr(ReadOnlyWorksheet, "_get_row", exhausted)
+    with pytest.raises(MemoryError):
+        read_table(crafted_xlsx(SMALL_SHEET, "A1:B3"))
+
+
+def test_rows_past_the_limit_are_an_error_but_blank_ones_are_formatting(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_ROWS", 2)
+    blank_tail = crafted_xlsx({**SMALL_SHEET, 9: {"A": " "}}, "A1:B9")
+    assert [n for n, _ in read_table(blank_tail).rows] == [2, 3]
+
+    for data in (
+        crafted_xlsx({**SMALL_SHEET, 4: {"A": "C3"}}, "A1:B3"),
+        b"code,name\r\nC1,a\r\nC2,b\r\nC3,c\r\n",
+    ):
+        with pytest.raises(ReadError) as caught:
+            read_table(data)
+        assert [str(e) for e in caught.value.errors] == [
+            "row 4: file: the file has more than 2 rows below the header; split it"
+        ]
+
+
+def test_a_row_past_the_last_row_of_any_spreadsheet_is_refused(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_ROWS", 2)
+    monkeypatch.setattr(readers, "XLSX_LAST_ROW", 50)
+    with pytest.raises(ReadError) as caught:
+        read_table(crafted_xlsx({**SMALL_SHEET, 10**12: {"A": " "}}, "A1:B3"))
+    assert caught.value.errors[0].row == 51
+
+
+def test_a_header_wider_than_any_kind_is_an_error():
+    data = crafted_xlsx({1: {"A": "code", "XFD": "name"}}, "A1:XFD1")
+    with pytest.raises(ReadError) as caught:
+        read_table(data)
+    assert str(caught.value) == "row 1: file: the header has more than 100 columns"
+    with pytest.raises(ReadError):
+        read_table(("," * 150 + "code\r\n").encode())
+
+
+def test_csv_cells_and_lines_are_capped():
+    huge_cell = b"code,name\r\nC1," + b"x" * (readers.MAX_CELL + 1) + b"\r\n"
+    with pytest.raises(ReadError) as caught:
+        read_table(huge_cell)
+    assert str(caught.value) == "row 2: file: a cell holds more than 32767 characters"
+
+    long_line = b"code,name\r\nC1,a" + b"," * 100_000 + b"stray\r\n"
+    table = read_table(long_line)
+    assert table.rows == [(2, ["C1", "a"])]
+    assert extra_cells(table) == [
+        RowError(2, "column 100002", "a value in a column without a header")
+    ]
+
+
+def test_a_workbook_that_unpacks_past_the_ceiling_is_refused(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_UNPACKED", 1024 * 1024)
+    data = crafted_xlsx({1: {"A": "code"}, 2: {"A": "x" * 2 * 1024 * 1024}}, "A1:A2")
+    with pytest.raises(ReadError) as caught:
+        read_table(data)
+    assert "unpacks to more than 1 MB" in str(caught.value)

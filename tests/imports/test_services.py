@@ -176,13 +176,15 @@ def test_locked_target_change_needs_a_reason(company):
     ]
     assert counts() == before
 
-    accepted = run_import("targets", csv_bytes(change), reason="新客户大单", today=TODAY)
+    accepted = run_import(
+        "targets", csv_bytes(change), reason="新客户大单提前签约追加", today=TODAY
+    )
     assert (accepted.ok, accepted.created, accepted.updated) == (True, 0, 1)
     audit = TargetChange.objects.filter(unit__code="T1").first()
     assert (audit.old_value, audit.new_value, audit.reason, audit.locked) == (
         Decimal(20000),
         Decimal(25000),
-        "新客户大单",
+        "新客户大单提前签约追加",
         True,
     )
 

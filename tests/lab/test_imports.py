@@ -172,3 +172,152 @@ def test_a_wrong_header_is_refused(org):
     )
     assert not result.ok
     assert Touch.objects.count() == 0
+
+
+# --- a manager's file stays in their subtree -------------------------------------------------
+
+
+def _other_branch_lab(org):
+    """Ningbo's customer, touch and event (HZ's manager M1 must not reach them), and C-HZ, C-POOL."""
+    from tiejun.lab.models import SalesModel
+    from tiejun.lab.services import event_record, touch_record
+
+    nb = Customer.objects.create(code="C-NB", name="宁波客户", owner=org.reps["R5"])
+    Customer.objects.create(code="C-HZ", name="杭州客户", owner=org.reps["R1"])
+    Customer.objects.create(code="C-POOL", name="公海客户")
+    visit = SalesModel.objects.get(code="visit")
+    touch_record(
+        activity_id="NB-A1",
+        person=org.reps["R5"],
+        customer=nb,
+        model=visit,
+        date=dt.date(2026, 6, 2),
+        hours=Decimal(2),
+        cost=Decimal(10),
+        today=TODAY,
+    )
+    event_record(
+        event_id="NB-E1",
+        model=SalesModel.objects.get(code="salon"),
+        unit=org.other_branch,
+        date=dt.date(2026, 6, 12),
+        title="宁波沙龙",
+        hours=Decimal(6),
+        cost=Decimal(300),
+        today=TODAY,
+    )
+    run_import(
+        "events",
+        csv_bytes([EVENTS, ["HZ-E1", "salon", "HZ", "2026-06-12", "杭州沙龙", "4", "100"]]),
+        today=TODAY,
+    )
+
+
+def snapshot():
+    return (
+        sorted(Touch.objects.values_list("activity_id", "unit__code", "customer__code", "hours")),
+        sorted(Event.objects.values_list("event_id", "unit__code", "title", "hours")),
+        sorted(Attendee.objects.values_list("event__event_id", "customer__code")),
+    )
+
+
+def test_a_managers_activities_cannot_reach_another_branch(org):
+    # given: R6 was in Ningbo until June's end, then moved to Hangzhou team A
+    from tests.factories import person
+    from tiejun.org.services import membership_move
+
+    _other_branch_lab(org)
+    r6 = person("R6", org.team_c)
+    membership_move(person=r6, effective=dt.date(2026, 7, 1), unit=org.team_a)
+    before = snapshot()
+    # when: Hangzhou's manager imports activities touching Ningbo
+    result = run_import(
+        "activities",
+        csv_bytes(
+            [
+                ACTIVITIES,
+                ["HZ-A1", "R1", "C-HZ", "visit", "2026-06-02", "1", "0"],  # good, not written
+                ["HZ-A2", "R1", "C-NB", "visit", "2026-06-02", "1", "0"],  # Ningbo's customer
+                ["NB-A1", "R1", "C-HZ", "visit", "2026-06-02", "9", "0"],  # Ningbo's touch id
+                ["HZ-A3", "R6", "C-HZ", "visit", "2026-06-05", "1", "0"],  # R6 in Ningbo then
+                ["HZ-A4", "R5", "C-HZ", "visit", "2026-06-05", "1", "0"],  # Ningbo's rep
+            ]
+        ),
+        by=org.manager,
+        today=TODAY,
+    )
+    # then: one error row each, and nothing is written
+    assert lines(result) == [
+        "row 3: customer_code: unknown customer C-NB",
+        "row 4: activity_id: activity id NB-A1 cannot be used; choose another",
+        "row 5: employee_no: on 2026-06-05 R6 belonged to a unit outside yours",
+        "row 6: employee_no: unknown employee R5",
+    ]
+    assert snapshot() == before
+    # the good row alone, a pool customer, and R6 after the move all go in
+    ok = run_import(
+        "activities",
+        csv_bytes(
+            [
+                ACTIVITIES,
+                ["HZ-A1", "R1", "C-HZ", "visit", "2026-06-02", "1", "0"],
+                ["HZ-A2", "R2", "C-POOL", "visit", "2026-06-02", "1", "0"],
+                ["HZ-A3", "R6", "C-HZ", "visit", "2026-07-02", "1", "0"],
+            ]
+        ),
+        by=org.manager,
+        today=TODAY,
+    )
+    assert ok.ok, lines(ok)
+    assert Touch.objects.get(activity_id="HZ-A3").unit == org.team_a
+
+
+def test_a_managers_events_and_attendees_cannot_reach_another_branch(org):
+    _other_branch_lab(org)
+    before = snapshot()
+    events = run_import(
+        "events",
+        csv_bytes(
+            [
+                EVENTS,
+                ["NB-E1", "salon", "HZ", "2026-06-12", "改成杭州的", "1", "1"],  # Ningbo's id
+                ["HZ-E2", "salon", "NB", "2026-06-12", "宁波的活动", "1", "1"],  # Ningbo's unit
+            ]
+        ),
+        by=org.manager,
+        today=TODAY,
+    )
+    assert lines(events) == [
+        "row 2: event_id: event id NB-E1 cannot be used; choose another",
+        "row 3: unit_code: unknown unit NB",
+    ]
+    attendees = run_import(
+        "attendees",
+        csv_bytes(
+            [
+                ATTENDEES,
+                ["HZ-E1", "C-HZ"],  # good, not written
+                ["NB-E1", "C-HZ"],  # Ningbo's event
+                ["HZ-E1", "C-NB"],  # Ningbo's customer
+            ]
+        ),
+        by=org.manager,
+        today=TODAY,
+    )
+    assert lines(attendees) == [
+        "row 3: event_id: unknown event NB-E1",
+        "row 4: customer_code: unknown customer C-NB",
+    ]
+    assert snapshot() == before
+    # an admin's file (and the CLI's) reaches everything, as before
+    admin = run_import(
+        "attendees", csv_bytes([ATTENDEES, ["NB-E1", "C-HZ"]]), by=org.admin, today=TODAY
+    )
+    assert admin.ok and admin.created == 1
+    mine = run_import(
+        "attendees",
+        csv_bytes([ATTENDEES, ["HZ-E1", "C-HZ"], ["HZ-E1", "C-POOL"]]),
+        by=org.manager,
+        today=TODAY,
+    )
+    assert mine.ok and mine.created == 2, lines(mine)

@@ -28,6 +28,15 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 TIEJUN = Path(sys.executable).with_name("tiejun")
 
 
+# The sinks below listen on loopback, which the outbound rules refuse unless it is allowed.
+LOOPBACK_ALLOWED = {"TIEJUN_OUTBOUND_ALLOW_HOSTS": "127.0.0.1"}
+
+
+@pytest.fixture(autouse=True)
+def loopback_sinks(settings):
+    settings.OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

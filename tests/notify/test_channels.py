@@ -445,3 +445,74 @@ def test_smtp_451_is_retryable_and_server_down_too(smtp):
     smtp.stop()
     with pytest.raises(RetryableError):
         channel_for("email").send(msg("email", "r1@example.com", subject="s", text="t"))
+
+
+# --- secrets are never shown -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("channel", "address", "secrets"),
+    [
+        (
+            "dingtalk",
+            "https://oapi.dingtalk.com/robot/send"
+            "?access_token=5f3c9e0d8a7b6c5d4e3f2a1b#secret=SECxyz",
+            ["5f3c9e0d8a7b6c5d4e3f2a1b", "SECxyz"],
+        ),
+        (
+            "wecom",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+            "?key=693a91f6-7a4b-4c1d-9e2f-0123456789ab",
+            ["693a91f6-7a4b-4c1d-9e2f-0123456789ab"],
+        ),
+        (
+            "feishu",
+            "https://open.feishu.cn/open-apis/bot/v2/hook/"
+            "2f8a6c1e-9b3d-4e5f-a7c8-1d2e3f4a5b6c#secret=fs&format=card",
+            ["2f8a6c1e-9b3d-4e5f-a7c8-1d2e3f4a5b6c", "secret=fs"],
+        ),
+        (
+            "webhook",
+            "https://user:pa55word@example.com/hooks/tiejun#secret=wh",
+            ["pa55word", "=wh"],
+        ),
+    ],
+)
+def test_robot_addresses_are_shown_masked(channel, address, secrets):
+    from tiejun.notify.channels import display_address
+
+    shown = display_address(channel, address)
+    for secret in secrets:
+        assert secret not in shown
+    assert urlsplit(shown).hostname == urlsplit(address).hostname
+    assert display_address("email", "boss@example.com") == "boss@example.com"
+
+
+# --- headers are one line, data errors are permanent ---------------------------------------
+
+
+def test_a_subject_with_line_breaks_goes_out_as_one_line(smtp):
+    message = msg(
+        "email", "r1@example.com", subject="Win flash: Evil\r\nBcc: x@example.com", text="t"
+    )
+    channel_for("email").send(message)
+    (received,) = smtp.mailbox.messages
+    assert received["Subject"] == "Win flash: Evil Bcc: x@example.com"
+    assert received["Bcc"] is None
+
+
+def test_an_address_that_cannot_be_a_header_is_permanent(smtp):
+    with pytest.raises(PermanentError):
+        channel_for("email").send(msg("email", "r1@example.com\nBcc: x@example.com", text="t"))
+    assert smtp.mailbox.messages == []
+
+
+def test_errors_are_classified_transient_or_permanent():
+    from tiejun.notify.channels import is_retryable
+
+    assert is_retryable(RetryableError("busy"))
+    assert not is_retryable(PermanentError("bad"))
+    assert is_retryable(ConnectionResetError())
+    assert is_retryable(TimeoutError())
+    assert not is_retryable(ValueError("Header values can't contain newlines"))
+    assert not is_retryable(UnicodeEncodeError("ascii", "名", 0, 1, "x"))

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.notify.conftest import TIEJUN, free_port, start_http, wait_for
+from tests.notify.conftest import LOOPBACK_ALLOWED, TIEJUN, free_port, start_http, wait_for
 
 
 def children(pid: int) -> list[int]:
@@ -21,6 +21,7 @@ def test_serve_delivers_through_its_embedded_worker(tmp_path, migrated_db):
     shutil.copy(migrated_db, db)
     env = {
         **os.environ,
+        **LOOPBACK_ALLOWED,
         "TIEJUN_HOME": str(tmp_path),
         "TIEJUN_DATABASE_URL": f"sqlite:///{db}",
         "TIEJUN_QUEUE_URL": f"sqlite://{tmp_path / 'queue.sqlite3'}",

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tiejun.errors import TiejunError
+from tiejun.notify.channels import message_id_for
 from tiejun.notify.models import Message, Status
 from tiejun.notify.services import (
     backoff_seconds,
@@ -249,3 +250,57 @@ def test_queue_down_at_enqueue_loses_nothing(smtp, enqueue, fast_outbox, tmp_pat
         assert len(smtp.mailbox.messages) == 1
     finally:
         HUEY.storage = original
+
+
+def test_a_subject_with_a_newline_is_sent_on_one_line(queue, smtp, enqueue):
+    # given a win flash whose rep's name carries a line break
+    message, _ = enqueue(
+        channel="email",
+        address="r1@example.com",
+        key="win:HZ1:2025-03-05:W-1:r1",
+        subject="Win flash: 张三\nBcc: evil@example.com won 5,000",
+        text="t",
+    )
+    # when the worker runs
+    run_burst(queue)
+    # then it goes at the first attempt, with a one-line subject
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 1)
+    (mail,) = smtp.mailbox.messages
+    assert mail["Subject"].strip() == "Win flash: 张三 Bcc: evil@example.com won 5,000"
+    assert mail["Bcc"] is None
+    assert mail["X-Envelope-To"] == "r1@example.com"
+
+
+def test_a_message_that_can_never_be_sent_fails_at_once(queue, smtp, settings):
+    # given a row whose address cannot be a header (written before addresses were checked)
+    message = Message.objects.create(
+        channel="email",
+        address="r1@example.com\nBcc: evil@example.com",
+        key="battle:HZ1:2025-03-05:bad",
+        subject="s",
+        text="t",
+        next_attempt_at=timezone.now(),
+    )
+    # when it is delivered
+    assert message_deliver(message.pk) == "failed"
+    run_burst(queue)
+    # then it gave up at the first attempt instead of ten, and nothing was sent
+    message.refresh_from_db()
+    assert message.gave_up and message.attempts == 1
+    assert smtp.mailbox.messages == []
+
+
+def test_a_redelivered_mail_carries_the_same_message_id(queue, smtp, enqueue):
+    # given a mail the server accepted, and a worker that died before recording it
+    message, _ = battle(enqueue, "r1@example.com")
+    run_burst(queue)
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, lease_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    # when the sweep sends it again
+    run_burst(queue)
+    # then the receiver got two copies it can fold into one: the same Message-ID
+    first, second = smtp.mailbox.messages
+    assert first["Message-ID"] == second["Message-ID"] == message_id_for(message.key)
+    assert Message.objects.get(pk=message.pk).provider_id == first["Message-ID"]

@@ -84,3 +84,36 @@ def test_django_admin_lists_and_retries(admin_client, messages_in_outbox):
     )
     assert response.status_code == 200
     assert not Message.objects.filter(status=Status.FAILED).exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/outbox/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "http://testserver.evil.example/",
+    ],
+)
+def test_retry_never_redirects_off_site(client, org, messages_in_outbox, target):
+    client.login(username="A1", password=PASSWORD)
+    response = client.post(
+        reverse("notify:retry"), {"id": messages_in_outbox[1].pk, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("notify:outbox")
+
+
+def test_retry_returns_to_the_filtered_page(client, org, messages_in_outbox):
+    client.login(username="A1", password=PASSWORD)
+    back = reverse("notify:outbox") + "?status=failed"
+    response = client.post(reverse("notify:retry"), {"id": messages_in_outbox[1].pk, "next": back})
+    assert response.url == back
+
+
+def test_robot_tokens_are_masked_on_the_outbox_page(client, org, messages_in_outbox):
+    client.login(username="A1", password=PASSWORD)
+    body = client.get(reverse("notify:outbox"), {"channel": "dingtalk"}).content.decode()
+    assert "oapi.dingtalk.com/robot/send" in body
+    assert "access_token=T" not in body and "SEC-TOP" not in body

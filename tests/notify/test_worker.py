@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.notify.conftest import REDIS_URL, TIEJUN, start_http, wait_for
+from tests.notify.conftest import LOOPBACK_ALLOWED, REDIS_URL, TIEJUN, start_http, wait_for
 
 KEYS = [f"win:HZ1:2025-03-05:webhook:{n}" for n in range(3)]
 
@@ -29,6 +29,7 @@ def worker_env(request, tmp_path, migrated_db):
     queue_url = f"sqlite://{tmp_path / 'queue.sqlite3'}" if request.param == "sqlite" else REDIS_URL
     env = {
         **os.environ,
+        **LOOPBACK_ALLOWED,
         "TIEJUN_HOME": str(tmp_path),
         "TIEJUN_DATABASE_URL": f"sqlite:///{db}",
         "TIEJUN_QUEUE_URL": queue_url,

@@ -3,9 +3,11 @@ clients keep checking in, recording deals and reading the board."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
+import tarfile
 import time
 import uuid
 from collections import Counter
@@ -54,6 +56,24 @@ def database(request, tmp_path) -> Iterator[Callable[[str], str]]:
     yield make
     for name in made:
         pg_drop(name)
+
+
+def payload_of(backup: Path, folder: Path) -> Path:
+    """The database copy inside a signed backup, extracted to ``folder``."""
+    with tarfile.open(backup) as archive:
+        name = next(n for n in archive.getnames() if n.startswith("database."))
+        archive.extract(name, folder, filter="data")
+    return folder / name
+
+
+def repack(backup: Path, payload: Path, target: Path) -> None:
+    """``backup``'s manifest and signature around another database copy (a tampered one)."""
+    with tarfile.open(backup) as old, tarfile.open(target, "w") as new:
+        for member in old.getmembers():
+            if member.name.startswith("database."):
+                new.add(payload, arcname=member.name)
+            else:
+                new.addfile(member, io.BytesIO(old.extractfile(member).read()))
 
 
 def _visit_ids(url: str) -> set[str]:
@@ -119,8 +139,8 @@ def test_backup_while_serving_then_restore_round_trip(database, tmp_path):
             <= _visit_ids(fresh)
             <= visits_after | {v for _, v in traffic.acked_visits}
         )
-        if engine == "sqlite":  # the file itself can be read: the same rows, byte for byte
-            file_url = f"sqlite:///{backup}"
+        if engine == "sqlite":  # the copy inside can be read: the same rows, byte for byte
+            file_url = f"sqlite:///{payload_of(backup, tmp_path / 'unpacked')}"
             for table in KEY_TABLES:
                 assert checksum(fresh, table) == checksum(file_url, table), table
 
@@ -247,8 +267,7 @@ def test_restore_without_yes_and_no_terminal_refuses(sqlite_home):
 
 def test_a_backup_from_an_older_schema_says_to_migrate(sqlite_home, tmp_path):
     env, backup = sqlite_home
-    old = tmp_path / "old.backup"
-    old.write_bytes(backup.read_bytes())
+    old = payload_of(backup, tmp_path)  # an unsigned copy, as an older Tiejun wrote them
     with sqlite3.connect(old) as conn:  # as if the last migration of field had not run yet
         conn.execute(
             "DELETE FROM django_migrations WHERE id = "
@@ -256,8 +275,9 @@ def test_a_backup_from_an_older_schema_says_to_migrate(sqlite_home, tmp_path):
         )
     conn.close()
     target_env = {**env, "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}"}
-    done = tiejun(target_env, "restore", str(old), "--yes")
+    done = tiejun(target_env, "restore", str(old), "--yes", "--trust-unsigned")
     assert "1 migrations are not applied. Run `tiejun migrate`" in done.stdout
+    assert "restored WITHOUT verifying" in done.stderr
 
 
 def test_a_sqlite_backup_is_refused_by_postgresql(sqlite_home, tmp_path):
@@ -268,3 +288,129 @@ def test_a_sqlite_backup_is_refused_by_postgresql(sqlite_home, tmp_path):
     done = tiejun(env, "restore", str(backup), "--yes", check=False)
     assert done.returncode == 2
     assert "is not a Tiejun backup for this database (postgresql)" in _error_line(done)
+
+
+# --- signed backups: tampered, re-dumped or foreign files are refused -----------------------------
+
+
+def _refused(done, *words: str) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    line = _error_line(done)
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # one clear line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+def test_a_tampered_sqlite_backup_is_refused(sqlite_home, tmp_path):
+    env, backup = sqlite_home
+    target = f"sqlite:///{tmp_path / 'target.sqlite3'}"
+    target_env = {**env, "TIEJUN_DATABASE_URL": target}
+    # given: the copy inside a good backup with amounts cut and a trigger added, repacked with
+    # the original manifest and signature
+    copy = payload_of(backup, tmp_path / "unpacked")
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE crm_deal SET amount = amount / 10")
+        conn.execute(
+            "CREATE TRIGGER cut_amounts AFTER INSERT ON crm_deal "
+            "BEGIN UPDATE crm_deal SET amount = 1 WHERE id = NEW.id; END"
+        )
+    conn.close()
+    tampered = tmp_path / "tampered.backup"
+    repack(backup, copy, tampered)
+    # when / then: refused, naming what failed, and nothing is written
+    line = _refused(
+        tiejun(target_env, "restore", str(tampered), "--yes", check=False),
+        "failed verification",
+        "checksum",
+        "unknown triggers (cut_amounts)",
+        "Nothing was changed",
+    )
+    assert "--trust-unsigned" in line
+    assert not (tmp_path / "target.sqlite3").exists() or not query(
+        target, "SELECT name FROM sqlite_master WHERE name = 'crm_deal'"
+    )
+    # and the bare copy (no signature at all) is refused too
+    _refused(tiejun(target_env, "restore", str(copy), "--yes", check=False), "is not signed")
+    # --trust-unsigned restores it, saying loudly what it did not verify
+    done = tiejun(target_env, "restore", str(tampered), "--yes", "--trust-unsigned")
+    assert "Restored" in done.stdout
+    assert "WARNING: --trust-unsigned" in done.stderr
+    assert "checksum" in done.stderr and "cut_amounts" in done.stderr
+
+
+def test_a_backup_signed_with_another_key_is_refused(sqlite_home, tmp_path):
+    env, backup = sqlite_home
+    target_env = {
+        **env,
+        "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path / 'target.sqlite3'}",
+        "TIEJUN_SECRET_KEY": "another-installation-s-key",
+    }
+    _refused(
+        tiejun(target_env, "restore", str(backup), "--yes", check=False),
+        "signature does not match",
+        "TIEJUN_SECRET_KEY",
+    )
+    # the same file restores with the key that signed it
+    good_env = {**env, "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path / 'good.sqlite3'}"}
+    done = tiejun(good_env, "restore", str(backup), "--yes")
+    assert "Restored" in done.stdout and "WARNING" not in done.stderr
+
+
+def test_a_redumped_postgresql_archive_without_the_audit_trigger_is_refused(tmp_path):
+    if not pg_available():
+        pytest.skip("pg_dump / pg_restore are not installed")
+    prefix = f"tiejun_h10_{uuid.uuid4().hex[:8]}"
+    names = [f"{prefix}_{n}" for n in ("live", "forged", "target")]
+    for name in names:
+        pg_create(name)
+    try:
+        live, forged, target = (pg_url(n) for n in names)
+        env = scratch_env(tmp_path, live)
+        migrate_and_seed(env)
+        backup = tmp_path / "signed.backup"
+        tiejun(env, "backup", str(backup))
+        # given: the archive restored elsewhere, amounts cut, the audit trigger dropped, re-dumped
+        (tmp_path / "forged").mkdir()
+        forged_env = scratch_env(tmp_path / "forged", forged)
+        tiejun(forged_env, "restore", str(backup), "--yes")
+        import psycopg
+
+        with psycopg.connect(forged, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER audit_entry_immutable ON audit_auditentry")
+            conn.execute("UPDATE crm_deal SET amount = amount / 10")
+        redumped = tmp_path / "redumped.pgdump"
+        subprocess.run(
+            ["pg_dump", "--format=custom", f"--file={redumped}", forged], check=True, timeout=300
+        )
+        (tmp_path / "target").mkdir()
+        target_env = scratch_env(tmp_path / "target", target)
+        # when / then: the bare archive is refused, and so is it inside the signed envelope
+        _refused(
+            tiejun(target_env, "restore", str(redumped), "--yes", check=False), "is not signed"
+        )
+        repacked = tmp_path / "repacked.backup"
+        repack(backup, redumped, repacked)
+        _refused(
+            tiejun(target_env, "restore", str(repacked), "--yes", check=False),
+            "failed verification",
+            "checksum",
+            "audit_entry_immutable is missing",
+        )
+        assert query(target, "SELECT count(*) FROM pg_tables WHERE tablename = 'crm_deal'") == [
+            (0,)
+        ]
+        # --trust-unsigned restores it, warns, and puts the audit trigger back
+        done = tiejun(target_env, "restore", str(redumped), "--yes", "--trust-unsigned")
+        assert "Restored" in done.stdout
+        assert "WARNING: --trust-unsigned" in done.stderr
+        assert "audit_entry_immutable" in done.stderr and "put back" in done.stderr
+        triggers = query(
+            target,
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditentry'::regclass "
+            "AND NOT tgisinternal ORDER BY 1",
+        )
+        assert triggers == [("audit_entry_immutable",), ("audit_entry_no_truncate",)]
+    finally:
+        for name in names:
+            pg_drop(name)

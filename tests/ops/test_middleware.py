@@ -10,6 +10,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, InternalError, OperationalError, connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tiejun.crm.models import Customer
 from tiejun.field.models import Visit
@@ -90,7 +91,8 @@ def test_page_write_on_a_read_only_database_is_a_503_page(company, read_only):
     read_only()
     response = client.post(
         reverse("field:report_mine"),
-        {"date": "2026-11-27", "visited": "拜访", "action": "save"},
+        # today: reports are taken for today and the previous working day only
+        {"date": timezone.localdate().isoformat(), "visited": "拜访", "action": "save"},
     )
     assert response.status_code == 503
     body = response.content.decode()

@@ -6,6 +6,8 @@ The table is parsed from the document; every cell becomes cases (``pytest_genera
 - ``pool``: for a ``+pool`` cell, a customer in the open pool: allowed;
 - ``out``: a row just outside the scope: 404 when the caller may not read it, 403 when they may
   read it but not do this, absent from a list;
+- ``poolout``: for a row with ``team pool``/``subtree pool`` cells, a pool customer of a team
+  outside the caller's pool scope (seen by everyone, so 403);
 - ``refused``/``far`` for a ``—`` cell: the nearest row the caller may read (403, or 404 for a
   page only some roles have) and a row in the other region (404).
 
@@ -59,7 +61,19 @@ def parse_matrix(text: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 MATRIX = parse_matrix(DOC.read_text(encoding="utf-8"))
-VOCABULARY = {"own", "team", "subtree", "assigned", "branch", "pool", "all", REFUSED}
+TEAM_POOL, SUBTREE_POOL = "team pool", "subtree pool"  # the open pool of the team / subtree
+VOCABULARY = {
+    "own",
+    "team",
+    "subtree",
+    "assigned",
+    "branch",
+    "pool",
+    TEAM_POOL,
+    SUBTREE_POOL,
+    "all",
+    REFUSED,
+}
 
 # --- the organisation ------------------------------------------------------------------------
 
@@ -121,10 +135,12 @@ def _branch_of(code: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A row of the fixture: owned by a person (``owner``; None: the open pool) or a unit."""
+    """A row of the fixture: owned by a person (``owner``; None: the open pool) or a unit; with
+    ``pool``, a pool customer of the team ``unit``."""
 
     owner: str | None = None
     unit: str | None = None
+    pool: bool = False
 
     def home(self) -> str | None:
         return self.unit or (HOME[self.owner] if self.owner else None)
@@ -133,6 +149,13 @@ class Target:
 def in_scope(role: str, tokens: list[str], target: Target) -> bool:
     actor = ACTORS[role]
     where = target.home()
+    if target.pool:
+        return any(
+            token in ("all", POOL)
+            or (token == TEAM_POOL and where == HOME[actor])
+            or (token == SUBTREE_POOL and _under(where, HOME[actor]))  # type: ignore[arg-type]
+            for token in tokens
+        )
     for token in tokens:
         if token == "all":
             return True
@@ -169,14 +192,18 @@ class World:
         self.counter[0] += 1
         return f"{prefix}{self.counter[0]}"
 
-    def customer(self, owner: str | None) -> Customer:
-        return customer_create(
+    def customer(self, owner: str | None, pool_unit: str | None = None) -> Customer:
+        customer = customer_create(
             code=self.next("CU-"),
             name="客户",
             owner=self.people[owner] if owner else None,
             lat="30.25",
             lon="120.15",
         )
+        if pool_unit is not None:  # a pool customer of that team's (its last owner's team)
+            customer.unit = self.units[pool_unit]
+            customer.save(update_fields=["unit"])
+        return customer
 
     def deal(self, owner: str) -> Deal:
         rep = self.people[owner]
@@ -263,7 +290,7 @@ class Spec:
 def _owner_row(factory: str) -> Callable[[World, Target], Any]:
     def make(world: World, target: Target) -> Any:
         if factory == "customer":
-            return world.customer(target.owner)
+            return world.customer(target.owner, target.unit if target.pool else None)
         assert target.owner is not None
         return getattr(world, factory)(target.owner)
 
@@ -315,6 +342,18 @@ def _deal_body(employee_no: str, customer_code: str, amount: str, **extra: str) 
         "channel": "visit",
         **extra,
     }
+
+
+def _record_on(w: World, customer: Customer) -> dict:
+    return _deal_body("", customer.code, "1000.00", deal_no=w.next("RC-"))
+
+
+def _recorded_on(w: World, customer: Customer, role: str) -> bool:
+    return Deal.objects.filter(customer=customer, person=w.people[ACTORS[role]]).exists()
+
+
+def _customer_form(customer: Customer, **changes: str) -> dict:
+    return {"name": customer.name, "status": "prospect", "priority": "B", **changes}
 
 
 def _handover_to(customer: Customer) -> str:
@@ -471,6 +510,52 @@ SPECS: dict[tuple[str, str], Spec] = {
             ),
         ),
         effect=lambda w, d, role: Deal.objects.get(pk=d.pk).amount == Decimal("999.00"),
+    ),
+    # A deal on a customer: the caller records one for themself on the customer.
+    ("deals", "record on customer"): Spec(
+        "owned",
+        _owner_row("customer"),
+        ("customers", "read"),
+        api=lambda w, c, cu: _out(
+            c.post(
+                "/api/v1/deals",
+                {**_record_on(w, cu), "employee_no": c.actor},  # type: ignore[attr-defined]
+                content_type="application/json",
+            )
+        ),
+        pages=(
+            lambda w, c, cu: _out(
+                c.post(
+                    "/deals/new",
+                    {
+                        **_deal_form(w.next("RP-"), c.actor),  # type: ignore[attr-defined]
+                        "customer_code": cu.code,
+                    },
+                )
+            ),
+        ),
+        effect=_recorded_on,
+        # The page re-renders the form with "unknown customer": invalid input, nothing recorded.
+        soft_refusal=frozenset({200}),
+        pool_target=True,
+    ),
+    ("customers", "edit"): Spec(
+        "owned",
+        _owner_row("customer"),
+        ("customers", "read"),
+        api=lambda w, c, cu: _out(
+            c.patch(
+                f"/api/v1/customers/{cu.code}",
+                {"notes": "edited"},
+                content_type="application/json",
+            )
+        ),
+        pages=(
+            lambda w, c, cu: _out(
+                c.post(f"/customers/{cu.code}/edit", _customer_form(cu, notes="edited"))
+            ),
+        ),
+        effect=lambda w, cu, role: Customer.objects.get(pk=cu.pk).notes == "edited",
     ),
     ("customers", "list"): Spec(
         "owned",
@@ -682,6 +767,30 @@ def _target(spec: Spec, role: str, token: str, inside: bool) -> Target:
     return Target(owner=(IN_OWNER if inside else OUT_OWNER)[token])
 
 
+POOL_IN = {TEAM_POOL: "HZ1", SUBTREE_POOL: "HZ2"}  # for the HZ1 supervisor, the HZ manager
+POOL_OUT = {TEAM_POOL: "HZ2", SUBTREE_POOL: "NJ1"}
+
+
+def _pool_scope_cases(
+    row: dict[str, Any], role: str, tokens: list[str]
+) -> list[tuple[str, Target]]:
+    """For a row limited to the caller's part of the open pool: a pool customer of a team inside
+    it (allowed) and one outside it (refused; everyone sees the pool, so 403)."""
+    if not any(SUBTREE_POOL in cell or TEAM_POOL in cell for cell in row["cells"].values()):
+        return []
+    scoped = next((t for t in tokens if t in POOL_IN), None)
+    if scoped is not None:
+        return [
+            ("pool", Target(unit=POOL_IN[scoped], pool=True)),
+            ("poolout", Target(unit=POOL_OUT[scoped], pool=True)),
+        ]
+    if "all" in tokens:
+        return [("pool", Target(unit=FAR_UNIT, pool=True))]
+    return [
+        ("poolout", Target(unit=HOME[ACTORS[role]] if role != "admin" else FAR_UNIT, pool=True))
+    ]
+
+
 def build_cases() -> list[Case]:
     cases: list[Case] = []
     for (resource, action), row in MATRIX.items():
@@ -705,6 +814,7 @@ def build_cases() -> list[Case]:
                     planned.append(("pool", Target()))
                 if main != "all" and not spec.self_only:
                     planned.append(("out", _target(spec, role, main, False)))
+            planned += _pool_scope_cases(row, role, tokens)
             for which, target in planned:
                 for surface in surfaces:
                     cases.append(Case(resource, action, role, which, surface, target))
@@ -733,6 +843,7 @@ def test_matrix_cell(world: World, case: Case) -> None:
     obj = spec.make(world, case.target)
     client = Client()
     client.force_login(world.people[ACTORS[case.role]])
+    client.actor = ACTORS[case.role]  # type: ignore[attr-defined]
     calls = [spec.api] if case.surface == "api" else list(spec.pages)
     allowed = case.which in ("in", "pool")
     for call in calls:

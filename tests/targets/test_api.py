@@ -114,10 +114,17 @@ def test_changing_a_locked_month_needs_a_reason(org):
     assert response.status_code == 400
     assert response.json()["field"] == "reason"
     assert Target.objects.get().value == 100
-    response = put(manager, month="2026-11", scope="unit", code="HZ1", value="200", reason="新客户")
+    response = put(
+        manager,
+        month="2026-11",
+        scope="unit",
+        code="HZ1",
+        value="200",
+        reason="新客户签约，目标上调一成",
+    )
     assert response.status_code == 200
     assert response.json()["locked"] is True
-    assert TargetChange.objects.first().reason == "新客户"
+    assert TargetChange.objects.first().reason == "新客户签约，目标上调一成"
 
 
 def test_list_gives_the_cascade_of_a_unit(org):
@@ -217,3 +224,42 @@ def test_targets_query_count_is_pinned(org, django_assert_max_num_queries):
         put(client, month=NEXT, scope="unit", code=code, value="10")
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/targets", {"month": NEXT, "unit": "HQ"}).status_code == 200
+
+
+REASON = "客户合同延期到下个月签约"
+
+
+def test_a_supervisor_may_not_cut_their_own_teams_locked_target(org):
+    # given: November (locked) targets of team A and its supervisor, set before it locked
+    early = dt.date(2026, 10, 20)
+    target_set(
+        month=dt.date(2026, 11, 1), metric="revenue", unit=org.team_a, value=100, today=early
+    )
+    target_set(
+        month=dt.date(2026, 11, 1), metric="revenue", person=org.supervisor_a, value=50, today=early
+    )
+    supervisor = client_for(org.supervisor_a)
+    month = {"month": "2026-11", "value": "1"}
+    # when: the supervisor cuts them, with a token reason or a real one
+    for reason in (".", REASON):
+        response = put(supervisor, scope="unit", code="HZ1", reason=reason, **month)
+        # then: refused, saying who may
+        assert response.status_code == 403, response.content
+        assert "level above you" in response.json()["detail"]
+        own = put(supervisor, scope="person", code="S1", reason=reason, **month)
+        assert own.status_code == 403
+    response = split(supervisor, "HZ1", month="2026-11", total="1", method="even", reason=REASON)
+    assert response.status_code == 403
+    assert Target.objects.get(unit=org.team_a).value == 100
+    assert Target.objects.get(person=org.supervisor_a).value == 50
+    assert not Target.objects.filter(person__employee_no__in=["R1", "R2"]).exists()
+    assert TargetChange.objects.count() == 2
+    # the manager, one level up, needs a real reason: "." is 400 on the reason field
+    manager = client_for(org.manager)
+    response = put(manager, scope="unit", code="HZ1", reason=".", **month)
+    assert response.status_code == 400
+    assert response.json()["field"] == "reason"
+    assert "10 letters or digits" in response.json()["detail"]
+    response = put(manager, scope="unit", code="HZ1", reason=REASON, **month)
+    assert response.status_code == 200, response.content
+    assert Target.objects.get(unit=org.team_a).value == 1

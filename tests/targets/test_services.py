@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import deal
-from tiejun.errors import TiejunError
+from tiejun.errors import Forbidden, TiejunError
 from tiejun.scoreboard.selectors import split_weights
 from tiejun.targets.allocation import allocate
 from tiejun.targets.models import Target, TargetChange
@@ -307,3 +307,152 @@ def test_cascade_shows_each_units_allocation_gap(org, django_assert_max_num_quer
     # other months and metrics are apart
     assert cascade_for_unit(org.branch, MONTH, "new_customers").own is None
     assert cascade_for_unit(org.branch, dt.date(2026, 7, 1), "revenue").own is None
+
+
+# --- a locked target: a real reason, and the level above for one's own ------------------------
+
+
+def _locked_team_a(org, value=5000):
+    target_set(month=MONTH, metric="revenue", unit=org.team_a, value=Decimal(value), today=BEFORE)
+
+
+@pytest.mark.parametrize(
+    "reason", [".", "。。。", "— ! ? —", "改目标", "cut it ...", "合同 延期", "降一点"]
+)
+def test_a_locked_change_needs_a_reason_of_ten_real_characters(org, reason):
+    # given: team A's June target, set before June locked
+    _locked_team_a(org)
+    # when: the manager cuts it with a token reason
+    with pytest.raises(TiejunError) as error:
+        target_set(
+            month=MONTH,
+            metric="revenue",
+            unit=org.team_a,
+            value=Decimal(1),
+            by=org.manager,
+            reason=reason,
+            today=LOCKED,
+        )
+    # then: the message says what counts, and nothing is written
+    assert error.value.field == "reason"
+    assert "at least 10 letters or digits, or half as many Chinese characters" in str(error.value)
+    assert "spaces and punctuation do not count" in str(error.value)
+    assert Target.objects.get(unit=org.team_a).value == Decimal(5000)
+    assert TargetChange.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "reason", ["客户合同延期到下月签约", "新客户大单", "two new hires", "Q3 plan: 2 reps left"]
+)
+def test_a_reason_of_ten_characters_in_any_script_is_enough(org, reason):
+    _locked_team_a(org)
+    target_set(
+        month=MONTH,
+        metric="revenue",
+        unit=org.team_a,
+        value=Decimal(4000),
+        by=org.manager,
+        reason=reason,
+        today=LOCKED,
+    )
+    assert Target.objects.get(unit=org.team_a).value == Decimal(4000)
+    assert TargetChange.objects.order_by("-id").first().reason == reason
+
+
+REASON = "客户合同延期到下个月签约"
+
+
+def _set(org, by, *, unit=None, person=None, value=1):
+    return target_set(
+        month=MONTH,
+        metric="revenue",
+        unit=unit,
+        person=person,
+        value=Decimal(value),
+        by=by,
+        reason=REASON,
+        today=LOCKED,
+    )
+
+
+def test_a_supervisor_may_not_change_their_own_teams_locked_target(org):
+    # given: team A's and the supervisor's own June targets, set before June locked
+    _locked_team_a(org)
+    supervisor = org.supervisor_a
+    target_set(month=MONTH, metric="revenue", person=supervisor, value=Decimal(900), today=BEFORE)
+    target_set(
+        month=MONTH, metric="revenue", person=org.reps["R1"], value=Decimal(800), today=BEFORE
+    )
+    # when / then: their own team and their own target are refused, even with a good reason
+    with pytest.raises(Forbidden, match="level above you") as error:
+        _set(org, supervisor, unit=org.team_a)
+    assert error.value.field == "code"
+    with pytest.raises(Forbidden, match="level above you"):
+        _set(org, supervisor, person=supervisor)
+    assert Target.objects.get(unit=org.team_a).value == Decimal(5000)
+    assert Target.objects.get(person=supervisor).value == Decimal(900)
+    assert TargetChange.objects.count() == 3
+    # a rep of the team is below them: allowed
+    _set(org, supervisor, person=org.reps["R1"], value=700)
+    assert Target.objects.get(person=org.reps["R1"]).value == Decimal(700)
+    # the level above (the branch manager) changes the team's target
+    _set(org, org.manager, unit=org.team_a, value=4500)
+    assert Target.objects.get(unit=org.team_a).value == Decimal(4500)
+    # an open month is the supervisor's to set, as before
+    target_set(month=dt.date(2026, 7, 1), metric="revenue", unit=org.team_a, value=1, by=supervisor)
+
+
+def test_a_manager_may_not_change_their_own_branchs_locked_target_admin_may(org):
+    target_set(month=MONTH, metric="revenue", unit=org.branch, value=Decimal(9000), today=BEFORE)
+    target_set(month=MONTH, metric="revenue", person=org.manager, value=Decimal(100), today=BEFORE)
+    with pytest.raises(Forbidden):
+        _set(org, org.manager, unit=org.branch)
+    with pytest.raises(Forbidden):
+        _set(org, org.manager, person=org.manager)
+    assert Target.objects.get(unit=org.branch).value == Decimal(9000)
+    _set(org, org.admin, unit=org.branch, value=8000)
+    assert Target.objects.get(unit=org.branch).value == Decimal(8000)
+
+
+def test_a_split_of_ones_own_locked_team_is_refused_as_a_whole(org):
+    # given: June's team A target and its reps' shares, set before June locked
+    target_split(
+        unit=org.team_a,
+        month=MONTH,
+        metric="revenue",
+        total=Decimal(6000),
+        weights={("person", org.reps["R1"].pk): Decimal(1), ("person", org.reps["R2"].pk): 1},
+        today=BEFORE,
+    )
+    before = set(Target.objects.values_list("unit_id", "person_id", "value"))
+    changes = TargetChange.objects.count()
+    # when: the supervisor re-splits a smaller total over the team
+    with pytest.raises(Forbidden):
+        target_split(
+            unit=org.team_a,
+            month=MONTH,
+            metric="revenue",
+            total=Decimal(1),
+            weights={("person", org.reps["R1"].pk): Decimal(1)},
+            by=org.supervisor_a,
+            reason=REASON,
+            today=LOCKED,
+        )
+    # then: nothing at all is written
+    assert set(Target.objects.values_list("unit_id", "person_id", "value")) == before
+    assert TargetChange.objects.count() == changes
+
+
+def test_set_many_refuses_the_changers_own_target(org):
+    target_set(month=MONTH, metric="revenue", person=org.supervisor_a, value=50, today=BEFORE)
+    with pytest.raises(Forbidden):
+        targets_set_many(
+            month=MONTH,
+            metric="revenue",
+            values={("person", org.reps["R1"].pk): Decimal(5), ("person", org.supervisor_a.pk): 1},
+            by=org.supervisor_a,
+            reason=REASON,
+            today=LOCKED,
+        )
+    assert not Target.objects.filter(person=org.reps["R1"]).exists()
+    assert Target.objects.get(person=org.supervisor_a).value == Decimal(50)

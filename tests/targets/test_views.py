@@ -174,9 +174,9 @@ def test_team_split_of_a_count_metric_rejects_fractions_and_negatives(org, clien
 
 
 def test_changing_a_locked_month_needs_the_reason(org, client):
-    # given: last month's targets were set before it locked
+    # given: last month's targets were set before it locked; the branch manager changes a team's
     target_set(month=PREV, metric="revenue", unit=org.team_a, value=Decimal(100), today=EARLY)
-    client.force_login(org.supervisor_a)
+    client.force_login(org.manager)
     page = client.get(url("HZ1", month=PREV))
     assert page.context["locked"] is True
     # when: changed without a reason
@@ -199,7 +199,7 @@ def test_changing_a_locked_month_needs_the_reason(org, client):
         "two new hires",
         True,
     )
-    assert change.changed_by == org.supervisor_a
+    assert change.changed_by == org.manager
     page = client.get(url("HZ1", month=PREV)).content.decode()
     assert "two new hires" in page
 
@@ -248,3 +248,33 @@ def test_targets_page_query_count_does_not_grow_with_rows(org, client):
     assert _queries(client, url("HZ1")) == before_team
     assert before_branch <= 25
     assert before_team <= 25
+
+
+def test_a_supervisor_may_not_resplit_their_own_teams_locked_target(org, client):
+    # given: last month's team A target and shares, set before the month locked
+    target_set(month=PREV, metric="revenue", unit=org.team_a, value=Decimal(100), today=EARLY)
+    target_set(month=PREV, metric="revenue", person=org.reps["R1"], value=Decimal(60), today=EARLY)
+    client.force_login(org.supervisor_a)
+    # when: the team's own supervisor cuts it to 1 with a real-looking reason
+    form = {"total": "1", "method": "even", "reason": "客户合同延期到下个月签约", "save": "1"}
+    response = client.post(url("HZ1", month=PREV), form)
+    # then: the form says who may, and nothing is written
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert any("level above you" in e for e in errors)
+    assert "level above you" in response.content.decode()
+    assert unit_targets(PREV) == {"HZ1": Decimal(100)}
+    assert person_targets(PREV) == {"R1": Decimal(60)}
+    assert TargetChange.objects.count() == 2
+
+
+def test_the_page_refuses_a_token_reason_on_a_locked_month(org, client):
+    target_set(month=PREV, metric="revenue", unit=org.team_a, value=Decimal(100), today=EARLY)
+    client.force_login(org.manager)
+    form = {"total": "1", "method": "even", "reason": "。", "save": "1"}
+    response = client.post(url("HZ1", month=PREV), form)
+    assert response.status_code == 200
+    assert "10 letters or digits" in response.context["form"].errors["reason"][0]
+    assert unit_targets(PREV) == {"HZ1": Decimal(100)}
+    # the form says so before anyone tries
+    assert "at least 10 letters or digits" in client.get(url("HZ1", month=PREV)).content.decode()

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from tiejun.api_schemas import Pages, errors
+from tiejun.dateinput import Day
 
 from .selectors import AuditFilters, audit_entries
 
@@ -20,8 +21,8 @@ class AuditQuery(Schema):
     person: str = Field("", max_length=64, description="the actor's employee number or name")
     action: str = Field("", max_length=32)
     source: str = Field("", max_length=16, description="web, api, cli, import, job, admin, system")
-    since: dt.date | None = Field(None, description="from this local day")
-    until: dt.date | None = Field(None, description="up to and with this local day")
+    since: Day | None = Field(None, description="from this local day")
+    until: Day | None = Field(None, description="up to and with this local day")
 
 
 class AuditEntryOut(Schema):

@@ -16,6 +16,7 @@ OBJECT_TYPES = {
     "report_template": _("Report template"),
     "sales_model": _("Sales model"),
     "api_token": _("API token"),
+    "statutory_day": _("Statutory holiday or make-up day"),
 }
 
 ACTIONS = {

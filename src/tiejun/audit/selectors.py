@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound
 from tiejun.org.models import Person
 from tiejun.org.selectors import is_admin
@@ -41,9 +42,11 @@ class AuditFilters:
 
         def day(key: str) -> dt.date | None:
             try:
-                return parse_date(text(key, 10))
+                parsed = parse_date(text(key, 10))
             except ValueError:
                 return None
+            # A day the database cannot compare with (year 1, year 9999) is a clear refusal.
+            return check_day(parsed, field=key) if parsed else None
 
         return cls(
             object_type=text("type", 48),

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from tiejun.urlmask import mask_url
+
 from .context import current_actor
 from .models import AuditEntry
 
@@ -60,8 +62,12 @@ def changed_fields(
 
 
 def safe_address(address: str) -> str:
-    """An address fit for the trail: a robot's signing secret rides in the URL's fragment."""
-    return (address or "").split("#", 1)[0]
+    """An address fit for the trail: a robot's or webhook's URL masked (its token rides in the
+    path or query, its signing secret in the fragment); e-mail addresses and phones as they are."""
+    address = address or ""
+    if "://" not in address:
+        return address
+    return mask_url(address.split("#", 1)[0])
 
 
 def audit_record(

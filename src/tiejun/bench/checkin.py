@@ -211,7 +211,8 @@ def _serve_and_fire(
 ) -> dict[str, Any]:
     """Start gunicorn (``tiejun serve --no-worker``) on a free port, fire, stop it."""
     port = _free_port()
-    env = {**os.environ, "TIEJUN_EMBEDDED_WORKER": "0"}
+    # Random reps at random customers: every check-in must land, none merge as a double tap.
+    env = {**os.environ, "TIEJUN_EMBEDDED_WORKER": "0", "TIEJUN_CHECKIN_MERGE_MINUTES": "0"}
     cmd = [
         sys.executable,
         "-m",

@@ -1,12 +1,18 @@
 import logging
+from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.template import TemplateSyntaxError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tiejun.errors import TiejunError
 
 from .models import Milestone, ReportTemplate, Subscription
 from .renderers import compile_body, file_template_name
+from .services import check_address
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +64,60 @@ class ReportTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class SubscriptionForm(forms.ModelForm):
+    """The address passes the same checks as everywhere else (format, and for a robot or
+    webhook the outbound rules). Once saved it is never shown again in full: the field starts
+    empty, and left empty it keeps the saved address (shown masked beside it)."""
+
+    class Meta:
+        model = Subscription
+        fields = ["unit", "report", "channel", "address", "language", "min_amount", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "address" in self.fields:
+            self.fields["address"].required = False
+            self.fields["address"].help_text = _("Leave empty to keep the current address.")
+            self.initial["address"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        address = data.get("address") or (self.instance.address if self.instance.pk else "")
+        if data.get("channel") and address:
+            try:
+                data["address"] = check_address(data["channel"], address)
+            except TiejunError as exc:
+                self.add_error("address", str(exc))
+        return data
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["unit", "report", "channel", "address", "active", "created_by", "created_at"]
+    form = SubscriptionForm
+    list_display = [
+        "unit",
+        "report",
+        "channel",
+        "display_address",
+        "active",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["report", "channel", "active"]
     search_fields = ["unit__code", "unit__name", "address"]
     list_select_related = ["unit", "created_by"]
     raw_id_fields = ["unit", "created_by"]
+
+    @admin.display(description=gettext_lazy("current address"))
+    def display_address(self, obj: Subscription) -> str:
+        return obj.display_address
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["unit", "report", "channel", "address", "language", "min_amount", "active"]
+        return fields if obj is None else [*fields[:3], "display_address", *fields[3:]]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["display_address"] if obj is not None else []
 
 
 @admin.register(Milestone)

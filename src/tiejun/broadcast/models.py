@@ -85,7 +85,16 @@ class Subscription(models.Model):
         indexes = [models.Index(fields=["report", "active", "unit"], name="subscription_report")]
 
     def __str__(self) -> str:
-        return f"{self.unit_id} {self.report} {self.channel}:{self.address}"
+        return f"{self.unit_id} {self.report} {self.channel}:{self.display_address}"
+
+    @property
+    def display_address(self) -> str:
+        """The address safe to show: a robot's or webhook's token and secret masked."""
+        try:
+            from tiejun.notify.channels import display_address
+        except ImportError:  # the outbox is not installed: at least hide the signing secret
+            return self.address.split("#", 1)[0]
+        return display_address(self.channel, self.address)
 
 
 class ReportTemplate(models.Model):

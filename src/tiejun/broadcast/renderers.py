@@ -34,6 +34,78 @@ _BREAKS = re.compile(r"(?<=[\n。！？；，、：.!?;,:])")
 _WORDS = re.compile(r"(?<= )")
 _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
 
+# --- user data in robot markdown and SMS ------------------------------------------------------
+# A customer's or a rep's name is data, never markup. The chat robots parse different dialects —
+# WeCom: headings, **, [link](url), <font color>, <@userid> mentions; DingTalk: CommonMark-ish with
+# images, links and @mobile mentions; Feishu cards: lark_md with <at id=all></at>, <font>, links —
+# and none of them honours a backslash escape reliably. So every character that starts markup in
+# any of them becomes its full-width twin (which reads the same to a person), mentions go, a line
+# break becomes a space (no new heading or list line), and links lose their scheme.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_MENTIONS = (
+    re.compile(r"<\s*at\b[^>]*>.*?<\s*/\s*at\s*>", re.IGNORECASE | re.DOTALL),  # Feishu
+    re.compile(r"<\s*at\b[^>]*/?>", re.IGNORECASE),
+    re.compile(r"<\s*@[^>]*>"),  # WeCom <@userid>, <@all>
+    re.compile(r"@(?:all|everyone|here|所有人)\b", re.IGNORECASE),
+)
+_FULL_WIDTH = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "#": "＃",
+        "~": "～",
+        "|": "｜",
+        "!": "！",
+        "\\": "＼",
+        "&": "＆",
+        "@": "＠",
+        "$": "＄",
+    }
+)
+# Something a phone or a chat client would turn into a link: a scheme, or a host name.
+_SCHEME = re.compile(r"\b[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
+_HOST = re.compile(r"\b((?:[a-z0-9\-]+\.)+)([a-z]{2,})\b", re.IGNORECASE)
+
+
+def defang_links(text: str) -> str:
+    """``text`` with nothing a reader's phone or chat client would make a link: the scheme goes
+    and the dots of a host name become "·" ("evil.example/x" → "evil·example/x")."""
+    text = _SCHEME.sub("", text)
+    return _HOST.sub(lambda m: m.group(1).replace(".", "·") + m.group(2), text)
+
+
+def robot_markdown_escape(text: str) -> str:
+    """One value of a report's data, fit for any chat robot's markdown (see above)."""
+    text = _CONTROL.sub(" ", text)
+    for mention in _MENTIONS:
+        text = mention.sub("", text)
+    return " ".join(defang_links(text).translate(_FULL_WIDTH).split())
+
+
+def sms_escape(text: str) -> str:
+    """One value of a report's data, fit for an SMS: one line, no link."""
+    return defang_links(_CONTROL.sub(" ", text))
+
+
+def _escaped(value: Any, escape: Any) -> Any:
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v, escape) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v, escape) for v in value]
+    return value
+
+
+_DATA_ESCAPES: dict[str, Any] = {Format.MARKDOWN: robot_markdown_escape, Format.SMS: sms_escape}
+
 
 def file_template_name(kind: str, fmt: str) -> str:
     return (
@@ -92,6 +164,8 @@ def render(kind: str, data: dict[str, Any], fmt: str, *, language: str | None = 
             reached = (data.get("completion") or 0) >= 1
             line = encouragement(data["unit"]["code"], _date(data.get("date")), reached)
             data = {**data, "encouragement": line}
+        if fmt in _DATA_ESCAPES:
+            data = _escaped(data, _DATA_ESCAPES[fmt])
         context = {"r": data, "kind": kind, "format": fmt, "language": language}
         text = None
         row = _db_template(kind, fmt, language)
@@ -114,7 +188,11 @@ def _date(value: Any) -> dt.date:
 
 
 def subject(kind: str, data: dict[str, Any], *, language: str | None = None) -> str:
-    """The e-mail subject line of a report."""
+    """The e-mail subject line of a report: one line whatever the names in it carry."""
+    return " ".join(_subject(kind, data, language=language).split())
+
+
+def _subject(kind: str, data: dict[str, Any], *, language: str | None = None) -> str:
     unit = (data.get("unit") or {}).get("name", "")
     day = data.get("date") or data.get("day") or ""
     with translation.override(language or translation.get_language() or "zh-hans"):

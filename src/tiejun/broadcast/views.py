@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 
 from .models import DeliveryChannel, Report, Subscription
@@ -95,6 +96,7 @@ def battle(request: HttpRequest, unit_code: str) -> HttpResponse:
         raise Http404(_("No such unit.")) from None
     try:
         day = dt.date.fromisoformat(request.GET["date"]) if request.GET.get("date") else None
+        day = check_day(day, field="date") if day else None
     except ValueError:
         day = None
         messages.error(request, _("The date must be YYYY-MM-DD."))

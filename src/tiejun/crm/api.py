@@ -11,14 +11,15 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from tiejun.api_schemas import Pages, errors
+from tiejun.dateinput import Day, parse_month
 from tiejun.errors import Forbidden, TiejunError
 from tiejun.org.models import Person
 from tiejun.org.selectors import access_person, access_unit, can_record_deal_for, subtree_ids
-from tiejun.workdays import month_end, parse_month
+from tiejun.workdays import month_end
 
 from .models import Channel, Deal, DealChange
-from .selectors import access_deal, deal_existing, deal_history, deal_list_for_user
-from .services import DealInput, deal_record
+from .selectors import access_deal, deal_existing, deal_history, deal_list_for_user, deal_visible
+from .services import DealInput, DealNumberTaken, deal_number_unusable, deal_record
 
 router = Router(tags=["deals"])
 
@@ -91,7 +92,7 @@ class DealFields(Schema):
     customer_code: str
     customer_name: str = ""
     amount: Decimal = Field(description="Greater than zero, at most two decimals")
-    won_date: dt.date = Field(description="Not in the future")
+    won_date: Day = Field(description="Not in the future")
     channel: Channel | None = Field(None, description="visit when left out")
 
 
@@ -141,10 +142,10 @@ def _input(deal_no: str, rep: Person, payload: DealFields, client_id: str | None
 
 
 def _same(deal: Deal, item: DealInput) -> bool:
+    # Not the customer's name: a deal never renames its customer, so the name is no part of it.
     return (
         deal.person_id == item.person.pk
         and deal.customer.code == item.customer_code.strip()
-        and (not item.customer_name.strip() or deal.customer.name == item.customer_name.strip())
         and deal.amount == item.amount
         and deal.won_date == item.won_date
         and deal.channel == item.channel
@@ -154,15 +155,19 @@ def _same(deal: Deal, item: DealInput) -> bool:
 def _repeated(viewer: Person, item: DealInput) -> Deal | None:
     """The deal this write already recorded (a retry), or None when it is new.
 
-    A different deal under the same number is a conflict: a correction goes through PUT.
+    A different deal under the same number is a conflict (409) when the caller may see it: a
+    correction goes through PUT. One out of their sight is "not found" (404), like any foreign
+    id, whatever it holds: the answer tells nothing about it.
     """
     existing = deal_existing(deal_no=item.deal_no, client_id=item.client_id)
     if existing is None:
         return None
+    if not deal_visible(viewer, existing):
+        raise deal_number_unusable(item.deal_no.strip())
     if existing.client_id and existing.client_id == item.client_id:
-        return access_deal(viewer, existing.deal_no)
+        return existing
     if _same(existing, item):
-        return access_deal(viewer, existing.deal_no)
+        return existing
     raise Conflict(
         _("deal number %(no)s is taken; correct that deal with PUT instead")
         % {"no": existing.deal_no},
@@ -180,11 +185,8 @@ def deals(request: HttpRequest, filters: Query[DealsQuery]) -> Any:
     viewer = _viewer(request)
     start = end = None
     if filters.month:
-        try:
-            start = parse_month(filters.month)
-        except ValueError:
-            raise TiejunError(_("month must be YYYY-MM"), field="month") from None
-        end = month_end(start)
+        start = parse_month(filters.month, field="month")
+        end = month_end(start) if start else None
     unit_ids = set(subtree_ids(access_unit(viewer, filters.unit))) if filters.unit else None
     rep = access_person(viewer, filters.employee_no) if filters.employee_no else None
     return deal_list_for_user(viewer, unit_ids=unit_ids, rep=rep, start=start, end=end)
@@ -215,8 +217,8 @@ def deal_create(request: HttpRequest, payload: DealIn) -> Status:
     if repeated is not None:
         return Status(200, _detail(repeated))
     try:
-        deal, created = deal_record(item=item, by=viewer)
-    except IntegrityError:  # the same write raced in from elsewhere
+        deal, created = deal_record(item=item, by=viewer, new=True)
+    except (DealNumberTaken, IntegrityError):  # a create with this number raced in first
         repeated = _repeated(viewer, item)
         if repeated is None:
             raise

@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 
 from tiejun.api_schemas import Pages, errors
 from tiejun.audit.context import acting
+from tiejun.dateinput import Day
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person
 
@@ -336,7 +337,7 @@ class OpportunityIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     amount: Decimal = Field(..., ge=0, lt=Decimal("1e14"), decimal_places=2)
     stage: OpportunityStage = OpportunityStage.LEAD
-    expected_close: dt.date | None = None
+    expected_close: Day | None = None
     probability: Decimal = Field(
         Decimal(0), ge=0, le=1, description="Chance to win, 0 to 1 (as in the customer's brief)"
     )
@@ -348,7 +349,7 @@ class OpportunityPatch(Schema):
     stage: OpportunityStage | None = Field(
         None, description="won or lost closes the opportunity (probability 1 or 0)"
     )
-    expected_close: dt.date | None = None
+    expected_close: Day | None = None
     probability: Decimal | None = Field(None, ge=0, le=1)
 
 

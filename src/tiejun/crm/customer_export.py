@@ -20,6 +20,7 @@ from tiejun.audit.services import audit_record
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person, Role
 from tiejun.org.selectors import membership_on
+from tiejun.sheetcells import csv_row, xlsx_append
 
 from .customer_selectors import CustomerFilters, customer_list
 from .models import Customer
@@ -84,19 +85,12 @@ def _values(customer: Customer) -> dict[str, object]:
     }
 
 
-def _safe(value: object) -> object:
-    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv(rows: list[dict[str, object]], columns: list[tuple[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([label for _key, label in columns])
+    writer.writerow(csv_row(label for _key, label in columns))
     for row in rows:
-        writer.writerow([_safe(row[key]) for key, _label in columns])
+        writer.writerow(csv_row(row[key] for key, _label in columns))
     # A byte-order mark so that Excel opens the Chinese names as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -105,11 +99,11 @@ def _xlsx(rows: list[dict[str, object]], columns: list[tuple[str, str]]) -> byte
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "customers"
-    sheet.append([label for _key, label in columns])
+    xlsx_append(sheet, [label for _key, label in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_safe(row[key]) for key, _label in columns])
+        xlsx_append(sheet, [row[key] for key, _label in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

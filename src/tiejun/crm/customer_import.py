@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
+from tiejun.text import name_problem
 
-from .customers import customer_assign, customer_create, customer_update
+from .customers import (
+    code_unusable,
+    customer_assign,
+    customer_create,
+    customer_update,
+    validate_customer_code,
+)
 from .models import Customer, OwnershipChange, Priority
 
 if TYPE_CHECKING:
@@ -43,6 +50,14 @@ def apply_customer(c: Cells, ctx: Context) -> Outcome:
 
     code = c.text("customer_code", max_length=32)
     name = c.text("name", max_length=200)
+    if code and not any(col == "customer_code" for col, _msg in c.errors):
+        try:
+            validate_customer_code(code, field="customer_code")
+        except TiejunError as exc:
+            c.fail("customer_code", str(exc))
+    problem = name_problem(name)
+    if problem is not None:
+        c.fail("name", problem)
     industry = c.text("industry", required=False, max_length=100)
     address = c.text("address", required=False, max_length=300)
     lat = _coordinate(c, "lat", 90)
@@ -69,9 +84,22 @@ def apply_customer(c: Cells, ctx: Context) -> Outcome:
         and existing.owner is not None
         and not c.person_in_scope(existing.owner)
     ):
-        # Another branch's customer: a manager's file may not rewrite or take it.
+        # Another branch's customer: a manager's file may not rewrite or take it, and is told
+        # nothing about it (the answer of a foreign id).
+        raise code_unusable(code, field="customer_code")
+    if (
+        existing is not None
+        and existing.owner is None
+        and c.scope is not None
+        and existing.unit_id not in c.scope
+    ):
+        # Another team's open pool: the file sees the customer but does not look after it.
         raise TiejunError(
-            _("customer code %(code)s is taken") % {"code": code}, field="customer_code"
+            _(
+                "customer %(code)s is in the open pool of a team outside yours; this file may not change it"
+            )
+            % {"code": code},
+            field="customer_code",
         )
     if existing is None:
         customer_create(

@@ -20,9 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tiejun.errors import Forbidden, TiejunError
+from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.org.models import LEADER_ROLES, Membership, Person, UnitClosure
 from tiejun.org.selectors import is_admin, led_unit_ids, membership_on
+from tiejun.text import check_name, has_control_characters
 
 from .models import (
     Contact,
@@ -57,6 +58,35 @@ MAX_NOTES = 5000
 # A code goes into page and API paths: nothing that would break or bend a URL.
 RESERVED_CODES = ("new", "map", "export")  # /customers/new/ and friends
 CODE_FORBIDDEN = re.compile(r"[\s/\\?#%]")
+CODE_MAX = 32
+
+
+def validate_customer_code(code: str, *, field: str = "code") -> str:
+    """``code`` stripped, or ``TiejunError`` saying why it cannot be a customer code.
+
+    The one rule for every path that names a new customer (the form, the API, the import, a
+    deal's customer): a code becomes part of page and API paths, so it must not break a URL.
+    """
+    code = (code or "").strip()
+    if not code:
+        raise TiejunError(_("a customer needs a customer code"), field=field)
+    if len(code) > CODE_MAX:
+        raise TiejunError(_("longer than %(n)d characters") % {"n": CODE_MAX}, field=field)
+    if CODE_FORBIDDEN.search(code) or has_control_characters(code):
+        raise TiejunError(_("a customer code has no spaces and none of / \\ ? # %"), field=field)
+    if code.lower() in RESERVED_CODES:
+        raise TiejunError(
+            _("%(code)s is a word the pages use; pick another code") % {"code": code}, field=field
+        )
+    return code
+
+
+def code_unusable(code: str, *, field: str = "code") -> NotFound:
+    """The answer for a customer code someone else holds, out of the caller's sight: the same
+    "not found" as any foreign id, saying nothing of whether or where the customer exists."""
+    return NotFound(
+        _("customer code %(code)s cannot be used; choose another") % {"code": code}, field=field
+    )
 
 
 def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
@@ -90,6 +120,8 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 raise TiejunError(_("longer than %(n)d characters") % {"n": limit}, field=name)
     if "name" in out and not out["name"]:
         raise TiejunError(_("a customer needs a name"), field="name")
+    if "name" in out:
+        out["name"] = check_name(out["name"])
     if "lat" in out:
         out["lat"] = _coordinate(out["lat"], "lat", 90)
     if "lon" in out:
@@ -151,8 +183,13 @@ def _set_owner(
     by: Person | None,
     note: str = "",
     today: dt.date | None = None,
+    unit_id: int | None = None,
 ) -> OwnershipChange:
-    """Change the owner and write the audit row; a new owner starts a fresh follow-up clock."""
+    """Change the owner and write the audit row; a new owner starts a fresh follow-up clock.
+
+    The customer follows the new owner to their team (``unit_id`` when the caller knows it), and
+    stays with the team when it goes back to the pool: that team's leaders look after it.
+    """
     _audit_owner(customer, to, reason=reason, by=by, note=note)
     change = OwnershipChange.objects.create(
         customer=customer,
@@ -168,6 +205,12 @@ def _set_owner(
     if to is not None:
         customer.last_activity_on = today or timezone.localdate()
         fields.append("last_activity_on")
+        if unit_id is None:
+            current = membership_on(to, customer.last_activity_on)
+            unit_id = current.unit_id if current is not None else None
+        if unit_id is not None and unit_id != customer.unit_id:
+            customer.unit_id = unit_id
+            fields.append("unit")
     customer.save(update_fields=fields)
     return change
 
@@ -218,6 +261,19 @@ def _leads(by: Person, person: Person | None, day: dt.date | None = None) -> boo
     return current is not None and current.unit_id in led_unit_ids(by, day, coordinators=False)
 
 
+def pool_in_scope(person: Person, customer: Customer, led: set[int] | None = None) -> bool:
+    """Whether ``person`` looks after ``customer`` in the open pool: admin, or a supervisor or
+    manager whose subtree holds the customer's team (``Customer.unit``: its last owner's team, or
+    the creator's). A pool customer with no team is admin's. Coordinators look after none."""
+    if is_admin(person):
+        return True
+    if customer.unit_id is None:
+        return False
+    if led is None:
+        led = led_unit_ids(person, coordinators=False)
+    return customer.unit_id in led
+
+
 def can_claim(person: Person, customer: Customer) -> bool:
     return customer.owner_id is None and person.is_authenticated
 
@@ -229,11 +285,11 @@ def can_release(person: Person, customer: Customer) -> bool:
 
 
 def can_handover(person: Person, customer: Customer) -> bool:
-    """Admin, or a supervisor/manager over the owner (or any leader, for a pool customer)."""
+    """Admin, or a supervisor/manager over the owner (for a pool customer: over its team)."""
     if is_admin(person):
         return True
     if customer.owner_id is None:
-        return bool(led_unit_ids(person, coordinators=False))
+        return pool_in_scope(person, customer)
     return customer.owner_id != person.pk and _leads(person, customer.owner)
 
 
@@ -255,11 +311,12 @@ def customer_permissions(person: Person, customer: Customer) -> dict[str, Any]:
         current = membership_on(customer.owner_id, timezone.localdate())
         over_owner = current is not None and current.unit_id in led
     owned = customer.owner_id is not None
+    pool_led = not owned and customer.unit_id is not None and customer.unit_id in led
     return {
         "claim": not owned,
         "release": owned and (admin or customer.owner_id == person.pk or over_owner),
-        "handover": admin or (bool(led) if not owned else over_owner),
-        "edit": admin or customer.owner_id == person.pk or (bool(led) if not owned else over_owner),
+        "handover": admin or (pool_led if not owned else over_owner),
+        "edit": admin or customer.owner_id == person.pk or (pool_led if not owned else over_owner),
         "led": led,
         "admin": admin,
     }
@@ -275,23 +332,24 @@ def customer_create(
     reason: str = Reason.CLAIM,
     **fields: Any,
 ) -> Customer:
-    """A new customer, in ``owner``'s hands (audited) or in the open pool."""
-    code = (code or "").strip()
-    if not code:
-        raise TiejunError(_("a customer needs a customer code"), field="code")
-    if len(code) > 32:
-        raise TiejunError(_("longer than %(n)d characters") % {"n": 32}, field="code")
-    if CODE_FORBIDDEN.search(code) or "\x00" in code:
-        raise TiejunError(_("a customer code has no spaces and none of / \\ ? # %"), field="code")
-    if code.lower() in RESERVED_CODES:
-        raise TiejunError(
-            _("%(code)s is a word the pages use; pick another code") % {"code": code}, field="code"
-        )
-    if Customer.objects.filter(code=code).exists():
+    """A new customer, in ``owner``'s hands (audited) or in the open pool of ``by``'s team.
+
+    A code taken by a customer ``by`` may not see answers "not found", like any foreign id.
+    """
+    from .customer_selectors import customer_visible
+
+    code = validate_customer_code(code)
+    taken = Customer.objects.filter(code=code).first()
+    if taken is not None:
+        if by is not None and not customer_visible(by, taken):
+            raise code_unusable(code)
         raise TiejunError(_("customer %(code)s exists already") % {"code": code}, field="code")
     values = _clean_fields({"name": name, **fields})
     _check_hours(values.get("opens_at"), values.get("closes_at"))
-    customer = Customer.objects.create(code=code, **values)
+    creator = membership_on(by, timezone.localdate()) if by is not None and owner is None else None
+    customer = Customer.objects.create(
+        code=code, unit_id=creator.unit_id if creator is not None else None, **values
+    )
     if owner is not None:
         if reason != Reason.IMPORT:
             _check_limit(owner)
@@ -499,9 +557,18 @@ def customers_reassign_leaver(
     if settings.LEAVER_CUSTOMERS_TO == "supervisor" and from_unit_id is not None:
         to = _successor(person, from_unit_id, effective)
     note = _("%(name)s left or moved") % {"name": person.name}
+    successor = membership_on(to, effective) if to is not None else None
     for customer in customers:
         customer.owner = person  # already so: saves the audit trail a query per customer
-        _set_owner(customer, to, reason=Reason.LEAVER, by=by, note=note, today=effective)
+        _set_owner(
+            customer,
+            to,
+            reason=Reason.LEAVER,
+            by=by,
+            note=note,
+            today=effective,
+            unit_id=successor.unit_id if successor is not None else None,
+        )
     return len(customers)
 
 
@@ -529,15 +596,16 @@ def can_edit_customer(person: Person, customer: Customer) -> bool:
 
     An owned customer: whoever may see it (the owner, a supervisor, manager or coordinator over
     the owner's current unit, admin; see ``customer_selectors.customers_visible_to``). A customer
-    in the open pool, which every rep sees: admin and leaders only; a rep claims it first, so
-    nobody rewrites a pool customer they are not responsible for.
+    in the open pool, which every rep sees: admin, and the supervisors and managers over its team
+    (``pool_in_scope``); a rep claims it first, so nobody rewrites a pool customer they are not
+    responsible for.
     """
     if not person.is_authenticated:
         return False
     if is_admin(person) or customer.owner_id == person.pk:
         return True
     if customer.owner_id is None:
-        return bool(led_unit_ids(person))
+        return pool_in_scope(person, customer)
     return _leads(person, customer.owner)
 
 
@@ -560,6 +628,8 @@ def _contact_values(fields: dict[str, Any]) -> dict[str, str]:
         out[field] = value
     if "name" in out and not out["name"]:
         raise TiejunError(_("a contact needs a name"), field="name")
+    if "name" in out:
+        out["name"] = check_name(out["name"])
     return out
 
 

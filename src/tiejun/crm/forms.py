@@ -11,8 +11,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tiejun.errors import TiejunError
 from tiejun.org.models import Membership, Person
 from tiejun.org.selectors import is_admin, led_unit_ids
+from tiejun.text import name_problem
 
 from .models import (
     Channel,
@@ -23,6 +25,13 @@ from .models import (
     OpportunityStage,
     Priority,
 )
+
+
+def _name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise forms.ValidationError(problem)
+    return value
 
 
 def rep_choices(user: Person) -> list[tuple[str, str]]:
@@ -58,6 +67,7 @@ class DealForm(forms.Form):
     def __init__(self, *args, user: Person, deal: Deal | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.deal = deal
+        self.user = user
         choices = rep_choices(user)
         if deal is not None:
             current = deal.person
@@ -80,11 +90,29 @@ class DealForm(forms.Form):
             taken = Deal.objects.filter(deal_no=deal_no)
             if client_id:
                 taken = taken.exclude(client_id=client_id)
-            if taken.exists():
+            found = taken.select_related("person").first()
+            if found is not None:
+                from .selectors import deal_visible
+                from .services import deal_number_unusable
+
+                if not deal_visible(self.user, found):
+                    # Out of the user's sight: the answer of a foreign id, nothing about the deal.
+                    raise forms.ValidationError(str(deal_number_unusable(deal_no)))
                 raise forms.ValidationError(
                     _("Deal number %(no)s is already used."), params={"no": deal_no}
                 )
         return deal_no
+
+    def clean_customer_code(self) -> str:
+        from .customers import validate_customer_code
+
+        try:
+            return validate_customer_code(self.cleaned_data["customer_code"])
+        except TiejunError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_customer_name(self) -> str:
+        return _name(self.cleaned_data["customer_name"])
 
     def clean_won_date(self):
         won = self.cleaned_data["won_date"]
@@ -158,6 +186,17 @@ class CustomerForm(forms.Form):
             del self.fields["code"]
             del self.fields["pool"]
 
+    def clean_code(self) -> str:
+        from .customers import validate_customer_code
+
+        try:
+            return validate_customer_code(self.cleaned_data["code"])
+        except TiejunError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
+
     def details(self) -> dict[str, Any]:
         """The cleaned fields the customer services take (not code, not pool)."""
         return {k: v for k, v in self.cleaned_data.items() if k not in ("code", "pool")}
@@ -167,6 +206,9 @@ class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
 
 
 class OpportunityForm(forms.Form):

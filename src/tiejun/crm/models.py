@@ -51,6 +51,16 @@ class Customer(models.Model):
         verbose_name=_("owner"),
     )
     owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
+    # Whose open pool the customer sits in when it has no owner: the team of its last owner, or
+    # of whoever created it (a deal's rep). Leaders edit and hand over only their subtree's pool.
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT
     )

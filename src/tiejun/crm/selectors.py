@@ -56,6 +56,15 @@ def access_deal(person: Person, deal_no: str) -> Deal:
     return deal
 
 
+def deal_visible(person: Person, deal: Deal) -> bool:
+    """Whether ``person`` may see ``deal``: the rule of ``deals_visible_to`` for one row."""
+    if not person.is_authenticated:
+        return False
+    if deal.person_id == person.pk or is_admin(person):
+        return True
+    return deal.unit_id in led_unit_ids(person)
+
+
 def deal_history(deal: Deal) -> QuerySet[DealChange]:
     return deal.changes.select_related("changed_by").order_by("-changed_at", "-id")
 

@@ -10,23 +10,49 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_batch, audit_change, audit_record
-from tiejun.errors import TiejunError
+from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import NEW_CUSTOMERS, REVENUE
 from tiejun.org.models import Membership, Person
 from tiejun.org.services import people_lock
 from tiejun.scoreboard.services import facts_load, facts_replace
+from tiejun.text import check_name
 
+from .customer_selectors import customer_visible
+from .customers import validate_customer_code
 from .models import Channel, Customer, CustomerStatus, Deal, DealChange
 from .signals import deal_won
 
 DEAL_METRICS = (REVENUE.code, NEW_CUSTOMERS.code)
 Span = tuple[int, dt.date, dt.date]  # person id, first day, last day
+
+
+class DealNumberTaken(TiejunError):
+    """A new deal's number holds a deal already (found inside the transaction, or the unique
+    constraint refused the insert): nothing was written. ``deal_record(new=True)`` raises it; the
+    caller decides what the caller may be told (a retry, a conflict, or "not found")."""
+
+    status = 409
+
+    def __init__(self, deal_no: str) -> None:
+        super().__init__(
+            _("deal number %(no)s is taken; correct that deal with PUT instead") % {"no": deal_no},
+            field="deal_no",
+        )
+        self.deal_no = deal_no
+
+
+def deal_number_unusable(deal_no: str) -> NotFound:
+    """The answer for a deal number held by a deal out of the caller's sight: the same "not
+    found" as any foreign id, saying nothing of whether, whose or where."""
+    return NotFound(
+        _("deal number %(no)s cannot be used; choose another") % {"no": deal_no}, field="deal_no"
+    )
 
 
 @dataclass(frozen=True)
@@ -65,11 +91,15 @@ def _clean(item: DealInput, today: dt.date) -> DealInput:
         )
     if not item.customer_code.strip():
         raise TiejunError(_("a deal needs a customer code"), field="customer_code")
+    customer_code = validate_customer_code(item.customer_code, field="customer_code")
+    customer_name = check_name(item.customer_name, field="customer_name")
+    if len(customer_name) > 200:
+        raise TiejunError(_("longer than %(n)d characters") % {"n": 200}, field="customer_name")
     return DealInput(
         deal_no=item.deal_no.strip(),
         person=item.person,
-        customer_code=item.customer_code.strip(),
-        customer_name=item.customer_name.strip(),
+        customer_code=customer_code,
+        customer_name=customer_name,
         amount=amount,
         won_date=item.won_date,
         channel=channel,
@@ -105,8 +135,14 @@ def _audit_repr(deal: Deal) -> str:
     return f"{deal.deal_no} {deal.customer.name} ¥{deal.amount:,.2f}"
 
 
-def _customer(code: str, name: str) -> Customer:
-    customer, created = Customer.objects.get_or_create(code=code, defaults={"name": name or code})
+def _customer(item: DealInput, *, by: Person | None, unit_id: int, check: bool) -> Customer:
+    """The deal's customer: an existing one only if the recorder and the credited rep may both
+    see it (``check``), else "not found" like any foreign id; a new one named ``customer_name``
+    (or its code), in the open pool of the rep's team. A deal never renames a customer."""
+    code = item.customer_code
+    customer, created = Customer.objects.select_related("owner").get_or_create(
+        code=code, defaults={"name": item.customer_name or code, "unit_id": unit_id}
+    )
     if created:
         audit_record(
             action="create",
@@ -116,48 +152,57 @@ def _customer(code: str, name: str) -> Customer:
             after={"name": customer.name},
             reason=_("recorded with a deal"),
         )
-    elif name and customer.name != name:
-        audit_change(
-            action="update",
-            object_type="customer",
-            object_id=code,
-            object_repr=name,
-            before={"name": customer.name},
-            after={"name": name},
-            reason=_("recorded with a deal"),
-        )
-        customer.name = name
-        customer.save(update_fields=["name"])
+    elif check:
+        for who in (by, item.person):
+            if who is not None and not customer_visible(who, customer):
+                raise NotFound(
+                    _("unknown customer %(code)s") % {"code": code}, field="customer_code"
+                )
     return customer
 
 
 def _record(
-    item: DealInput, *, by: Person | None, reason: str, today: dt.date
+    item: DealInput, *, by: Person | None, reason: str, today: dt.date, new: bool = False
 ) -> tuple[Deal, bool, list[Span], set[int]]:
     item = _clean(item, today)
     unit_id = _unit_on(item.person, item.won_date)
+    # Inside the transaction (the row locked on PostgreSQL; SQLite's writers are serialised by
+    # BEGIN IMMEDIATE), so what was read here is what gets written over, or refused.
     deal = (
-        Deal.objects.select_for_update()
+        Deal.objects.select_for_update(of=("self",))
         .select_related("person", "customer")
         .filter(deal_no=item.deal_no)
         .first()
     )
-    customer = _customer(item.customer_code, item.customer_name)
+    if deal is not None and new:
+        raise DealNumberTaken(item.deal_no)
+    # A correction that keeps the customer and the rep touches nobody new; anything else is
+    # checked as a new write on that customer would be.
+    check = deal is None or (deal.customer.code, deal.person_id) != (
+        item.customer_code,
+        item.person.pk,
+    )
+    customer = _customer(item, by=by, unit_id=unit_id, check=check)
     customers = {customer.pk} if deal is None else {customer.pk, deal.customer_id}
     # Where the touched customers' first deals are now: the change may move them elsewhere.
     spans: list[Span] = _first_deal_spans(customers)
     if deal is None:
-        deal = Deal.objects.create(
-            deal_no=item.deal_no,
-            person=item.person,
-            unit_id=unit_id,
-            customer=customer,
-            amount=item.amount,
-            won_date=item.won_date,
-            channel=item.channel,
-            client_id=item.client_id,
-            created_by=by,
-        )
+        try:
+            # The unique constraint has the final word: a create that raced in first wins.
+            with transaction.atomic():
+                deal = Deal.objects.create(
+                    deal_no=item.deal_no,
+                    person=item.person,
+                    unit_id=unit_id,
+                    customer=customer,
+                    amount=item.amount,
+                    won_date=item.won_date,
+                    channel=item.channel,
+                    client_id=item.client_id,
+                    created_by=by,
+                )
+        except IntegrityError:
+            raise DealNumberTaken(item.deal_no) from None
         DealChange.objects.create(
             deal=deal,
             deal_no=deal.deal_no,
@@ -213,18 +258,22 @@ def deal_record(
     by: Person | None = None,
     reason: str = "",
     today: dt.date | None = None,
+    new: bool = False,
 ) -> tuple[Deal, bool]:
     """Record a won deal, or correct the deal with the same number. Returns (deal, created).
 
     Corrections keep the fields before and after in the deal's audit trail. A retried write with
-    the same ``client_id`` returns the first deal.
+    the same ``client_id`` returns the first deal. With ``new`` the deal must not exist yet:
+    ``DealNumberTaken`` when it does, however close two creates come (nothing is written).
+    A deal on an existing customer needs the recorder ``by`` and the rep to see the customer
+    (``NotFound`` otherwise); ``customer_name`` only names a customer the deal creates.
     """
     if item.client_id:
         existing = Deal.objects.filter(client_id=item.client_id).first()
         if existing is not None:
             return existing, False
     today = today or timezone.localdate()
-    deal, created, spans, customers = _record(item, by=by, reason=reason, today=today)
+    deal, created, spans, customers = _record(item, by=by, reason=reason, today=today, new=new)
     _recredit_with_customers(spans, customers)
     if created:
         transaction.on_commit(lambda: deal_won.send(sender=Deal, deal_id=deal.pk))

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person
 from tiejun.org.selectors import access_person, access_unit, can_record_deal_for, subtree_ids
@@ -20,8 +21,8 @@ from tiejun.workdays import month_end, parse_month
 
 from .forms import DealFilterForm, DealForm
 from .models import Deal
-from .selectors import access_deal, deal_history, deal_list_for_user
-from .services import DealInput, deal_record
+from .selectors import access_deal, deal_existing, deal_history, deal_list_for_user, deal_visible
+from .services import DealInput, DealNumberTaken, deal_number_unusable, deal_record
 
 PAGE_SIZE = 50
 
@@ -51,9 +52,12 @@ def _filters(form: DealFilterForm, viewer: Person) -> dict[str, Any] | None:
     data = form.cleaned_data
     if data["month"]:
         try:
-            start = parse_month(data["month"])
+            start = check_day(parse_month(data["month"]), field="month")
         except ValueError:
             form.add_error("month", _("Enter a month as YYYY-MM."))
+            return None
+        except TiejunError as error:
+            form.add_error("month", str(error))
             return None
         args.update(start=start, end=month_end(start))
     # A unit or person the viewer may not see reads as unknown, like a code that does not exist.
@@ -88,6 +92,14 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _taken(user: Person, deal_no: str) -> str:
+    """Why a new deal's number cannot be used, telling nothing of a deal out of sight."""
+    found = deal_existing(deal_no=deal_no)
+    if found is None or not deal_visible(user, found):
+        return str(deal_number_unusable(deal_no))
+    return _("Deal number %(no)s is already used.") % {"no": deal_no}
+
+
 def _save(request: HttpRequest, form: DealForm, *, reason: str = "") -> Deal | None:
     """Record the form's deal; on a user error put it on the form and write nothing."""
     data = form.cleaned_data
@@ -106,7 +118,15 @@ def _save(request: HttpRequest, form: DealForm, *, reason: str = "") -> Deal | N
         client_id=data.get("client_id") or None,
     )
     try:
-        deal, _created = deal_record(item=item, by=request.user, reason=reason)  # type: ignore[arg-type]
+        deal, _created = deal_record(
+            item=item,
+            by=request.user,  # type: ignore[arg-type]
+            reason=reason,
+            new=form.deal is None,
+        )
+    except DealNumberTaken as taken:  # another create with this number came first
+        form.add_error("deal_no", _taken(request.user, taken.deal_no))  # type: ignore[arg-type]
+        return None
     except TiejunError as error:
         field = error.field if error.field in form.fields else None
         form.add_error(field, str(error))

@@ -126,6 +126,7 @@ def write_field(*, today: dt.date, seed: int, cal: WorkCalendar) -> dict[str, in
         day, person_id, unit_id = latest[c.pk]
         centre = CITY_CENTRES.get(branch_code.get(unit_id, ""), CITY_CENTRES["HZ"])
         c.lat, c.lon = _jitter(rng, centre, 6.0)
+        c.unit_id = unit_id  # whose pool it returns to: the team of its latest deal
         c.address = f"{rng.choice(STREETS)}{rng.randint(1, 899)}号"
         c.industry = c.name.split("市")[-1][-8:].replace("有限公司", "").replace("厂", "")[-4:]
         c.status = CustomerStatus.CUSTOMER
@@ -162,12 +163,13 @@ def write_field(*, today: dt.date, seed: int, cal: WorkCalendar) -> dict[str, in
                     opens_at=dt.time(8, 30),
                     closes_at=dt.time(17, 30),
                     owner_id=owner_id,
+                    unit_id=team_id,
                 )
                 prospects.append(p)
     Customer.objects.bulk_update(
         customers,
         ["lat", "lon", "address", "industry", "status", "priority", "opens_at", "closes_at",
-         "phone", "owner", "owned_since"],
+         "phone", "owner", "owned_since", "unit"],
         batch_size=UPDATE_BATCH,
     )  # fmt: skip
     prospects = Customer.objects.bulk_create(prospects, batch_size=2000)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from tiejun.api_schemas import errors
+from tiejun.dateinput import Day
 from tiejun.org.models import Person
 
 from . import reports
@@ -46,7 +47,7 @@ class DailyReportOut(Schema):
 
 
 class DailyReportIn(Schema):
-    date: dt.date | None = Field(None, description="Default: today")
+    date: Day | None = Field(None, description="Default: today")
     visited: str | None = Field(None, description="Left out: kept (a new report: pre-filled)")
     feedback: str | None = None
     problems: str | None = None
@@ -56,7 +57,7 @@ class DailyReportIn(Schema):
 
 
 class DailyReportsQuery(Schema):
-    date: dt.date | None = Field(None, description="Default: today")
+    date: Day | None = Field(None, description="Default: today")
 
 
 def _viewer(request: HttpRequest) -> Person:

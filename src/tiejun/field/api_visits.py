@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -15,22 +15,28 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tiejun.api_schemas import errors
 from tiejun.crm.models import Channel
-from tiejun.errors import TiejunError
+from tiejun.dateinput import Day, Moment, check_moment
+from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person
 from tiejun.org.selectors import access_person
 
 from .models import Visit
 from .visits import (
     access_visit,
+    checkin_warnings,
     customer_for_checkin,
     parse_id,
+    visit_approve,
     visit_checkin,
     visit_checkout,
     visit_stored,
+    visits_awaiting,
     visits_visible_to,
 )
 
 router = Router(tags=["visits"])
+# Photos are stored as JPEG; older ones kept the phone's format.
+PHOTO_TYPES = {"png": "image/png", "webp": "image/webp", "gif": "image/gif", "heic": "image/heic"}
 
 
 class VisitOut(Schema):
@@ -48,8 +54,11 @@ class VisitOut(Schema):
     outside_geofence: bool
     poor_accuracy: bool
     stale_position: bool
-    photo: str | None = Field(description="URL of the photo")
+    photo: str | None = Field(
+        description="URL of the photo (a downscaled copy), served to those who may see the visit"
+    )
     checkout_at: dt.datetime | None
+    auto_checkout: bool = Field(description="Checked out by the rep's next check-in elsewhere")
     duration_minutes: int | None
     met_whom: str
     interest: str
@@ -57,6 +66,14 @@ class VisitOut(Schema):
     next_date: dt.date | None
     notes: str
     channel: str
+    approval: str = Field(
+        description="'' (counts), 'pending' (sent too late: waits for the supervisor's approval "
+        "and does not count yet), 'approved' or 'refused'"
+    )
+    warnings: list[str] = Field(
+        description="What the rep should know at once: outside the geofence, held for approval, "
+        "an earlier open visit checked out"
+    )
 
     @staticmethod
     def resolve_id(obj: Visit) -> str:
@@ -88,20 +105,28 @@ class VisitOut(Schema):
 
     @staticmethod
     def resolve_photo(obj: Visit) -> str | None:
-        return obj.photo.url if obj.photo else None
+        return f"/api/v1/visits/{obj.pk}/photo" if obj.photo else None
+
+    @staticmethod
+    def resolve_warnings(obj: Visit) -> list[str]:
+        return checkin_warnings(obj)
 
 
 class VisitsQuery(Schema):
-    date: dt.date | None = Field(None, description="YYYY-MM-DD; today when left out")
+    date: Day | None = Field(None, description="YYYY-MM-DD; today when left out")
     employee_no: str | None = Field(None, description="Only this person's visits")
 
 
+class ApprovalIn(Schema):
+    approve: bool = Field(description="true: the check-in counts; false: it is refused")
+
+
 class CheckoutIn(Schema):
-    checkout_at: dt.datetime | None = Field(None, description="Now when left out")
+    checkout_at: Moment | None = Field(None, description="Now when left out")
     met_whom: str = ""
     interest: str = Field("", description="none, low, medium or high")
     next_step: str = ""
-    next_date: dt.date | None = None
+    next_date: Day | None = None
     notes: str = ""
     channel: Channel | None = None
 
@@ -138,7 +163,7 @@ def _when(data: dict[str, Any], name: str, *, required: bool) -> dt.datetime | N
         raise TiejunError(
             _("%(value)s is not a date and time (ISO 8601)") % {"value": value}, field=name
         )
-    return parsed
+    return check_moment(parsed, field=name)
 
 
 @router.post(
@@ -147,9 +172,13 @@ def _when(data: dict[str, Any], name: str, *, required: bool) -> dt.datetime | N
     summary="Check in at a customer",
     description="JSON or multipart (with an optional `photo`). Fields: `id` (a UUID the client "
     "generates), `customer_code`, `lat`, `lon`, `accuracy_m`, `position_at`, `checkin_at` "
-    "(now when left out), `channel`. 201 when recorded; 200 when this id was recorded before "
-    "(nothing new is written); 404 for a customer the caller may not visit; 409 when the id "
-    "belongs to someone else's check-in; 413 for a photo that is too large.",
+    "(now when left out), `channel`. 201 when recorded; 200 when this id was recorded before, "
+    "or when the caller checked in at the same customer within a few minutes (a double tap: "
+    "the first visit is returned, nothing new is written); 404 for a customer the caller may not "
+    "visit; 409 when the id belongs to someone else's check-in; 413 for a photo that is too "
+    "large. A check-in older than TIEJUN_CHECKIN_BACKDATE_DAYS or in a month already over is "
+    "stored with `approval` 'pending' and counts once the supervisor approves it. `warnings` "
+    "tells the rep at once what is off (outside the geofence, held for approval).",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -201,6 +230,43 @@ def visit_create(request: HttpRequest) -> Status:
         known_new=True,
     )
     return Status(201 if created else 200, visit)
+
+
+@router.get(
+    "/visits/approvals",
+    response={200: list[VisitOut]},
+    summary="The held (late) check-ins the caller may approve",
+)
+def visit_approvals(request: HttpRequest) -> Any:
+    return list(visits_awaiting(_viewer(request))[:1000])
+
+
+@router.post(
+    "/visits/{visit_id}/approval",
+    response={200: VisitOut, **errors(403, 404, 409, 422)},
+    summary="Approve or refuse a held check-in (the supervisor; a repeat changes nothing)",
+)
+def visit_approval(request: HttpRequest, visit_id: str, payload: ApprovalIn) -> Visit:
+    viewer = _viewer(request)
+    return visit_approve(visit=access_visit(viewer, visit_id), by=viewer, approve=payload.approve)
+
+
+@router.get(
+    "/visits/{visit_id}/photo",
+    response={200: None, **errors(404)},
+    summary="The visit's photo, for those who may see the visit",
+)
+def visit_photo(request: HttpRequest, visit_id: str) -> FileResponse:
+    visit = access_visit(_viewer(request), visit_id)
+    if not visit.photo:
+        raise NotFound(_("this visit has no photo"), field="id")
+    kind = PHOTO_TYPES.get((visit.photo.name or "").rsplit(".", 1)[-1].lower(), "image/jpeg")
+    try:
+        response = FileResponse(visit.photo.open("rb"), content_type=kind)
+    except OSError:  # the file is gone from the disk
+        raise NotFound(_("this visit has no photo"), field="id") from None
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @router.get(

@@ -72,6 +72,19 @@ class Interest(models.TextChoices):
     HIGH = "high", _("High")
 
 
+class Approval(models.TextChoices):
+    """Whether a check-in counts: one sent too late waits for the supervisor's approval."""
+
+    NOT_NEEDED = "", _("not needed")
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+# The check-ins the scoreboard and the lab count: on time, or approved.
+VISIT_COUNTED = Q(approval__in=(Approval.NOT_NEEDED, Approval.APPROVED))
+
+
 class Visit(models.Model):
     """A GPS-stamped visit (外勤签到): check-in, then check-out with the outcome.
 
@@ -108,6 +121,15 @@ class Visit(models.Model):
         _("channel"), max_length=16, choices=Channel.choices, default=Channel.VISIT
     )
     source = models.CharField(max_length=16, default="app")  # app, api, import
+    # Closed by the rep's next check-in elsewhere, not by the rep: the end is an upper bound.
+    auto_checkout = models.BooleanField(_("checked out by the next check-in"), default=False)
+    approval = models.CharField(
+        _("approval"), max_length=8, choices=Approval.choices, blank=True, default=""
+    )
+    approved_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,10 +139,19 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["person", "checkin_at"], name="visit_person_time"),
             models.Index(fields=["customer", "checkin_at"], name="visit_customer_time"),
+            models.Index(
+                fields=["unit", "checkin_at"],
+                name="visit_pending",
+                condition=Q(approval="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.customer_id} {self.checkin_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_counted(self) -> bool:
+        return self.approval in (Approval.NOT_NEEDED, Approval.APPROVED)
 
     @property
     def duration_minutes(self) -> int | None:

@@ -190,6 +190,28 @@ def _clean_texts(values: dict[str, str | None]) -> dict[str, str]:
     return cleaned
 
 
+def earliest_report_day(today: dt.date) -> dt.date:
+    """The oldest date a daily report may still be written for: the previous working day."""
+    return work_calendar().previous_workdays(today, 1)[0]
+
+
+def check_report_date(day: dt.date, today: dt.date) -> None:
+    """Refuse a report (new or corrected) for a date before the previous working day."""
+    if day >= today - dt.timedelta(days=1):
+        return  # today and yesterday are always open: no calendar to read
+    earliest = earliest_report_day(today)
+    if day < earliest:
+        raise TiejunError(
+            _(
+                "The daily report for %(day)s can no longer be written or changed: reports are "
+                "taken for today and the previous working day (%(earliest)s). Tell your "
+                "supervisor instead."
+            )
+            % {"day": day.isoformat(), "earliest": earliest.isoformat()},
+            field="date",
+        )
+
+
 def daily_report_save(
     *,
     person: Person,
@@ -202,8 +224,10 @@ def daily_report_save(
     report may still be corrected, its filing time stays). Texts left out (``None``) keep their
     stored value, or the pre-filled one on a new report. Returns (report, created)."""
     now = now or timezone.now()
-    if day > timezone.localdate(now):
+    today = timezone.localdate(now)
+    if day > today:
         raise TiejunError(_("A daily report cannot be for a future date."), field="date")
+    check_report_date(day, today)
     cleaned = _clean_texts(texts or {})
     with transaction.atomic():
         report = DailyReport.objects.select_for_update().filter(person=person, date=day).first()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tiejun import routing
 from tiejun.crm.customer_selectors import customer_briefs
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person
 
@@ -24,9 +25,10 @@ from .models import VisitPlan
 
 def _day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Http404(_("No such date.")) from None
+    return check_day(day, field="date")
 
 
 def _person(request: HttpRequest, employee_no: str) -> Person:

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 
 from . import notes as field_notes
@@ -42,9 +43,10 @@ def _day(text: str | None) -> dt.date:
     if not text:
         return timezone.localdate()
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise TiejunError(_("date must be a date YYYY-MM-DD"), field="date") from None
+    return check_day(day, field="date")
 
 
 def _plan_url(plan: Any, employee_no: str) -> str | None:

@@ -25,12 +25,16 @@ from tiejun.web.views import user_errors
 from .models import Interest
 from .visits import (
     access_visit,
+    backdate_days,
     checkin_customers,
     customer_for_checkin,
     geofence_m,
     photo_max_bytes,
+    visit_approve,
     visit_checkout,
+    visits_awaiting,
     visits_for,
+    visits_held,
 )
 
 
@@ -53,6 +57,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
             customers.insert(0, customer)
     visits = list(visits_for(person, today))
     context = {
+        "held": list(visits_held(person)),
+        "backdate_days": backdate_days(),
         "today": today,
         "customers": customers,
         "planned_ids": planned_ids,
@@ -102,6 +108,37 @@ def checkout(request: HttpRequest, visit_id: str) -> HttpResponse:
         % {"customer": visit.customer.name, "minutes": visit.duration_minutes or 0},
     )
     return redirect("field:checkin")
+
+
+@login_required
+@require_GET
+@user_errors
+def approvals(request: HttpRequest) -> HttpResponse:
+    """The supervisor's list of late check-ins waiting for approval."""
+    person = _person(request)
+    context = {"visits": list(visits_awaiting(person)[:500]), "backdate_days": backdate_days()}
+    return render(request, "field/visit_approvals.html", context)
+
+
+@login_required
+@require_POST
+@user_errors
+def approval(request: HttpRequest, visit_id: str) -> HttpResponse:
+    person = _person(request)
+    visit = access_visit(person, visit_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("approve", "refuse"):
+        raise TiejunError(_("choose approve or refuse"), field="decision")
+    visit = visit_approve(visit=visit, by=person, approve=decision == "approve")
+    if decision == "approve":
+        text = _("Approved: %(customer)s, %(when)s.")
+    else:
+        text = _("Refused: %(customer)s, %(when)s.")
+    when = timezone.localtime(visit.checkin_at)
+    messages.success(
+        request, text % {"customer": visit.customer.name, "when": f"{when:%Y-%m-%d %H:%M}"}
+    )
+    return redirect("field:visit-approvals")
 
 
 SERVICE_WORKER = """// Tiejun check-in: keeps the page shell for when the phone is offline.

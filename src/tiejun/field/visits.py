@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -32,12 +33,14 @@ from tiejun.org.selectors import is_admin, led_unit_ids, membership_on
 from tiejun.org.services import people_lock
 from tiejun.scoreboard.services import facts_add, facts_load, facts_replace
 
-from .models import Interest, PlanStop, Visit
+from .models import VISIT_COUNTED, Approval, Interest, PlanStop, Visit
 from .signals import visit_checked_in, visit_checked_out
 
 EARTH_RADIUS_M = 6_371_008.8
 CLOCK_SKEW = dt.timedelta(minutes=10)  # a phone's clock may run a little ahead
 MAX_ACCURACY_M = 1_000_000
+PHOTO_MAX_PIXELS = 40_000_000  # far below Pillow's own bomb limit: no phone takes more
+PHOTO_MAX_SIDE = 1600  # the stored copy: enough to see a shop front, small on the disk
 
 
 class Conflict(TiejunError):
@@ -62,6 +65,24 @@ def stale_position_s() -> int:
 
 def photo_max_bytes() -> int:
     return int(getattr(settings, "PHOTO_MAX_BYTES", 5 * 1024 * 1024))
+
+
+def backdate_days() -> int:
+    return int(getattr(settings, "CHECKIN_BACKDATE_DAYS", 2))
+
+
+def merge_window() -> dt.timedelta:
+    """Two check-ins of one rep at one customer this close are one visit (a double tap);
+    ``TIEJUN_CHECKIN_MERGE_MINUTES=0`` switches merging off (synthetic load that must land)."""
+    return dt.timedelta(minutes=int(getattr(settings, "CHECKIN_MERGE_MINUTES", 5)))
+
+
+def needs_approval(at: dt.datetime, now: dt.datetime) -> bool:
+    """A check-in older than the back-dating window, or in a month already over, is held."""
+    if at < now - dt.timedelta(days=backdate_days()):
+        return True
+    local, today = timezone.localtime(at).date(), timezone.localtime(now).date()
+    return (local.year, local.month) < (today.year, today.month)
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -127,9 +148,13 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def check_photo(photo: Any) -> None:
-    """A real image (Pillow can verify it) of at most TIEJUN_PHOTO_MAX_BYTES."""
-    from PIL import Image
+def check_photo(photo: Any) -> ContentFile[bytes]:
+    """A real image (Pillow can verify it) of at most TIEJUN_PHOTO_MAX_BYTES and
+    ``PHOTO_MAX_PIXELS``; returns the copy to store: a JPEG at most ``PHOTO_MAX_SIDE`` pixels
+    wide or high, upright, without the original's metadata."""
+    import warnings
+
+    from PIL import Image, ImageOps
 
     size = getattr(photo, "size", None)
     limit = photo_max_bytes()
@@ -151,11 +176,32 @@ def check_photo(photo: Any) -> None:
             % {"size": f"{len(data) / 1048576:.1f}", "max": f"{limit / 1048576:.1f}"},
             field="photo",
         )
+    too_big = TiejunError(
+        _("the photo has more than %(n)d megapixels; send a smaller one")
+        % {"n": PHOTO_MAX_PIXELS // 1_000_000},
+        field="photo",
+    )
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                # The header's size, read before a pixel is decoded: a bomb stops here.
+                if image.width * image.height > PHOTO_MAX_PIXELS:
+                    raise too_big
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))  # JPEG: decode scaled down
+                copy = ImageOps.exif_transpose(image).convert("RGB")
+    except TiejunError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
     except Exception:  # Pillow raises many kinds for a file that is not an image
         raise TiejunError(_("the photo is not an image"), field="photo") from None
+    copy.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=82, optimize=True)
+    return ContentFile(out.getvalue())
 
 
 # --- who may see what --------------------------------------------------------------------------
@@ -241,9 +287,11 @@ def visits_recredit(person_id: int, start: dt.date, end: dt.date) -> None:
     lo, hi = _day_bounds(start, end)
     people_lock(person_id)  # as a check-in does: a recount never misses one committing meanwhile
     counts: dict[tuple[dt.date, int], int] = defaultdict(int)
-    for at, unit_id in Visit.objects.filter(
-        person_id=person_id, checkin_at__gte=lo, checkin_at__lt=hi
-    ).values_list("checkin_at", "unit_id"):
+    for at, unit_id in (
+        Visit.objects.filter(person_id=person_id, checkin_at__gte=lo, checkin_at__lt=hi)
+        .filter(VISIT_COUNTED)
+        .values_list("checkin_at", "unit_id")
+    ):
         counts[(_local_day(at), unit_id)] += 1
     rows = [(VISITS.code, day, unit_id, Decimal(n)) for (day, unit_id), n in counts.items()]
     facts_replace(metrics=[VISITS.code], person_id=person_id, start=start, end=end, rows=rows)
@@ -258,9 +306,11 @@ def visits_recredit_all() -> None:
             qs = qs.filter(checkin_at__lt=_day_bounds(membership.valid_to, membership.valid_to)[1])
         qs.exclude(unit_id=membership.unit_id).update(unit_id=membership.unit_id)
     counts: dict[tuple[dt.date, int, int], int] = defaultdict(int)
-    for at, unit_id, person_id in Visit.objects.values_list(
-        "checkin_at", "unit_id", "person_id"
-    ).iterator():
+    for at, unit_id, person_id in (
+        Visit.objects.filter(VISIT_COUNTED)
+        .values_list("checkin_at", "unit_id", "person_id")
+        .iterator()
+    ):
         counts[(_local_day(at), unit_id, person_id)] += 1
     facts_load(
         metrics=[VISITS.code],
@@ -332,11 +382,17 @@ def visit_checkin(
     check_visibility: bool = True,
     now: dt.datetime | None = None,
     known_new: bool = False,
+    hold: bool | None = None,
 ) -> tuple[Visit, bool]:
     """Check ``person`` in at ``customer``; returns (visit, created).
 
     Idempotent on ``id``: a retry returns the stored visit and writes nothing (the same id from
-    another person is a conflict). Bad input raises TiejunError and writes nothing.
+    another person is a conflict). A second check-in of the same person at the same customer
+    within ``merge_window()`` (a double tap, queued twice offline) returns the first visit the
+    same way. A visit the person left open earlier that day is checked out at ``at``.
+    A check-in older than the back-dating window or in a month already over is stored but held
+    for the supervisor's approval (``hold``: decide instead, e.g. for a leader's import) and
+    counts only once approved. Bad input raises TiejunError and writes nothing.
     ``known_new``: the caller has just looked the id up (the insert still guards against a race).
     """
     pk = parse_id(id)
@@ -362,8 +418,7 @@ def visit_checkin(
         raise NotFound(
             _("unknown customer %(code)s") % {"code": customer.code}, field="customer_code"
         )
-    if photo is not None:
-        check_photo(photo)
+    stored_photo = check_photo(photo) if photo is not None else None
     day = _local_day(at)
     unit = _unit_on(person, day)
     distance = None
@@ -382,6 +437,7 @@ def visit_checkin(
         )
     elif plan_stop.plan.person_id != person.pk:
         raise TiejunError(_("that planned stop is not yours"), field="plan_stop")
+    held = needs_approval(at, now) if hold is None else hold
     visit = Visit(
         id=pk,
         person=person,
@@ -400,27 +456,31 @@ def visit_checkin(
         and (at - position_at).total_seconds() > stale_position_s(),
         channel=channel,
         source=source,
+        approval=Approval.PENDING if held else Approval.NOT_NEEDED,
     )
+    visit.closed_visits = []  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
-            # One check-in of a person at a time: the day's count is recomputed from the rows.
+            # One check-in of a person at a time: the day's count is recomputed from the rows,
+            # and the double tap below is seen by the second of two racing sends.
             people_lock(person.pk)
-            if photo is not None:
-                if Visit.objects.filter(pk=pk).exists():  # no orphan file for a retry
-                    raise IntegrityError("visit id taken")
-                photo.seek(0)
-                visit.photo.save(f"{pk}{_photo_suffix(photo)}", photo, save=False)
+            same, still_open = _neighbours(pk, person, customer, at)
+            if same is not None:
+                return same, False
+            if stored_photo is not None:
+                visit.photo.save(f"{pk}.jpg", stored_photo, save=False)
             visit.save(force_insert=True)
-            Customer.objects.filter(pk=customer.pk).filter(
-                Q(last_activity_on__isnull=True) | Q(last_activity_on__lt=day)
-            ).update(last_activity_on=day)
-            # A new row adds one visit: an upsert, not a recount (the person lock above keeps it
-            # in step with a recount of the same person's days).
-            facts_add(
-                metric=VISITS.code, day=day, unit_id=unit.pk, person_id=person.pk, delta=Decimal(1)
-            )
-            visit_checked_in.send(Visit, visit=visit, unit_id=unit.pk, day=day)
+            if still_open:
+                # The rep has moved on: the earlier visit ends where this one begins.
+                Visit.objects.filter(
+                    pk__in=[v.pk for v in still_open], checkout_at__isnull=True
+                ).update(checkout_at=at, auto_checkout=True)
+                visit.closed_visits = still_open  # type: ignore[attr-defined]
+            if not held:
+                _credit(visit, day)
     except IntegrityError:
+        if visit.photo:
+            visit.photo.delete(save=False)  # no orphan file for a retry that raced in
         stored = visit_stored(pk, person)  # the same check-in raced in from a retry
         if stored is None:
             raise
@@ -428,12 +488,76 @@ def visit_checkin(
     return visit, True
 
 
-def _photo_suffix(photo: Any) -> str:
-    name = str(getattr(photo, "name", "") or "").lower()
-    for suffix in (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic"):
-        if name.endswith(suffix):
-            return suffix
-    return ".jpg"
+def _neighbours(
+    pk: uuid.UUID, person: Person, customer: Customer, at: dt.datetime
+) -> tuple[Visit | None, list[Visit]]:
+    """In one query: ``person``'s visit at ``customer`` within the merge window of ``at`` (a
+    double tap, or this very check-in sent again), and the visits left open earlier that day."""
+    window = merge_window()
+    day_start = timezone.make_aware(dt.datetime.combine(_local_day(at), dt.time.min))
+    rows = list(
+        Visit.objects.select_related("person", "unit", "customer")
+        .filter(person=person)
+        .filter(
+            Q(customer=customer, checkin_at__gte=at - window, checkin_at__lte=at + window)
+            | Q(checkout_at__isnull=True, checkin_at__gte=day_start, checkin_at__lt=at)
+        )
+        .order_by("checkin_at", "id")
+    )
+    same = next(
+        (v for v in rows if v.customer_id == customer.pk and abs(v.checkin_at - at) <= window),
+        None,
+    )
+    if same is not None and not window and same.pk != pk:
+        same = None  # merging switched off (a window of 0): only the same id is the same visit
+    return same, [v for v in rows if v.checkout_at is None and v.checkin_at < at]
+
+
+def _credit(visit: Visit, day: dt.date) -> None:
+    """Count ``visit``: the customer's last activity, the ``visits`` fact, the apps above."""
+    Customer.objects.filter(pk=visit.customer_id).filter(
+        Q(last_activity_on__isnull=True) | Q(last_activity_on__lt=day)
+    ).update(last_activity_on=day)
+    # A new row adds one visit: an upsert, not a recount (the person lock keeps it in step with
+    # a recount of the same person's days).
+    facts_add(
+        metric=VISITS.code,
+        day=day,
+        unit_id=visit.unit_id,
+        person_id=visit.person_id,
+        delta=Decimal(1),
+    )
+    visit_checked_in.send(Visit, visit=visit, unit_id=visit.unit_id, day=day)
+
+
+def checkin_warnings(visit: Visit) -> list[str]:
+    """What the rep should know the moment the check-in is answered."""
+    warnings = []
+    if visit.outside_geofence and visit.distance_m is not None:
+        warnings.append(
+            _(
+                "You are %(distance)d m from %(customer)s; check-ins farther than %(limit)d m "
+                "are flagged."
+            )
+            % {"distance": visit.distance_m, "customer": visit.customer.name, "limit": geofence_m()}
+        )
+    if visit.approval == Approval.PENDING:
+        warnings.append(
+            _(
+                "This check-in is more than %(days)d days old or in a month already over: it "
+                "waits for your supervisor's approval and counts once approved."
+            )
+            % {"days": backdate_days()}
+        )
+    for earlier in getattr(visit, "closed_visits", ()):
+        warnings.append(
+            _("Your open visit at %(customer)s was checked out at %(time)s.")
+            % {
+                "customer": earlier.customer.name,
+                "time": f"{timezone.localtime(visit.checkin_at):%H:%M}",
+            }
+        )
+    return warnings
 
 
 # --- check-out ---------------------------------------------------------------------------------
@@ -457,7 +581,10 @@ def visit_checkout(
     if by is not None and by.pk != visit.person_id:
         raise Forbidden(_("only the person who checked in can check out"), field="id")
     now = now or timezone.now()
-    at = _aware(at) if at else now
+    # The outcome of a visit the next check-in closed keeps that end (the rep had left by then).
+    auto = at is None and visit.auto_checkout and visit.checkout_at is not None
+    at = visit.checkout_at if auto else (_aware(at) if at else now)
+    assert at is not None
     if at < visit.checkin_at:
         raise TiejunError(_("the check-out is before the check-in"), field="checkout_at")
     if at > now + CLOCK_SKEW:
@@ -491,6 +618,7 @@ def visit_checkout(
     visit.next_date = next_date
     visit.notes = (notes or "").strip()
     visit.channel = channel
+    visit.auto_checkout = auto
     visit.save(
         update_fields=[
             "checkout_at",
@@ -500,8 +628,73 @@ def visit_checkout(
             "next_date",
             "notes",
             "channel",
+            "auto_checkout",
         ]
     )
-    hours = (Decimal((at - visit.checkin_at).total_seconds()) / 3600).quantize(Decimal("0.01"))
-    visit_checked_out.send(Visit, visit=visit, hours=hours)
+    if visit.is_counted and not auto:  # a held visit reaches the lab when it is approved
+        visit_checked_out.send(Visit, visit=visit, hours=_hours(visit))
     return visit
+
+
+def _hours(visit: Visit) -> Decimal:
+    assert visit.checkout_at is not None
+    seconds = (visit.checkout_at - visit.checkin_at).total_seconds()
+    return (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+
+
+# --- approval of a late check-in ---------------------------------------------------------------
+
+
+def visits_awaiting(viewer: Person) -> QuerySet[Visit]:
+    """The held check-ins ``viewer`` may approve: their team's (admin: all), never their own."""
+    return (
+        visits_visible_to(viewer)
+        .filter(approval=Approval.PENDING)
+        .exclude(person=viewer)
+        .order_by("checkin_at", "id")
+    )
+
+
+def visits_held(person: Person, *, now: dt.datetime | None = None) -> QuerySet[Visit]:
+    """``person``'s own check-ins waiting for approval, and those refused in the last 31 days."""
+    since = (now or timezone.now()) - dt.timedelta(days=31)
+    return (
+        Visit.objects.select_related("customer", "approved_by")
+        .filter(person=person)
+        .filter(Q(approval=Approval.PENDING) | Q(approval=Approval.REFUSED, approved_at__gte=since))
+        .order_by("checkin_at", "id")
+    )
+
+
+def visit_approve(
+    *, visit: Visit, by: Person, approve: bool, now: dt.datetime | None = None
+) -> Visit:
+    """Approve (it counts from now on, on its own day) or refuse a held check-in.
+
+    ``visit`` comes from ``access_visit`` for ``by``; nobody approves their own. Repeating the
+    same decision changes nothing; the other decision after one is a conflict.
+    """
+    if visit.person_id == by.pk:
+        raise Forbidden(_("your own check-in needs your supervisor's approval"), field="id")
+    decision = Approval.APPROVED if approve else Approval.REFUSED
+    with transaction.atomic():
+        people_lock(visit.person_id)
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.approval == decision:
+            return locked
+        if locked.approval != Approval.PENDING:
+            raise Conflict(
+                _("this check-in does not wait for approval (%(state)s)")
+                % {"state": locked.get_approval_display()},
+                field="id",
+            )
+        locked.approval = decision
+        locked.approved_by = by
+        locked.approved_at = now or timezone.now()
+        locked.save(update_fields=["approval", "approved_by", "approved_at"])
+        locked.person, locked.customer, locked.unit = visit.person, visit.customer, visit.unit
+        if approve:
+            _credit(locked, _local_day(locked.checkin_at))
+            if locked.checkout_at is not None:
+                visit_checked_out.send(Visit, visit=locked, hours=_hours(locked))
+    return locked

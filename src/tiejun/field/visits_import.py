@@ -99,6 +99,9 @@ def apply_visit_row(c: Any, ctx: Any) -> str | None:
             channel=channel,
             source="import",
             check_visibility=False,
+            # The file comes from admin or a leader of the rep (the import is scoped): that is
+            # the approval a late check-in needs, unless the leader imports their own visits.
+            hold=None if ctx.by is not None and ctx.by.pk == person.pk else False,
         )
         Visit.objects.filter(pk=visit.pk).update(interest=interest, notes=notes)
         return CREATED

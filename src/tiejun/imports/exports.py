@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from tiejun.errors import TiejunError
 from tiejun.scoreboard.selectors import Board
+from tiejun.sheetcells import csv_row, xlsx_put
 
 from .kinds import KINDS
 
@@ -30,7 +32,7 @@ def template_csv(kind: str) -> str:
     if spec is None:
         raise TiejunError(_("unknown import kind %(kind)s") % {"kind": kind}, field="kind")
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(spec.columns)
+    csv.writer(out, lineterminator="\n").writerow(csv_row(spec.columns))
     return out.getvalue()
 
 
@@ -68,11 +70,12 @@ def board_xlsx(board: Board) -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = board.unit.code[:31] or "board"
+    # A sheet title may not hold \ * ? : / [ ] (openpyxl refuses it); a unit code might.
+    sheet.title = re.sub(r"[\\*?:/\[\]]", "_", board.unit.code)[:31] or "board"
     widths: dict[int, int] = {}
 
     def put(row: int, col: int, value: object, fmt: str | None = None, bold: bool = False) -> None:
-        cell = sheet.cell(row=row, column=col, value=value)
+        cell = xlsx_put(sheet, row, col, value)
         if fmt and value is not None:
             cell.number_format = fmt
         if bold:
@@ -86,12 +89,13 @@ def board_xlsx(board: Board) -> bytes:
         "month": f"{board.month:%Y-%m}",
         "as_of": board.as_of.isoformat(),
     }
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    sheet.cell(row=2, column=1, value=_("Month"))
+    # Every cell goes through xlsx_put: names are user text, and text is never a formula.
+    xlsx_put(sheet, 1, 1, title).font = Font(bold=True, size=14)
+    xlsx_put(sheet, 2, 1, _("Month"))
     put(2, 2, f"{board.month:%Y-%m}")
-    sheet.cell(row=3, column=1, value=_("As of"))
+    xlsx_put(sheet, 3, 1, _("As of"))
     put(3, 2, board.as_of.isoformat())
-    sheet.cell(row=4, column=1, value=_("Metric"))
+    xlsx_put(sheet, 4, 1, _("Metric"))
     put(4, 2, str(m.label))
 
     figures: list[tuple[str, object, str | None]] = [

@@ -162,9 +162,18 @@ class Cells:
 # --- units -------------------------------------------------------------------------------------
 
 
+def _check_name(c: Cells, column: str, value: str) -> None:
+    from tiejun.text import name_problem
+
+    problem = name_problem(value)
+    if problem is not None:
+        c.fail(column, problem)
+
+
 def _apply_unit(c: Cells, ctx: Context) -> Outcome:
     code = c.text("code", max_length=32)
     name = c.text("name", max_length=100)
+    _check_name(c, "name", name)
     kind = c.text("kind").lower()
     parent = c.unit("parent_code", required=False)
     parent_code = c.record.get("parent_code", "").strip()
@@ -218,6 +227,7 @@ def _units_order(records: list[tuple[int, dict[str, str]]]) -> list[tuple[int, d
 def _apply_person(c: Cells, ctx: Context) -> Outcome:
     employee_no = c.text("employee_no", max_length=32)
     name = c.text("name", max_length=100)
+    _check_name(c, "name", name)
     email = c.text("email", required=False, max_length=254)
     phone = c.text("phone", required=False, max_length=32)
     if email:
@@ -327,14 +337,15 @@ def _apply_target(c: Cells, ctx: Context) -> Outcome:
 def _deal_state(deal_no: str) -> tuple | None:
     return (
         Deal.objects.filter(deal_no=deal_no)
-        .values_list(
-            "person_id", "customer__code", "customer__name", "amount", "won_date", "channel"
-        )
+        .values_list("person_id", "customer__code", "amount", "won_date", "channel")
         .first()
     )
 
 
 def _apply_deal(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.crm.customers import validate_customer_code
+    from tiejun.crm.services import deal_number_unusable
+
     deal_no = c.text("deal_no", max_length=40)
     person = c.person("employee_no")
     customer_code = c.text("customer_code", max_length=32)
@@ -342,10 +353,17 @@ def _apply_deal(c: Cells, ctx: Context) -> Outcome:
     amount = c.decimal("amount")
     won_date = c.date("won_date")
     channel = c.text("channel", required=False).lower()
+    if customer_code and not any(col == "customer_code" for col, _msg in c.errors):
+        try:
+            validate_customer_code(customer_code, field="customer_code")
+        except TiejunError as exc:
+            c.fail("customer_code", str(exc))
+    _check_name(c, "customer_name", customer_name)
     if c.scope is not None and deal_no:
         taken = Deal.objects.filter(deal_no=deal_no).values_list("unit_id", flat=True).first()
         if taken is not None and not c.unit_in_scope(taken):
-            c.fail("deal_no", _("deal number %(no)s is taken") % {"no": deal_no})
+            # Another branch's deal: the answer of a foreign id, nothing about the deal.
+            c.fail("deal_no", str(deal_number_unusable(deal_no)))
     c.check()
     assert person is not None and amount is not None and won_date is not None
     before = _deal_state(deal_no)
@@ -373,9 +391,12 @@ def _lab_customer(c: Cells, column: str):  # -> Customer | None
     code = c.text(column, max_length=32)
     if not code:
         return None
-    customer = Customer.objects.filter(code=code).first()
-    if customer is None:
+    customer = Customer.objects.filter(code=code).select_related("owner").first()
+    # A manager's file reaches the customers their pages show (the subtree's and the open pool);
+    # any other reads as unknown, exactly like one that does not exist.
+    if customer is None or (customer.owner is not None and not c.person_in_scope(customer.owner)):
         c.fail(column, _("unknown customer %(code)s") % {"code": code})
+        return None
     return customer
 
 
@@ -396,8 +417,17 @@ def _lab_model(c: Cells, column: str):  # -> SalesModel | None
     return model
 
 
+def _lab_id_taken(c: Cells, column: str, problem: str, unit_id: int | None) -> None:
+    """A scoped file may not rewrite another branch's touch or event by naming its id; the
+    answer is that of a foreign id, telling nothing about the row."""
+    if unit_id is not None and not c.unit_in_scope(unit_id):
+        c.fail(column, problem)
+
+
 def _apply_activity(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.lab.models import Touch
     from tiejun.lab.services import touch_record
+    from tiejun.org.models import Membership
 
     activity_id = c.text("activity_id", max_length=64)
     person = c.person("employee_no")
@@ -406,6 +436,24 @@ def _apply_activity(c: Cells, ctx: Context) -> Outcome:
     date = c.date("date")
     hours = c.decimal("hours")
     cost = c.decimal("cost")
+    if c.scope is not None:
+        if activity_id:
+            taken = Touch.objects.filter(activity_id=activity_id).values_list("unit_id").first()
+            _lab_id_taken(
+                c,
+                "activity_id",
+                _("activity id %(id)s cannot be used; choose another") % {"id": activity_id},
+                taken[0] if taken else None,
+            )
+        if person is not None and date is not None:
+            # The touch counts for the team the rep was in on the day, which must be in scope.
+            then = Membership.objects.on(date).filter(person=person).values_list("unit_id").first()
+            if then is not None and not c.unit_in_scope(then[0]):
+                c.fail(
+                    "employee_no",
+                    _("on %(day)s %(no)s belonged to a unit outside yours")
+                    % {"day": date.isoformat(), "no": person.employee_no},
+                )
     c.check()
     assert person and customer and model and date and hours is not None and cost is not None
     _touch, outcome = touch_record(
@@ -422,6 +470,7 @@ def _apply_activity(c: Cells, ctx: Context) -> Outcome:
 
 
 def _apply_event(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.lab.models import Event
     from tiejun.lab.services import event_record
 
     event_id = c.text("event_id", max_length=64)
@@ -431,6 +480,14 @@ def _apply_event(c: Cells, ctx: Context) -> Outcome:
     title = c.text("title", max_length=200)
     hours = c.decimal("hours")
     cost = c.decimal("cost")
+    if c.scope is not None and event_id:
+        taken = Event.objects.filter(event_id=event_id).values_list("unit_id").first()
+        _lab_id_taken(
+            c,
+            "event_id",
+            _("event id %(id)s cannot be used; choose another") % {"id": event_id},
+            taken[0] if taken else None,
+        )
     c.check()
     assert model and unit and date and hours is not None and cost is not None
     _event, outcome = event_record(
@@ -452,6 +509,8 @@ def _apply_attendee(c: Cells, ctx: Context) -> Outcome:
 
     event_id = c.text("event_id", max_length=64)
     event = Event.objects.filter(event_id=event_id).first() if event_id else None
+    if event is not None and not c.unit_in_scope(event.unit_id):
+        event = None  # another branch's event reads as unknown
     if event_id and event is None:
         c.fail("event_id", _("unknown event %(id)s") % {"id": event_id})
     customer = _lab_customer(c, "customer_code")
@@ -507,6 +566,51 @@ def _apply_customer(c: Cells, ctx: Context) -> Outcome:
     return apply_customer(c, ctx)
 
 
+# --- calendar (a year's official holidays and make-up working days) --------------------------
+
+
+def _calendar_years(records: list[tuple[int, dict[str, str]]]) -> set[int]:
+    years = set()
+    for _number, record in records:
+        match = _DATE.match(record.get("date", "").strip())
+        if match is not None:
+            years.add(int(match[1]))
+    return years
+
+
+def _calendar_prepare(records: list[tuple[int, dict[str, str]]], ctx: Context) -> None:
+    """A file replaces the statutory days of every year it covers (exceptions stay)."""
+    from tiejun.org.holidays import MAX_YEAR, MIN_YEAR, statutory_year_clear
+
+    if ctx.scope is not None:  # only an administrator loads the calendar; every row says so
+        return
+    for year in sorted(_calendar_years(records)):
+        if MIN_YEAR <= year <= MAX_YEAR:
+            statutory_year_clear(year=year, by=ctx.by)
+
+
+def _apply_calendar(c: Cells, ctx: Context) -> Outcome:
+    from tiejun.org.holidays import check_statutory_day, parse_kind, statutory_day_set
+    from tiejun.org.models import StatutoryDay
+
+    if c.scope is not None:
+        c.fail("date", _("only an administrator may load the calendar"))
+        c.check()
+    day = c.date("date")
+    kind = c.text("kind")
+    name = c.text("name", required=False, max_length=100)
+    is_workday = parse_kind(kind) if kind else None
+    if kind and is_workday is None:
+        c.fail("kind", _("kind is off or work (放假 or 上班), not %(kind)s") % {"kind": kind})
+    c.check()
+    assert day is not None and is_workday is not None
+    check_statutory_day(day=day, is_workday=is_workday, name=name)
+    if StatutoryDay.objects.filter(date=day).exists():  # the year was cleared: listed twice
+        raise TiejunError(_("%(day)s is listed twice") % {"day": day.isoformat()}, field="date")
+    statutory_day_set(day=day, is_workday=is_workday, name=name, by=ctx.by)
+    return CREATED
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -520,6 +624,13 @@ class Kind:
         None
     )
     aliases: tuple[tuple[str, str], ...] = ()
+    # Other spellings of the header's column names (Chinese headers), each to its column.
+    headers: tuple[tuple[str, str], ...] = ()
+    # Called with every row in the import's transaction before the first row is applied.
+    prepare: Callable[[list[tuple[int, dict[str, str]]], Context], None] | None = None
+
+    def header_name(self, name: str) -> str:
+        return dict(self.headers).get(name, name)
 
     def column_for(self, field: str | None) -> str:
         """The column to blame for a service error about ``field``."""
@@ -617,6 +728,15 @@ KINDS: dict[str, Kind] = {
             _apply_customer,
             "customer_code",
             aliases=(("code", "customer_code"), ("owner", "owner_employee_no")),
+        ),
+        Kind(
+            "calendar",
+            ("date", "kind", "name"),
+            _apply_calendar,
+            "date",
+            aliases=(("year", "date"), ("name", "name")),
+            headers=(("日期", "date"), ("类型", "kind"), ("名称", "name")),
+            prepare=_calendar_prepare,
         ),
     )
 }

@@ -3,6 +3,11 @@ XLSX) into text cells.
 
 Every cell comes back as stripped text, so the import kinds parse one representation whatever
 the file was: an XLSX date cell reads as ``YYYY-MM-DD``, a whole number ``3.0`` as ``3``.
+
+Memory stays bounded whatever a file claims: an XLSX ``<dimension>`` is ignored (a sheet that
+declares ``A1:XFD20000`` for one far cell would otherwise be padded to 300 million cells), rows are
+kept only as wide as the header, and the header, the rows, the cells and the unpacked workbook
+each have a ceiling below.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import codecs
 import csv
 import datetime as dt
 import io
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,6 +25,12 @@ from django.utils.translation import gettext as _
 
 XLSX_MAGIC = b"PK\x03\x04"
 FILE = "file"  # the column named for problems of the whole file
+
+MAX_ROWS = 1_000_000  # data rows below the header; a 200,000-row file fits five times over
+MAX_COLUMNS = 100  # header columns; every import kind has far fewer
+MAX_CELL = 32_767  # characters in one cell: Excel's own limit
+MAX_UNPACKED = 1024 * 1024 * 1024  # bytes an XLSX may unpack to (a zip bomb is not a workbook)
+XLSX_LAST_ROW = 1_048_576  # no spreadsheet has rows past this, whatever its XML says
 
 
 @dataclass(frozen=True)
@@ -44,10 +57,15 @@ class ReadError(Exception):
 
 @dataclass
 class Table:
-    """The header (row 1) and the non-blank rows below it as ``(row number, cells)``."""
+    """The header (row 1) and the non-blank rows below it as ``(row number, cells)``.
+
+    Rows hold at most one cell per header column; ``overflow`` maps a row number to the first
+    column (1-based) right of the header that holds a value.
+    """
 
     header: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    overflow: dict[int, int] = field(default_factory=dict)
 
     def records(self) -> list[tuple[int, dict[str, str]]]:
         """Each row as ``{column: text}``; cells past the header are the reader's business."""
@@ -125,61 +143,139 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes) -> Table:
     text = decode_text(data).replace("\x00", "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows: list[list[str]] = []
-    try:
+    read = 0
+
+    def records() -> Iterable[list[str]]:
+        nonlocal read
         for record in reader:
-            rows.append([cell.strip() for cell in record])
+            read += 1
+            yield record
+
+    try:
+        return _collect(records(), _cell_text)
     except csv.Error as exc:
         raise ReadError(
-            [RowError(len(rows) + 1, FILE, _("not a valid CSV row (%(why)s)") % {"why": exc})]
+            [RowError(read + 1, FILE, _("not a valid CSV row (%(why)s)") % {"why": exc})]
         ) from None
-    return rows
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _unreadable_xlsx() -> ReadError:
+    return ReadError([RowError(0, FILE, _("the file is not a readable XLSX workbook"))])
+
+
+def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _unreadable_xlsx() from None
+    if unpacked > MAX_UNPACKED:
         raise ReadError(
-            [RowError(0, FILE, _("the file is not a readable XLSX workbook"))]
-        ) from None
+            [
+                RowError(
+                    0,
+                    FILE,
+                    _("the workbook unpacks to more than %(n)d MB; split it into smaller files")
+                    % {"n": MAX_UNPACKED // (1024 * 1024)},
+                )
+            ]
+        )
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
+    except Exception:
+        raise _unreadable_xlsx() from None
     try:
         if not workbook.worksheets:
-            return []
+            return _collect([], _cell_text)
         sheet = workbook.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        # The declared dimension is the file's word, not its content: without it each row is as
+        # wide as its own last cell and the rows stop at the last one in the XML.
+        sheet.reset_dimensions()  # type: ignore[union-attr]
+        return _collect(sheet.iter_rows(values_only=True), _cell_text)
+    except (ReadError, MemoryError):
+        raise
     except Exception:
-        raise ReadError(
-            [RowError(0, FILE, _("the file is not a readable XLSX workbook"))]
-        ) from None
+        raise _unreadable_xlsx() from None
     finally:
         workbook.close()
+
+
+def _too_many(what: str, limit: int, row: int = 0) -> ReadError:
+    messages = {
+        "rows": _("the file has more than %(n)d rows below the header; split it"),
+        "columns": _("the header has more than %(n)d columns"),
+        "cell": _("a cell holds more than %(n)d characters"),
+    }
+    return ReadError([RowError(row, FILE, messages[what] % {"n": limit})])
+
+
+def _first_value_after(values: Sequence[object], width: int, text: Callable[[object], str]) -> int:
+    """The 1-based column of the first value right of ``width``, or 0."""
+    tail = values[width:]
+    if tail.count(None) == len(tail):  # the usual case, decided at C speed
+        return 0
+    for index, value in enumerate(tail, start=width + 1):
+        if value is not None and text(value):
+            return index
+    return 0
+
+
+def _texts(values: Sequence[object], text: Callable[[object], str], row: int) -> list[str]:
+    cells = [text(value) for value in values]
+    if any(len(cell) > MAX_CELL for cell in cells):
+        raise _too_many("cell", MAX_CELL, row)
+    return cells
+
+
+def _collect(rows: Iterable[Sequence[object]], text: Callable[[object], str]) -> Table:
+    """Build the table from raw rows (row 1 first), keeping at most the header's width of each."""
+    header: list[str] = []
+    table = Table(header=header)
+    for number, values in enumerate(rows, start=1):
+        if number == 1:
+            width = max(
+                (i + 1 for i, value in enumerate(values) if value is not None and text(value)),
+                default=0,
+            )
+            if width > MAX_COLUMNS:
+                raise _too_many("columns", MAX_COLUMNS, 1)
+            header += [c.lstrip("\ufeff").strip().lower() for c in _texts(values[:width], text, 1)]
+            continue
+        width = len(header)
+        cells = _texts(values[:width], text, number)
+        cells += [""] * (width - len(cells))
+        beyond = _first_value_after(values, width, text)
+        if number > MAX_ROWS + 1:
+            # Blank rows past the limit are formatting; a row past the last row any spreadsheet
+            # has exists only in a crafted file (openpyxl fills the gap up to it).
+            if beyond or any(cells) or number > XLSX_LAST_ROW:
+                raise _too_many("rows", MAX_ROWS, number)
+            continue
+        if any(cells):
+            table.rows.append((number, cells))
+        if beyond:
+            table.overflow[number] = beyond
+    if not header and not table.rows and not table.overflow:
+        raise ReadError([RowError(0, FILE, _("the file is empty: it needs a header row"))])
+    return table
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
     """Read ``data`` (CSV or XLSX, told apart by content) into a :class:`Table`.
 
-    Raises :class:`ReadError` when the file is empty, undecodable or not a table. Blank rows are
-    skipped (row numbers still count them); empty cells past the last header column are dropped.
+    Raises :class:`ReadError` when the file is empty, undecodable, not a table or past one of the
+    ceilings (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CELL`). Blank rows are skipped
+    (row numbers still count them); cells past the last header column are kept out of the rows
+    and noted in ``overflow``. A ``MemoryError`` is the server's problem, never the file's: it
+    propagates.
     """
-    raw = _read_xlsx(data) if is_xlsx(data, filename) else _read_csv(data)
-    while raw and not any(raw[-1]):
-        raw.pop()
-    if not raw:
-        raise ReadError([RowError(0, FILE, _("the file is empty: it needs a header row"))])
-    header = [cell.lstrip("\ufeff").strip().lower() for cell in raw[0]]
-    while header and not header[-1]:
-        header.pop()
-    rows: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(raw[1:], start=2):
-        if any(cells):
-            rows.append((number, cells))
-    return Table(header=header, rows=rows)
+    return _read_xlsx(data) if is_xlsx(data, filename) else _read_csv(data)
 
 
 def check_header(table: Table, columns: tuple[str, ...]) -> list[RowError]:
@@ -202,17 +298,11 @@ def check_header(table: Table, columns: tuple[str, ...]) -> list[RowError]:
 
 def extra_cells(table: Table) -> list[RowError]:
     """Rows with text in cells to the right of the last header column."""
-    width = len(table.header)
-    errors = []
-    for number, cells in table.rows:
-        for index, cell in enumerate(cells[width:], start=width + 1):
-            if cell:
-                errors.append(
-                    RowError(
-                        number,
-                        _("column %(n)d") % {"n": index},
-                        _("a value in a column without a header"),
-                    )
-                )
-                break
-    return errors
+    return [
+        RowError(
+            number,
+            _("column %(n)d") % {"n": column},
+            _("a value in a column without a header"),
+        )
+        for number, column in sorted(table.overflow.items())
+    ]

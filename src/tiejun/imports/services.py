@@ -74,6 +74,7 @@ def run_import(
     except ReadError as exc:
         result.errors = exc.errors
         return result
+    table.header = [spec.header_name(name) for name in table.header]
     result.errors = check_header(table, spec.columns)
     if result.errors:
         return result
@@ -106,6 +107,8 @@ def _apply(
         records = spec.order(records)
     bad_rows = {e.row for e in result.errors}
     with transaction.atomic():
+        if spec.prepare is not None:
+            spec.prepare(records, context)
         for number, record in records:
             if number in bad_rows:
                 continue

@@ -32,6 +32,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "activities": ("activity_id", "employee_no", "customer_code", "model", "date", "hours", "cost"),
     "events": ("event_id", "model", "unit_code", "date", "title", "hours", "cost"),
     "attendees": ("event_id", "customer_code"),
+    "calendar": ("date", "kind", "name"),
 }
 KIND_LABELS = {
     "units": gettext_lazy("Units"),
@@ -43,6 +44,7 @@ KIND_LABELS = {
     "activities": gettext_lazy("Sales activities (touches)"),
     "events": gettext_lazy("Events (salons, livestreams)"),
     "attendees": gettext_lazy("Event attendees"),
+    "calendar": gettext_lazy("Calendar: a year's statutory holidays and make-up days"),
 }
 MAX_UPLOAD = 20 * 1024 * 1024
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import LEADER_ROLES, Person, Role, Unit
 from tiejun.org.selectors import access_unit, board_roots, membership_on, visible_unit_ids
@@ -67,11 +68,12 @@ def _date(value: str | None, default: dt.date, field: str) -> dt.date:
     if not value:
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise TiejunError(
             _("%(value)s is not a date YYYY-MM-DD") % {"value": value}, field=field
         ) from None
+    return check_day(day, field=field)
 
 
 def _colour(code: str, i: int) -> str:

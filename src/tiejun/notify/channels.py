@@ -35,11 +35,14 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
+from tiejun.urlmask import mask_url
+
+from .outbound import OutboundRefused, OutboundUnresolved, check_target
 
 if TYPE_CHECKING:
     from .models import Message
@@ -49,6 +52,7 @@ ROBOTS = ("wecom", "dingtalk", "feishu")
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAINLAND = re.compile(r"^1[3-9]\d{9}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 WECOM_MAX_BYTES = 4096
 
 
@@ -105,6 +109,11 @@ def validate_address(channel: str, address: str) -> str:
     address = (address or "").strip()
     if not address:
         raise TiejunError(_("The address is empty."), field="address")
+    if CONTROL.search(address):
+        raise TiejunError(
+            _("The address contains a line break or another control character."),
+            field="address",
+        )
     if channel == "email":
         try:
             validate_email(address)
@@ -144,6 +153,35 @@ def validate_address(channel: str, address: str) -> str:
             _("Unknown Feishu format “%(format)s”: use post or card.") % {"format": fmt},
             field="address",
         )
+    try:
+        check_target(robot.url, allow_hosts=settings.OUTBOUND_ALLOW_HOSTS)
+    except OutboundRefused as exc:
+        raise TiejunError(refusal_text(exc, mask_url(robot.url)), field="address") from None
+    except OutboundUnresolved:
+        pass  # not now, perhaps later: delivery checks again, and retries
+    return address
+
+
+def refusal_text(exc: OutboundRefused, shown: str) -> str:
+    """Why a robot or webhook URL is refused, fit to show its owner."""
+    if exc.reason == "private":
+        return _(
+            "“%(address)s” points at %(ip)s, a loopback, link-local or private address; robots "
+            "and webhooks may only post to public addresses (an administrator can allow a host "
+            "with TIEJUN_OUTBOUND_ALLOW_HOSTS)."
+        ) % {"address": shown, "ip": exc.address}
+    return _("“%(address)s” is not an http(s) URL.") % {"address": shown}
+
+
+# --- showing addresses --------------------------------------------------------------------
+
+
+def display_address(channel: str, address: str) -> str:
+    """``address`` as pages, the admin, the API and the CLI show it: robot and webhook URLs
+    carry their credentials (the token in the URL, the signing secret in the fragment), so
+    they are shown masked; e-mail addresses and phone numbers as they are."""
+    if channel in (*ROBOTS, "webhook"):
+        return mask_url(address)
     return address
 
 
@@ -178,11 +216,39 @@ def _post(url: str, **kwargs: Any) -> httpx.Response:
         raise RetryableError(f"timeout: {exc!r}") from exc
     except httpx.TransportError as exc:
         raise RetryableError(f"network: {exc!r}") from exc
+    return _judge(response)
+
+
+def _judge(response: httpx.Response) -> httpx.Response:
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryableError(f"HTTP {response.status_code}: {response.text[:500]}")
     if response.status_code >= 400:
         raise PermanentError(f"HTTP {response.status_code}: {response.text[:500]}")
     return response
+
+
+def _post_outbound(url: str, **kwargs: Any) -> httpx.Response:
+    """``_post`` to a robot or webhook URL that passed the outbound check, connecting to the very
+    address that was checked (a name re-pointed at 127.0.0.1 meanwhile gains nothing)."""
+    try:
+        target = check_target(url, allow_hosts=settings.OUTBOUND_ALLOW_HOSTS)
+    except OutboundRefused as exc:
+        raise PermanentError(str(exc)) from exc
+    except OutboundUnresolved as exc:
+        raise RetryableError(str(exc)) from exc
+    if target.allowed:
+        return _post(url, **kwargs)
+    pinned = httpx.URL(url).copy_with(host=target.addresses[0])
+    headers = {**(kwargs.pop("headers", None) or {}), "Host": httpx.URL(url).netloc.decode()}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    try:
+        with httpx.Client(timeout=_timeout()) as client:
+            response = client.post(pinned, headers=headers, extensions=extensions, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise RetryableError(f"timeout: {exc!r}") from exc
+    except httpx.TransportError as exc:
+        raise RetryableError(f"network: {exc!r}") from exc
+    return _judge(response)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -193,6 +259,16 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise PermanentError(f"unexpected body: {response.text[:200]}")
     return body
+
+
+def header_safe(text: str, limit: int = 500) -> str:
+    """``text`` as one header line (a subject, a robot's title): line breaks and other control
+    characters, whatever the data carried, become single spaces."""
+    return re.sub(r"\s+", " ", CONTROL.sub(" ", text or "")).strip()[:limit]
+
+
+def title_of(message: Message) -> str:
+    return header_safe(message.subject) or _("Tiejun")
 
 
 def markdown_of(message: Message) -> str:
@@ -216,7 +292,7 @@ class EmailChannel(Channel):
     def send(self, message: Message) -> str:
         msgid = message_id_for(message.key)
         mail = EmailMultiAlternatives(
-            subject=message.subject,
+            subject=header_safe(message.subject),
             body=message.text or message.markdown,
             to=[message.address],
             headers={"Message-ID": msgid},
@@ -226,6 +302,10 @@ class EmailChannel(Channel):
             mail.attach_alternative(message.html, "text/html")
         try:
             mail.send()
+        except (BadHeaderError, ValueError, UnicodeError) as exc:
+            # The message itself cannot be written (a header or an address it cannot carry):
+            # no retry will change that.
+            raise PermanentError(f"cannot build the e-mail: {exc}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _msg in exc.recipients.values()]
             error = f"recipient refused: {exc.recipients!r}"
@@ -466,7 +546,7 @@ class WeComRobot(Channel):
         robot = split_robot_address(message.address)
         content = markdown_of(message).encode()[:WECOM_MAX_BYTES].decode(errors="ignore")
         body = {"msgtype": "markdown", "markdown": {"content": content}}
-        answer = _json(_post(robot.url, json=body))
+        answer = _json(_post_outbound(robot.url, json=body))
         # -1 system busy, 45009 too many calls: both pass with time.
         _robot_errcode(answer, (-1, 45009, 45033), "WeCom")
         return str(answer.get("msgid", ""))
@@ -494,9 +574,9 @@ class DingTalkRobot(Channel):
             url = f"{url}{sep}timestamp={timestamp}&sign={dingtalk_sign(robot.secret, timestamp)}"
         body = {
             "msgtype": "markdown",
-            "markdown": {"title": message.subject or _("Tiejun"), "text": markdown_of(message)},
+            "markdown": {"title": title_of(message), "text": markdown_of(message)},
         }
-        answer = _json(_post(url, json=body))
+        answer = _json(_post_outbound(url, json=body))
         # -1 system busy, 130101 sending too fast.
         _robot_errcode(answer, (-1, 130101), "DingTalk")
         return ""
@@ -516,7 +596,7 @@ class FeishuRobot(Channel):
 
     def send(self, message: Message) -> str:
         robot = split_robot_address(message.address)
-        title = message.subject or _("Tiejun")
+        title = title_of(message)
         body: dict[str, Any]
         if robot.options.get("format") == "card":
             body = {
@@ -547,7 +627,7 @@ class FeishuRobot(Channel):
                 "sign": feishu_sign(robot.secret, timestamp),
                 **body,
             }
-        answer = _json(_post(robot.url, json=body))
+        answer = _json(_post_outbound(robot.url, json=body))
         code = answer.get("code", answer.get("StatusCode", 0))
         if code not in (0, None):
             error = f"Feishu code {code}: {answer.get('msg', answer.get('StatusMessage', ''))}"
@@ -583,8 +663,19 @@ class Webhook(Channel):
         secret = robot.secret or settings.WEBHOOK_SECRET
         if secret:
             headers["X-Tiejun-Signature"] = webhook_signature(secret, body)
-        response = _post(robot.url, content=body, headers=headers)
+        response = _post_outbound(robot.url, content=body, headers=headers)
         return response.headers.get("X-Request-Id", "")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Transient or permanent: a ``DeliveryError`` says so itself; trouble on the way (network,
+    disk, a timeout) passes with time; an error in the data (a value, a type, an encoding the
+    message cannot carry) never does, so it is not retried ten times in vain."""
+    if isinstance(exc, DeliveryError):
+        return exc.retryable
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    return not isinstance(exc, ValueError | TypeError | LookupError)
 
 
 def channel_for(name: str) -> Channel:

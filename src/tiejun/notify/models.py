@@ -60,8 +60,10 @@ class Message(models.Model):
 
     @property
     def display_address(self) -> str:
-        """The address without its fragment, where a robot's secret rides: safe to show."""
-        return self.address.split("#", 1)[0]
+        """The address safe to show: a robot's token and signing secret masked."""
+        from .channels import display_address
+
+        return display_address(self.channel, self.address)
 
     @property
     def gave_up(self) -> bool:

@@ -35,7 +35,14 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
 
-from .channels import DeliveryError, channel_for, rate_key, validate_address
+from .channels import (
+    DeliveryError,
+    channel_for,
+    header_safe,
+    is_retryable,
+    rate_key,
+    validate_address,
+)
 from .models import Message, RateBucket, Status
 
 logger = logging.getLogger(__name__)
@@ -92,7 +99,7 @@ def message_enqueue(
                 channel=channel,
                 address=address,
                 key=key,
-                subject=subject[:500],
+                subject=header_safe(subject),
                 text=text,
                 html=html,
                 markdown=markdown,
@@ -162,7 +169,7 @@ def message_deliver(message_id: int) -> str:
         return _record_failure(message, str(exc), retryable=exc.retryable)
     except Exception as exc:  # an adapter bug must not leave the row claimed until the lease ends
         logger.exception("delivery of message %s crashed", message_id)
-        return _record_failure(message, f"{type(exc).__name__}: {exc}", retryable=True)
+        return _record_failure(message, f"{type(exc).__name__}: {exc}", retryable=is_retryable(exc))
     Message.objects.filter(pk=message_id).update(
         status=Status.SENT,
         sent_at=timezone.now(),

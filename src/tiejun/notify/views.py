@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -59,4 +60,15 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
     count = message_retry(ids=ids) if ids else message_retry()
     messages.success(request, _("%(count)d failed messages re-queued.") % {"count": count})
-    return redirect(request.POST.get("next") or reverse("notify:outbox"))
+    return redirect(_local_next(request) or reverse("notify:outbox"))
+
+
+def _local_next(request: HttpRequest) -> str:
+    """``next`` when it is a path on this site; anything else (another host, a scheme such as
+    javascript:, ``//evil.example``) is dropped."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None, require_https=request.is_secure()
+    ):
+        return target
+    return ""

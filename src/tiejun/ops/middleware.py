@@ -11,8 +11,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from tiejun.errors import Forbidden, NotFound, TiejunError
 
 from .faults import RETRY_AFTER, database_fault, first_line
 
@@ -63,3 +72,28 @@ class DatabaseFaultMiddleware:
             "%s %s: database fault: %s", request.method, request.path, first_line(exception)
         )
         return unavailable_response(request, message)
+
+
+class UserErrorMiddleware:
+    """A user error no page caught (a date out of range in the query string, a code that names
+    nothing) answers as the API would: 404, 403, or a 400 page with its message, never a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        too_large = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+        if isinstance(exception, too_large) and request.path.startswith("/api/"):
+            from tiejun.api import too_large_message  # the API's own words, in its shape
+
+            return JsonResponse({"detail": too_large_message()}, status=413)
+        if not isinstance(exception, TiejunError):
+            return None
+        if isinstance(exception, NotFound):
+            raise Http404(str(exception)) from None
+        if isinstance(exception, Forbidden):
+            raise PermissionDenied(str(exception)) from None
+        return render(request, "web/error.html", {"error": exception}, status=exception.status)

@@ -7,15 +7,28 @@ transaction in which the rows are counted too: the summary describes exactly wha
 
 Either way the file is written beside its final name and renamed into place, so a half-written
 backup never carries the name of a good one.
+
+The file is a tar archive of three members: the database copy (``database.sqlite3`` or
+``database.pgdump``), ``manifest.json`` (format version, engine, applied migrations, row counts,
+the copy's size and SHA-256, its triggers) and ``manifest.sig``, an HMAC-SHA256 of the manifest
+with a key derived from ``TIEJUN_SECRET_KEY``. A restore refuses a file whose signature, manifest,
+checksum or schema objects do not match (a copy edited, re-dumped or signed with another key)
+unless told ``trust_unsigned``, and then lists what it did not verify. After any restore on
+PostgreSQL it checks that the audit trail's immutability triggers exist, and puts them back if not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import io
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
@@ -30,6 +44,16 @@ from tiejun.errors import TiejunError
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
 PG_TIMEOUT = 3600  # seconds pg_dump / pg_restore may take
+FORMAT = "tiejun-backup"
+FORMAT_VERSION = 1
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+PAYLOAD = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+SIGNING_SALT = "tiejun.ops.backup.v1"
+# The audit trail's immutability triggers (audit migrations 0002 and 0003), on PostgreSQL.
+AUDIT_TRIGGERS = {
+    "audit_entry_immutable": ("audit", "0002_immutable_trigger"),
+    "audit_entry_no_truncate": ("audit", "0003_immutable_truncate_trigger"),
+}
 
 
 @dataclass
@@ -61,6 +85,17 @@ class RestoreSummary:
     database: str
     unapplied: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    not_verified: list[str] = field(default_factory=list)  # said loudly by the command
+    repaired: list[str] = field(default_factory=list)  # triggers put back after the restore
+
+
+@dataclass
+class BackupCheck:
+    """What a restore would read: the engine, the database copy, and what was not verified."""
+
+    engine: str
+    signed: bool
+    not_verified: list[str] = field(default_factory=list)
 
 
 def engine() -> str:
@@ -121,8 +156,14 @@ def backup_write(*, path: Path) -> BackupSummary:
     kind = engine()
     target = Path(path).expanduser().absolute()
     temp = _temp_beside(target)
+    payload = _temp_beside(target)
     try:
-        tables = _sqlite_backup(temp) if kind == "sqlite" else _pg_backup(temp)
+        if kind == "sqlite":
+            tables, migrations = _sqlite_backup(payload)
+        else:
+            tables, migrations = _pg_backup(payload)
+        manifest = _manifest(kind, payload, tables, migrations)
+        _write_signed(temp, kind, payload, manifest)
         size = temp.stat().st_size
         _publish(temp, target)
     except OSError as exc:
@@ -130,9 +171,82 @@ def backup_write(*, path: Path) -> BackupSummary:
             _("Cannot write %(path)s: %(reason)s") % {"path": target, "reason": exc.strerror or exc}
         ) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        for leftover in (temp, payload):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
     return BackupSummary(path=target, engine=kind, bytes=size, tables=tables)
+
+
+# --- the manifest and its signature -------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _signature(manifest: dict[str, Any]) -> str:
+    return salted_hmac(
+        SIGNING_SALT, _manifest_bytes(manifest), secret=settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+def _manifest(
+    kind: str, payload: Path, tables: dict[str, int], migrations: list[str]
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "engine": kind,
+        "migrations": migrations,
+        "tables": tables,
+        "payload": {"name": PAYLOAD[kind], "bytes": payload.stat().st_size},
+        "sha256": _sha256(payload),
+        "triggers": _payload_triggers(kind, payload),
+    }
+
+
+def _write_signed(temp: Path, kind: str, payload: Path, manifest: dict[str, Any]) -> None:
+    def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = 0o600
+        archive.addfile(info, io.BytesIO(data))
+
+    with tarfile.open(temp, "w", format=tarfile.PAX_FORMAT) as archive:
+        add_bytes(archive, MANIFEST, _manifest_bytes(manifest))
+        add_bytes(archive, SIGNATURE, _signature(manifest).encode())
+        archive.add(payload, arcname=PAYLOAD[kind], recursive=False)
+
+
+def _payload_triggers(kind: str, payload: Path) -> list[str]:
+    """The triggers the database copy creates, by name (schema objects a restore would run)."""
+    if kind == "sqlite":
+        conn = sqlite3.connect(f"{payload.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+            ).fetchall()
+        finally:
+            conn.close()
+        return [row[0] for row in rows]
+    listing = _pg_run(
+        [_pg_tool("pg_restore"), "--list", str(payload)], dict(os.environ), "pg_restore"
+    )
+    found = []
+    for line in listing.splitlines():
+        # "217; 2620 16500 TRIGGER public audit_auditentry audit_entry_immutable postgres"
+        parts = line.split()
+        if not line.startswith(";") and " TRIGGER " in line and len(parts) >= 7:
+            found.append(parts[-2])
+    return sorted(found)
 
 
 def _sqlite_tables(conn: sqlite3.Connection) -> dict[str, int]:
@@ -146,7 +260,7 @@ def _sqlite_tables(conn: sqlite3.Connection) -> dict[str, int]:
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}  # noqa: S608
 
 
-def _sqlite_backup(temp: Path) -> dict[str, int]:
+def _sqlite_backup(temp: Path) -> tuple[dict[str, int], list[str]]:
     source_name = Path(settings.DATABASES["default"]["NAME"])
     if not source_name.is_file():
         raise TiejunError(_("There is no database at %(path)s to back up.") % {"path": source_name})
@@ -163,7 +277,13 @@ def _sqlite_backup(temp: Path) -> dict[str, int]:
             raise TiejunError(
                 _("The copy failed its integrity check: %(check)s") % {"check": check}
             )
-        return _sqlite_tables(target)
+        migrations = [
+            f"{app}.{name}"
+            for app, name in target.execute(
+                "SELECT app, name FROM django_migrations ORDER BY app, name"
+            )
+        ]
+        return _sqlite_tables(target), migrations
     except sqlite3.Error as exc:
         raise TiejunError(_("The backup failed: %(reason)s") % {"reason": exc}) from None
     finally:
@@ -237,7 +357,7 @@ def _pg_tables() -> dict[str, int]:
     return counts
 
 
-def _pg_backup(temp: Path) -> dict[str, int]:
+def _pg_backup(temp: Path) -> tuple[dict[str, int], list[str]]:
     pg_dump = _pg_tool("pg_dump")
     args, env = _pg_connection_args()
     with transaction.atomic():
@@ -247,6 +367,9 @@ def _pg_backup(temp: Path) -> dict[str, int]:
             snapshot = cursor.fetchone()[0]
         # Counted in the snapshot pg_dump reads: the summary is what the file holds.
         tables = _pg_tables()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
+            migrations = [f"{app}.{name}" for app, name in cursor.fetchall()]
         _pg_run(
             [
                 pg_dump,
@@ -260,7 +383,7 @@ def _pg_backup(temp: Path) -> dict[str, int]:
             env,
             "pg_dump",
         )
-    return tables
+    return tables, migrations
 
 
 # --- checking and restoring -----------------------------------------------------------------
@@ -277,32 +400,193 @@ def _not_a_backup(path: Path, kind: str) -> TiejunError:
     )
 
 
-def backup_check(*, path: Path) -> str:
-    """Refuse (``TiejunError``) a file that is not a backup this database can restore; return
-    the engine's name."""
-    kind = engine()
+def _source(path: Path) -> Path:
     source = Path(path).expanduser().absolute()
     if not source.is_file():
         raise TiejunError(_("There is no file %(path)s.") % {"path": source})
     try:
         with source.open("rb") as handle:
-            head = handle.read(16)
+            handle.read(16)
     except OSError as exc:
         raise TiejunError(
             _("Cannot read %(path)s: %(reason)s") % {"path": source, "reason": exc.strerror}
         ) from None
+    return source
+
+
+def _is_raw_backup(source: Path, kind: str) -> bool:
+    """A database copy without Tiejun's signature: an older backup, or a file from elsewhere."""
+    with source.open("rb") as handle:
+        head = handle.read(16)
     if kind == "sqlite":
-        if head != SQLITE_MAGIC or not _sqlite_is_tiejun(source):
-            raise _not_a_backup(source, kind)
-    else:
-        if not head.startswith(PG_MAGIC):
-            raise _not_a_backup(source, kind)
-        listing = _pg_run(
-            [_pg_tool("pg_restore"), "--list", str(source)], dict(os.environ), "pg_restore"
+        return head == SQLITE_MAGIC and _sqlite_is_tiejun(source)
+    if not head.startswith(PG_MAGIC):
+        return False
+    listing = _pg_run(
+        [_pg_tool("pg_restore"), "--list", str(source)], dict(os.environ), "pg_restore"
+    )
+    return " django_migrations " in listing
+
+
+def _read_manifest(archive: tarfile.TarFile) -> tuple[dict[str, Any], str] | None:
+    try:
+        manifest_file = archive.extractfile(MANIFEST)
+        signature_file = archive.extractfile(SIGNATURE)
+    except KeyError:
+        return None
+    if manifest_file is None or signature_file is None:
+        return None
+    try:
+        manifest = json.loads(manifest_file.read(1 << 20))
+    except ValueError:
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        return None
+    return manifest, signature_file.read(200).decode("ascii", "replace").strip()
+
+
+def _member_sha256(archive: tarfile.TarFile, name: str) -> str | None:
+    try:
+        member = archive.extractfile(name)
+    except KeyError:
+        return None
+    if member is None:
+        return None
+    digest = hashlib.sha256()
+    for block in iter(lambda: member.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _schema_problems(kind: str, payload: Path, manifest: dict[str, Any] | None) -> list[str]:
+    """Schema objects the copy would create that Tiejun does not: any trigger on SQLite (Tiejun
+    makes none there); on PostgreSQL anything but the audit trail's, or one of those missing."""
+    problems = []
+    triggers = _payload_triggers(kind, payload)
+    if manifest is not None and sorted(manifest.get("triggers") or []) != triggers:
+        problems.append(_("its triggers differ from those its manifest lists"))
+    unknown = [t for t in triggers if t not in AUDIT_TRIGGERS or kind == "sqlite"]
+    if unknown:
+        problems.append(
+            _("it creates unknown triggers (%(names)s)") % {"names": ", ".join(unknown)}
         )
-        if " django_migrations " not in listing:
+    if kind == "postgresql":
+        migrations = set((manifest or {}).get("migrations") or [])
+        for name, (app, migration) in AUDIT_TRIGGERS.items():
+            needed = (
+                f"{app}.{migration}" in migrations if manifest else migration.startswith("0002")
+            )
+            if needed and name not in triggers:
+                problems.append(
+                    _("the audit trail's immutability trigger %(name)s is missing") % {"name": name}
+                )
+    return problems
+
+
+def _sqlite_content_problems(payload: Path, manifest: dict[str, Any]) -> list[str]:
+    conn = sqlite3.connect(f"{payload.as_uri()}?mode=ro", uri=True)
+    try:
+        tables = _sqlite_tables(conn)
+        migrations = [
+            f"{app}.{name}"
+            for app, name in conn.execute(
+                "SELECT app, name FROM django_migrations ORDER BY app, name"
+            )
+        ]
+    except sqlite3.Error:
+        return [_("its database copy cannot be read")]
+    finally:
+        conn.close()
+    problems = []
+    if tables != manifest.get("tables"):
+        problems.append(_("its row counts differ from its manifest"))
+    if migrations != manifest.get("migrations"):
+        problems.append(_("its migration state differs from its manifest"))
+    return problems
+
+
+@contextlib.contextmanager
+def _opened_backup(path: Path, *, trust_unsigned: bool) -> Any:
+    """Check the backup at ``path`` and yield ``(BackupCheck, database copy path)``; the copy is
+    extracted to a temporary file under TIEJUN_HOME and removed afterwards. Refuses (with
+    ``TiejunError``, nothing changed) what fails a check, unless ``trust_unsigned``."""
+    kind = engine()
+    source = _source(path)
+    if not tarfile.is_tarfile(source):
+        if not _is_raw_backup(source, kind):
             raise _not_a_backup(source, kind)
-    return kind
+        schema = _schema_problems(kind, source, None)
+        if not trust_unsigned:
+            raise TiejunError(
+                _(
+                    "%(path)s is not signed (an old backup, or a database copy from elsewhere): "
+                    "its origin, row counts and checksums cannot be verified. Nothing was changed; "
+                    "restore it with --trust-unsigned only if you know where it came from."
+                )
+                % {"path": source}
+            )
+        not_verified = [
+            _("the signature (who made it)"),
+            _("the manifest (migration state, row counts, checksum)"),
+            *schema,
+        ]
+        yield BackupCheck(engine=kind, signed=False, not_verified=not_verified), source
+        return
+    problems: list[str] = []
+    with tarfile.open(source, "r:") as archive:
+        read = _read_manifest(archive)
+        if read is None:
+            raise _not_a_backup(source, kind)
+        manifest, signature = read
+        if manifest.get("engine") != kind:
+            raise _not_a_backup(source, kind)
+        if manifest.get("version") != FORMAT_VERSION:
+            problems.append(
+                _("its format version %(version)s is not %(expected)s")
+                % {"version": manifest.get("version"), "expected": FORMAT_VERSION}
+            )
+        if not hmac.compare_digest(signature, _signature(manifest)):
+            problems.append(
+                _(
+                    "its signature does not match (changed, or signed with another TIEJUN_SECRET_KEY)"
+                )
+            )
+        if _member_sha256(archive, PAYLOAD[kind]) != manifest.get("sha256"):
+            problems.append(_("its database copy does not match the manifest's checksum"))
+        home = Path(settings.HOME)
+        home.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".restore.", suffix=".partial", dir=home)
+        payload = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                member = archive.extractfile(PAYLOAD[kind])
+                if member is None:
+                    raise _not_a_backup(source, kind)
+                shutil.copyfileobj(member, out, 1 << 20)
+            if kind == "sqlite":
+                if payload.read_bytes()[:16] != SQLITE_MAGIC or not _sqlite_is_tiejun(payload):
+                    raise _not_a_backup(source, kind)
+                problems += _sqlite_content_problems(payload, manifest)
+            problems += _schema_problems(kind, payload, manifest)
+            if problems and not trust_unsigned:
+                raise TiejunError(
+                    _(
+                        "%(path)s failed verification: %(problems)s. Nothing was changed; "
+                        "restore it with --trust-unsigned only if you know where it came from."
+                    )
+                    % {"path": source, "problems": "; ".join(str(p) for p in problems)}
+                )
+            yield BackupCheck(engine=kind, signed=True, not_verified=problems), payload
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                payload.unlink()
+
+
+def backup_check(*, path: Path, trust_unsigned: bool = False) -> BackupCheck:
+    """Refuse (``TiejunError``) a file that is not a signed, untouched backup this database can
+    restore (with ``trust_unsigned``: list what was not verified instead)."""
+    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, _payload):
+        return check
 
 
 def _sqlite_is_tiejun(source: Path) -> bool:
@@ -322,24 +606,60 @@ def _sqlite_is_tiejun(source: Path) -> bool:
         return False
 
 
-def backup_restore(*, path: Path) -> RestoreSummary:
+def backup_restore(*, path: Path, trust_unsigned: bool = False) -> RestoreSummary:
     """Replace the database's contents with the backup at ``path``; checks it first and changes
-    nothing when it is not a backup of this engine."""
-    kind = backup_check(path=path)
-    source = Path(path).expanduser().absolute()
-    if kind == "sqlite":
-        _sqlite_restore(source)
-    else:
-        _pg_restore(source)
+    nothing when it is not a signed backup of this engine (unless ``trust_unsigned``)."""
+    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, payload):
+        if check.engine == "sqlite":
+            _sqlite_restore(payload)
+        else:
+            _pg_restore(payload)
     connection.close()  # the next query sees the restored database, with fresh statements
+    repaired = _ensure_audit_triggers() if check.engine == "postgresql" else []
     unapplied, unknown = _migration_state()
     return RestoreSummary(
-        path=source,
-        engine=kind,
+        path=Path(path).expanduser().absolute(),
+        engine=check.engine,
         database=_database_label(),
         unapplied=unapplied,
         unknown=unknown,
+        not_verified=[str(p) for p in check.not_verified],
+        repaired=repaired,
     )
+
+
+def _ensure_audit_triggers() -> list[str]:
+    """After a restore: the audit trail's immutability triggers exist wherever their migration is
+    recorded; a missing one is put back (and named). ``TiejunError`` if that fails."""
+    import importlib
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT app || '.' || name FROM django_migrations WHERE app = 'audit'")
+        applied = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditentry'::regclass")
+        present = {row[0] for row in cursor.fetchall()}
+    repaired = []
+    for name, (app, migration) in AUDIT_TRIGGERS.items():
+        if f"{app}.{migration}" not in applied or name in present:
+            continue
+        module = importlib.import_module(f"tiejun.{app}.migrations.{migration}")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(module.FUNCTION)
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON audit_auditentry")
+            cursor.execute(module.TRIGGER)
+        repaired.append(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditentry'::regclass")
+        present = {row[0] for row in cursor.fetchall()}
+    missing = [
+        n for n, (a, m) in AUDIT_TRIGGERS.items() if f"{a}.{m}" in applied and n not in present
+    ]
+    if missing:
+        raise TiejunError(
+            _("The audit trail's immutability triggers are missing after the restore: %(names)s")
+            % {"names": ", ".join(missing)}
+        )
+    return repaired
 
 
 def _sqlite_restore(source: Path) -> None:

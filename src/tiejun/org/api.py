@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from tiejun.api_schemas import errors
+from tiejun.dateinput import Day
 from tiejun.errors import Forbidden, TiejunError
 
 from .models import Membership, Person, Role, UnitKind
@@ -73,7 +74,7 @@ class MoveIn(Schema):
     employee_no: str
     unit_code: str
     role: Role | None = None
-    effective_date: dt.date
+    effective_date: Day
 
 
 class MoveOut(Schema):

@@ -191,6 +191,30 @@ class WorkdayOverride(models.Model):
         return f"{self.date} {'workday' if self.is_workday else 'off'}"
 
 
+class StatutoryDay(models.Model):
+    """A day of a year's official holiday schedule, loaded by the company (the ``calendar``
+    import or the year's page) for a year the statutory package does not cover, or covers
+    wrongly: a holiday (``is_workday`` false) or a make-up working day (调休, true).
+
+    ``provisional`` marks a computed holiday an admin accepted for a year whose schedule is not
+    published yet; such a year still counts as unconfirmed. Company exceptions stay in
+    ``WorkdayOverride`` and win over these.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    provisional = models.BooleanField(_("provisional"), default=False)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("statutory day")
+        verbose_name_plural = _("statutory days")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'work' if self.is_workday else 'off'} {self.name}".strip()
+
+
 class ApiToken(models.Model):
     """A bearer token for the API; only its SHA-256 is stored."""
 

@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tiejun.errors import NotFound
-from tiejun.workdays import WorkCalendar
+from tiejun.workdays import COMPANY, STATUTORY, WEEKDAYS, WorkCalendar, covered_years
 
 from .models import (
     LEADER_ROLES,
@@ -18,6 +19,7 @@ from .models import (
     Membership,
     Person,
     Role,
+    StatutoryDay,
     Unit,
     UnitClosure,
     UnitKind,
@@ -26,8 +28,78 @@ from .models import (
 
 
 def work_calendar() -> WorkCalendar:
-    """The statutory calendar with this company's overrides."""
-    return WorkCalendar({o.date: o.is_workday for o in WorkdayOverride.objects.all()})
+    """The statutory calendar with this company's loaded years and overrides (one query)."""
+    text = CharField()
+    overrides = (
+        WorkdayOverride.objects.order_by()
+        .annotate(origin=Value("override", output_field=text))
+        .values_list("date", "is_workday", "origin")
+    )
+    statutory = (
+        StatutoryDay.objects.order_by()
+        .annotate(
+            origin=Case(
+                When(provisional=True, then=Value("provisional")),
+                default=Value("company"),
+                output_field=text,
+            )
+        )
+        .values_list("date", "is_workday", "origin")
+    )
+    company: dict[dt.date, bool] = {}
+    days: dict[dt.date, bool] = {}
+    loaded: set[int] = set()
+    for day, is_workday, origin in overrides.union(statutory, all=True):
+        if origin == "override":
+            company[day] = is_workday
+        else:
+            days[day] = is_workday
+            if origin == "company":
+                loaded.add(day.year)
+    return WorkCalendar(company, days, frozenset(loaded))
+
+
+def calendar_source(year: int) -> str:
+    """``company`` when the company loaded ``year``, else ``statutory`` when the package covers
+    it, else ``weekdays``."""
+    if StatutoryDay.objects.filter(date__year=year, provisional=False).exists():
+        return COMPANY
+    return STATUTORY if year in covered_years() else WEEKDAYS
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    """A year whose statutory holidays are not loaded: its pages count Monday to Friday."""
+
+    year: int
+    provisional: bool  # an admin accepted computed holidays for it (still no make-up days)
+
+    @property
+    def message(self) -> str:
+        if self.provisional:
+            return _(
+                "%(year)d's statutory holidays are not loaded: counting Monday to Friday and "
+                "the provisional holidays, without make-up days"
+            ) % {"year": self.year}
+        return _("%(year)d's statutory holidays are not loaded: counting Monday to Friday") % {
+            "year": self.year
+        }
+
+
+def calendar_warning(year: int) -> CalendarWarning | None:
+    """The warning the pages of a month in ``year`` show, or None; no query for a year the
+    statutory package covers."""
+    if year in covered_years():
+        return None
+    kinds = set(StatutoryDay.objects.filter(date__year=year).values_list("provisional", flat=True))
+    if False in kinds:
+        return None
+    return CalendarWarning(year=year, provisional=True in kinds)
+
+
+def calendar_warning_text(year: int) -> str:
+    warning = calendar_warning(year)
+    return warning.message if warning is not None else ""
 
 
 def unit_by_code(code: str) -> Unit:

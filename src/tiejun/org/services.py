@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_change, audit_record
 from tiejun.errors import TiejunError
+from tiejun.text import check_name
 
 from .models import (
     KIND_DEPTH,
@@ -54,6 +55,7 @@ def _check_parent(kind: str, parent: Unit | None) -> None:
 
 @transaction.atomic
 def unit_create(*, code: str, name: str, kind: str, parent: Unit | None, sort: int = 0) -> Unit:
+    name = check_name(name)
     _check_parent(kind, parent)
     if Unit.objects.filter(code=code).exists():
         raise TiejunError(_("unit code %(code)s is taken") % {"code": code}, field="code")
@@ -80,6 +82,7 @@ def unit_create(*, code: str, name: str, kind: str, parent: Unit | None, sort: i
 @transaction.atomic
 def unit_update(*, unit: Unit, name: str) -> Unit:
     """Rename a unit. Moving a unit elsewhere in the tree is a reorganisation, not an edit."""
+    name = check_name(name)
     audit_change(
         action="update",
         object_type="unit",
@@ -131,6 +134,7 @@ def person_create(
     password: str | None = None,
     by: Person | None = None,
 ) -> Person:
+    name = check_name(name)
     _check_role_for_unit(role, unit)
     if Person.objects.filter(employee_no=employee_no).exists():
         raise TiejunError(
@@ -216,6 +220,7 @@ def membership_move(
 
 @transaction.atomic
 def person_update(*, person: Person, name: str, email: str, phone: str) -> Person:
+    name = check_name(name)
     audit_change(
         action="update",
         object_type="person",

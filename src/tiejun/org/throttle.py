@@ -1,4 +1,4 @@
-"""Sign-in throttling: django-axes counts wrong passwords per (login, client address) in the
+"""Sign-in throttling: django-axes counts wrong passwords per (account, client address) in the
 database, so every worker on every machine sees the same count; this module adapts it to Tiejun.
 
 Only password sign-ins are counted (the login page, the admin's login): an API token is not a
@@ -11,7 +11,10 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest
+
+from .models import Person
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -33,11 +36,22 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def login_key(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
-    """The login as counted: trimmed and case-folded, so ``R1`` and `` r1 `` share one count."""
+    """The account as counted: one count per person, whether the login typed was the employee
+    number or the e-mail address (``R1``, `` r1 `` and ``R1@example.com`` share one count). A
+    login that names no one (or an e-mail two people share) counts as typed, trimmed and
+    case-folded."""
     login = (credentials or {}).get("username")
     if login is None and request is not None:
         login = getattr(request, "POST", {}).get("username")
-    return str(login or "").strip().casefold()
+    typed = str(login or "").strip()
+    if not typed:
+        return ""
+    found = list(
+        Person.objects.filter(
+            Q(employee_no__iexact=typed) | Q(email__iexact=typed) & ~Q(email="")
+        ).values_list("employee_no", flat=True)[:2]
+    )
+    return (found[0] if len(found) == 1 else typed).casefold()
 
 
 def client_ip(request: HttpRequest) -> str:

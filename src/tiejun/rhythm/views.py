@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.selectors import access_unit
@@ -44,9 +45,10 @@ def _day(request: HttpRequest) -> dt.date:
     if not text:
         return timezone.localdate()
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise TiejunError(_("date must be a date YYYY-MM-DD"), field="date") from None
+    return check_day(day, field="date")
 
 
 def _context(request: HttpRequest, unit_code: str) -> dict[str, Any]:

@@ -6,13 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router
 
 from tiejun.api_schemas import errors
-from tiejun.errors import TiejunError
+from tiejun.dateinput import parse_day, parse_month
 from tiejun.org.selectors import access_unit
-from tiejun.workdays import parse_month
 
 from .selectors import board_for_unit, today
 
@@ -21,14 +19,8 @@ router = Router(tags=["board"])
 
 def parse_board_args(month: str | None, as_of: str | None) -> tuple[dt.date, dt.date]:
     """Month and as-of day from their text; either may be left out (this month, today)."""
-    try:
-        as_of_day = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise TiejunError(_("as_of must be a date YYYY-MM-DD"), field="as_of") from None
-    try:
-        month_day = parse_month(month) if month else None
-    except ValueError:
-        raise TiejunError(_("month must be YYYY-MM"), field="month") from None
+    as_of_day = parse_day(as_of, field="as_of")
+    month_day = parse_month(month, field="month")
     if month_day is None:
         month_day = (as_of_day or today()).replace(day=1)
     if as_of_day is None:

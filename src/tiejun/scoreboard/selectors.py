@@ -106,6 +106,7 @@ class Board(Figures):
             "as_of": self.as_of.isoformat(),
             "metric": m.code,
             "working_days": {"total": self.progress.total, "elapsed": self.progress.elapsed},
+            "calendar": {"source": self.progress.source, "confirmed": self.progress.confirmed},
             "time_progress": _ratio(self.time_progress),
             "target": m.to_json(self.target),
             "achieved": m.to_json(self.achieved),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from tiejun.api_schemas import errors
+from tiejun.dateinput import parse_month
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Unit, UnitKind
@@ -22,7 +23,6 @@ from tiejun.org.selectors import (
 )
 from tiejun.scoreboard.selectors import split_children
 from tiejun.scoreboard.services import target_cascade
-from tiejun.workdays import parse_month
 
 from .selectors import cascade_for_unit
 from .services import month_is_locked, target_set
@@ -115,10 +115,7 @@ class SplitOut(Schema):
 def _month(text: str | None) -> dt.date:
     if not text:
         return timezone.localdate().replace(day=1)
-    try:
-        return parse_month(text)
-    except ValueError:
-        raise TiejunError(_("month must be YYYY-MM"), field="month") from None
+    return parse_month(text, field="month") or timezone.localdate().replace(day=1)
 
 
 def _viewer(request: HttpRequest) -> Person:

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tiejun.metrics import Metric
@@ -14,6 +15,7 @@ from tiejun.scoreboard.selectors import split_weights
 from tiejun.scoreboard.services import target_cascade
 
 from .allocation import allocate
+from .services import MIN_REASON_CHARS
 
 ChildKey = tuple[str, int]
 Child = tuple[ChildKey, str, str]  # (scope, id), code, name
@@ -49,6 +51,11 @@ class SplitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.children = children
         self.metric = metric
+        self.fields["reason"].help_text = gettext(
+            "Needed to change the targets of a locked month: at least %(min)s letters or digits, "
+            "or half as many Chinese characters. Your own unit's targets are changed by the "
+            "level above you."
+        ) % {"min": MIN_REASON_CHARS}
         step = "0.01" if metric.money else "1"
         self.fields["total"].widget.attrs["step"] = step
         for key, code, name in children:

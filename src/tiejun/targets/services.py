@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -11,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_record
-from tiejun.errors import TiejunError
+from tiejun.errors import Forbidden, TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Unit
-from tiejun.org.selectors import work_calendar
+from tiejun.org.selectors import is_admin, membership_on, work_calendar
 from tiejun.workdays import month_start
 
 from .allocation import allocate
@@ -27,6 +28,65 @@ def month_is_locked(month: dt.date, today: dt.date | None = None) -> bool:
     """Targets lock on the month's first working day."""
     today = today or timezone.localdate()
     return today >= work_calendar().first_workday(month_start(month))
+
+
+# A locked target changes only with a reason someone can act on: a few words, counted as this
+# many letters or digits, a Chinese character counting two (a Chinese reason has no spaces, and
+# "新客户大单" says as much as "new big account").
+MIN_REASON_CHARS = 10
+
+
+def reason_length(reason: str) -> int:
+    """The weight of the letters and digits in ``reason``: 2 for a wide (CJK) character, 1 for
+    others; spaces and punctuation count nothing."""
+    return sum(
+        2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in reason
+        if unicodedata.category(ch)[0] in "LN"
+    )
+
+
+def _check_locked_change(
+    *,
+    month: dt.date,
+    unit: Unit | None,
+    person: Person | None,
+    by: Person | None,
+    reason: str,
+    today: dt.date | None,
+) -> None:
+    """A locked target changes with a real reason, and never by its own holder: a leader's own
+    unit, or their own target, is changed by the level above (admin sits at the top)."""
+    if by is not None and not is_admin(by):
+        own = person is not None and person.pk == by.pk
+        if unit is not None:
+            membership = membership_on(by, today or timezone.localdate())
+            own = membership is not None and membership.unit_id == unit.pk
+        if own:
+            raise Forbidden(
+                _(
+                    "targets for %(month)s are locked; a change to your own unit's target or "
+                    "your own must be made by the level above you"
+                )
+                % {"month": f"{month:%Y-%m}"},
+                field="code",
+            )
+    if not reason:
+        raise TiejunError(
+            _("targets for %(month)s are locked; a change needs a reason")
+            % {"month": f"{month:%Y-%m}"},
+            field="reason",
+        )
+    if reason_length(reason) < MIN_REASON_CHARS:
+        raise TiejunError(
+            _(
+                "targets for %(month)s are locked; give a reason of at least %(min)s letters or "
+                "digits, or half as many Chinese characters (characters are counted, not words; "
+                "spaces and punctuation do not count)"
+            )
+            % {"month": f"{month:%Y-%m}", "min": MIN_REASON_CHARS},
+            field="reason",
+        )
 
 
 MAX_TARGET = Decimal("99999999999999.99")  # the column holds 16 digits, 2 after the point
@@ -61,7 +121,8 @@ def target_set(
     reason: str = "",
     today: dt.date | None = None,
 ) -> Target:
-    """Set one target. Changing a target of a locked month needs a reason; all is audited."""
+    """Set one target; all is audited. Changing a target of a locked month needs a reason of
+    ``MIN_REASON_CHARS`` and, for the changer's own unit or self, the level above them."""
     if (unit is None) == (person is None):
         raise TiejunError(_("a target belongs to a unit or a person"), field="scope")
     month = month_start(month)
@@ -73,11 +134,9 @@ def target_set(
         return target  # type: ignore[return-value]
     locked = month_is_locked(month, today)
     reason = reason.strip()
-    if old is not None and locked and not reason:
-        raise TiejunError(
-            _("targets for %(month)s are locked; a change needs a reason")
-            % {"month": f"{month:%Y-%m}"},
-            field="reason",
+    if old is not None and locked:
+        _check_locked_change(
+            month=month, unit=unit, person=person, by=by, reason=reason, today=today
         )
     if target is None:
         target = Target.objects.create(month=month, metric=metric, value=value, **owner)

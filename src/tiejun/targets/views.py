@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import METRICS
 from tiejun.org.selectors import (
@@ -35,9 +36,11 @@ def _month(text: str | None) -> dt.date:
     """The month asked for, else next month (the one a manager usually splits)."""
     if text:
         try:
-            return parse_month(text)
+            month = parse_month(text)
         except ValueError:
             pass
+        else:  # a month of year 1 or 9999 is refused (400), not the start of an overflow
+            return check_day(month, field="month")
     return add_months(timezone.localdate(), 1)
 
 

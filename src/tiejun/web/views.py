@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tiejun.dateinput import parse_day
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Role, Unit
@@ -441,10 +442,7 @@ def _day_arg(request: HttpRequest, name: str) -> dt.date:
     text = request.GET.get(name)
     if not text:
         return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise TiejunError(_("%(name)s must be a date YYYY-MM-DD") % {"name": name}) from None
+    return parse_day(text, field=name) or timezone.localdate()
 
 
 @login_required

@@ -90,3 +90,14 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping[key]
     except (KeyError, IndexError, TypeError):
         return ""
+
+
+@register.inclusion_tag("web/_calendar_warning.html")
+def calendar_warning(day: Any) -> dict[str, Any]:
+    """The warning every page of a month shows while its year's statutory holidays are not
+    loaded (Monday to Friday are counted), with a link to the year's calendar page. No query
+    for a year the statutory package covers."""
+    from tiejun.org.selectors import calendar_warning as warning_for
+
+    warning = warning_for(day.year) if day else None
+    return {"warning": warning}

@@ -1,10 +1,13 @@
 """``tiejun route``: solve a route from a CSV of points, or for a rep's saved visit plan.
 
-    tiejun route --points FILE [--road-factor F] [--json]
-    tiejun route EMPLOYEE_NO --date YYYY-MM-DD [--json]
+    tiejun route --points FILE [--road-factor F] [--start HH:MM] [--end HH:MM]
+                 [--time-limit SECONDS] [--json]
+    tiejun route EMPLOYEE_NO --date YYYY-MM-DD [--time-limit SECONDS] [--json]
 
 FILE is CSV ``id,lat,lon[,open,close,service_min]``; the first row is the depot where the route
-starts and ends (a header row naming ``id`` is allowed).
+starts and ends (a header row naming ``id`` is allowed). However short ``--time-limit`` is, every
+stop that fits the day is kept: the optimiser starts from a constructive route and only improves
+it (``--time-limit 0`` prints that constructive route).
 """
 
 from __future__ import annotations
@@ -87,14 +90,19 @@ class Command(BaseCommand):
         parser.add_argument("--road-factor", type=float, default=None, help=_("default 1.3"))
         parser.add_argument("--start", default="09:00", help=_("leave at HH:MM (points)"))
         parser.add_argument("--end", default="18:00", help=_("back by HH:MM (points)"))
-        parser.add_argument("--time-limit", type=float, default=None, help=_("seconds"))
+        parser.add_argument(
+            "--time-limit",
+            type=float,
+            default=None,
+            help=_("seconds the optimiser may spend improving the route (0: none)"),
+        )
         parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         factor = options["road_factor"]
         if factor is not None and not (1.0 <= factor <= 5.0):
             raise _bad(_("--road-factor must lie between 1 and 5"))
-        if options["time_limit"] is not None and not (0 < options["time_limit"] <= 600):
+        if options["time_limit"] is not None and not (0 <= options["time_limit"] <= 600):
             raise _bad(_("--time-limit must lie between 0 and 600 seconds"))
         if options["points"]:
             if options["employee_no"]:

@@ -63,6 +63,11 @@
     el.textContent = text;
     el.classList.toggle("error", !!error);
   }
+  // What the server says the rep should know at once (outside the geofence, held for approval).
+  function warn(customerLabel, warnings) {
+    const list = document.getElementById("warnings");
+    (warnings || []).forEach((text) => list.append(el("li", { class: "warning" }, `${customerLabel}: ${text}`)));
+  }
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
     Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
@@ -140,6 +145,7 @@
     if (v.outside_geofence) li.append(el("span", { class: "badge flag" }, T.outside));
     if (v.poor_accuracy) li.append(el("span", { class: "badge flag" }, T.poor));
     if (v.stale_position) li.append(el("span", { class: "badge flag" }, T.stale));
+    if (v.approval === "pending") li.append(el("span", { class: "badge badge-muted" }, T.held));
     list.append(li);
   }
 
@@ -183,6 +189,7 @@
           await del("queue", item.id);
           showVisit(result.data);
           say(T.sent);
+          warn(item.customer_label, result.data && result.data.warnings);
         } else if (result.status === 401 || result.status === 403) {
           say(T.loginAgain, true);
           break;
@@ -243,6 +250,7 @@
       };
       await put("queue", item); // saved first: nothing is lost if sending fails
       form.reset();
+      document.getElementById("warnings").replaceChildren();
       say(T.queued);
       await render();
       if (navigator.onLine) await sync();

@@ -16,7 +16,10 @@
     var marker = L.marker([p.lat, p.lon], {
       icon: L.divIcon({className: "plan-pin", html: "<b style=\"display:inline-block;background:#c0392b;color:#fff;border-radius:50%;width:22px;height:22px;line-height:22px;text-align:center\">" + (i + 1) + "</b>", iconSize: [22, 22]})
     }).addTo(map);
-    marker.bindTooltip((i + 1) + ". " + p.name);
+    // A customer's name is user text: a text node, never HTML (Leaflet sets a string as innerHTML).
+    var label = document.createElement("span");
+    label.textContent = (i + 1) + ". " + p.name;
+    marker.bindTooltip(label);
     line.push([p.lat, p.lon]);
   });
   if (points.start) { line.push(points.end || points.start); }

@@ -1,4 +1,6 @@
-"""``tiejun restore FILE [--yes]``: replace the database's contents with a backup."""
+"""``tiejun restore FILE [--yes] [--trust-unsigned]``: replace the database's contents with a
+signed backup (``--trust-unsigned``: also one whose signature, manifest or schema objects cannot
+be verified, saying loudly what was not)."""
 
 from __future__ import annotations
 
@@ -21,16 +23,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help=_("the backup to restore"))
         parser.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+        parser.add_argument(
+            "--trust-unsigned",
+            action="store_true",
+            help=_(
+                "restore even a backup whose signature, manifest or schema objects do not verify "
+                "(an old or foreign file): only one you know the origin of"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
+        trust = options["trust_unsigned"]
         try:
-            backup_check(path=path)
+            check = backup_check(path=path, trust_unsigned=trust)
+            self._warn_unverified(path, check.not_verified)
             if not options["yes"]:
                 self._confirm(path)
-            summary = backup_restore(path=path)
+            summary = backup_restore(path=path, trust_unsigned=trust)
         except TiejunError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        for name in summary.repaired:
+            self.stderr.write(
+                _(
+                    "WARNING: the audit trail's immutability trigger %(name)s was missing from "
+                    "the backup; it has been put back."
+                )
+                % {"name": name}
+            )
         self.stdout.write(
             _("Restored %(path)s into %(database)s.")
             % {"path": summary.path, "database": summary.database}
@@ -51,6 +71,15 @@ class Command(BaseCommand):
                 )
                 % {"migrations": ", ".join(summary.unknown[:5])}
             )
+
+    def _warn_unverified(self, path: Path, not_verified: list[str]) -> None:
+        if not not_verified:
+            return
+        self.stderr.write(
+            _("WARNING: --trust-unsigned: %(path)s is restored WITHOUT verifying:") % {"path": path}
+        )
+        for item in not_verified:
+            self.stderr.write(f"  - {item}")
 
     def _confirm(self, path: Path) -> None:
         question = _(

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
-from tiejun.org.selectors import unit_by_code
+from tiejun.org.selectors import calendar_warning_text, unit_by_code
 from tiejun.scoreboard.api import parse_board_args
 from tiejun.scoreboard.selectors import Board, board_for_unit
 
@@ -40,6 +40,8 @@ def render_table(board: Board) -> str:
         f"{_('working days')} {data['working_days']['elapsed']}/{data['working_days']['total']}"
         f"  {_('time progress')} {_show(data['time_progress'])}",
     ]
+    if not board.progress.confirmed:
+        lines.append(f"! {calendar_warning_text(board.month.year)}")
     for key, label in [
         ("target", _("Target")),
         ("achieved", _("Achieved")),
