@@ -170,7 +170,7 @@ def bench_checkin(
     sent_ids = result.pop("_ids")
     answered = result.pop("_answered")
     stored = {
-        str(pk) for pk in Visit.objects.filter(pk__in=list(sent_ids)).values_list("pk", flat=True)
+        str(pk) for pk in Visit.objects.filter(pk__in=list(sent_ids | answered)).values_list("pk", flat=True)
     }
     lost = len([pk for pk in answered if pk not in stored])
     after = Visit.objects.count()
@@ -211,8 +211,9 @@ def _serve_and_fire(
 ) -> dict[str, Any]:
     """Start gunicorn (``tiejun serve --no-worker``) on a free port, fire, stop it."""
     port = _free_port()
-    # Random reps at random customers: every check-in must land, none merge as a double tap.
-    env = {**os.environ, "TIEJUN_EMBEDDED_WORKER": "0", "TIEJUN_CHECKIN_MERGE_MINUTES": "0"}
+    # Random reps at random customers: unless the caller's environment says otherwise, no
+    # check-in merges as a double tap (merged ones are counted apart and must still be stored).
+    env = {"TIEJUN_CHECKIN_MERGE_MINUTES": "0", **os.environ, "TIEJUN_EMBEDDED_WORKER": "0"}
     cmd = [
         sys.executable,
         "-m",
@@ -286,6 +287,7 @@ def _fire(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     answered: set[str] = set()
+    merged: set[str] = set()
     errors: list[str] = []
     deadline = time.monotonic() + max_seconds
 
@@ -327,7 +329,12 @@ def _fire(
                     latencies.append(elapsed)
                     statuses[status] = statuses.get(status, 0) + 1
                     if status in (200, 201):
-                        answered.add(body["id"])
+                        # A double tap (the same rep at the same customer within the merge
+                        # window) is answered with the first visit: its id is what must be stored.
+                        stored_id = _answered_id(text) or body["id"]
+                        answered.add(stored_id)
+                        if stored_id != body["id"]:
+                            merged.add(body["id"])
                     elif status and len(errors) < 5:
                         errors.append(f"{status}: {text[:200]}")
         finally:
@@ -361,6 +368,17 @@ def _fire(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "errors": bad,
         "error_samples": errors[:5],
+        "merged_double_taps": len(merged),
         "_ids": {b["id"] for _t, b in plan},
         "_answered": answered,
     }
+
+
+def _answered_id(text: str) -> str | None:
+    """The visit id in a check-in answer, or None when the body is not the expected JSON."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return None
+    visit_id = answer.get("id") if isinstance(answer, dict) else None
+    return str(visit_id) if visit_id else None
