@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
+from tiejun.money import money
 
 from .models import Format, Report, ReportTemplate
 
@@ -214,8 +215,6 @@ def _subject(kind: str, data: dict[str, Any], *, language: str | None = None) ->
 
 
 def _money_text(value: Any) -> str:
-    from tiejun.web.templatetags.tiejun_web import money
-
     return money(value)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from tiejun.audit.services import audit_batch, audit_change, audit_record
 from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import NEW_CUSTOMERS, REVENUE
+from tiejun.money import money
 from tiejun.org.models import Membership, Person
 from tiejun.org.services import people_lock
 from tiejun.scoreboard.services import facts_load, facts_replace
@@ -132,7 +133,7 @@ def _snapshot(deal: Deal) -> dict[str, Any]:
 
 
 def _audit_repr(deal: Deal) -> str:
-    return f"{deal.deal_no} {deal.customer.name} ¥{deal.amount:,.2f}"
+    return f"{deal.deal_no} {deal.customer.name} {money(deal.amount)}"
 
 
 def _customer(item: DealInput, *, by: Person | None, unit_id: int, check: bool) -> Customer:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.crm.models import Deal
 from tiejun.errors import NotFound, TiejunError
+from tiejun.money import money
 from tiejun.org.models import LEADER_ROLES, Membership, Person, Role, Unit
 from tiejun.org.selectors import membership_on, subtree_ids, work_calendar
 
@@ -136,7 +137,7 @@ def report_prefill(person: Person, day: dt.date) -> Prefill:
         texts["problems"] = _("Planned but not visited: %(names)s") % {
             "names": ", ".join(s.customer.name for s in missed)
         }
-    texts["won"] = "\n".join(f"{d.customer.name} ¥{d.amount:,.2f} ({d.deal_no})" for d in deals)
+    texts["won"] = "\n".join(f"{d.customer.name} {money(d.amount)} ({d.deal_no})" for d in deals)
     if next_plan is not None:
         stops = list(next_plan.stops.all())
         lines = [

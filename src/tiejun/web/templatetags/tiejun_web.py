@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.conf import settings
 
 from tiejun.metrics import Metric
+from tiejun.money import DASH, grouped, money
 
 register = template.Library()
 
-CURRENCY_SIGNS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-DASH = "—"
-
-
-def _grouped(value: Decimal, places: int) -> str:
-    step = Decimal(1).scaleb(-places)
-    quantized = Decimal(value).quantize(step, rounding=ROUND_HALF_UP)
-    return f"{quantized:,.{places}f}"
-
-
-def currency_sign() -> str:
-    code = getattr(settings, "CURRENCY", "CNY")
-    return CURRENCY_SIGNS.get(code, code + " ")
-
-
-@register.filter
-def money(value: Any, places: int = 2) -> str:
-    """``12345.5`` → ``¥12,345.50``; undefined → a dash."""
-    if value is None or value == "":
-        return DASH
-    value = Decimal(value)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{currency_sign()}{_grouped(abs(value), int(places))}"
+money = register.filter("money", money)
 
 
 @register.filter
@@ -44,7 +22,7 @@ def figure(value: Any, metric: Metric | None) -> str:
         return DASH
     if metric is None or metric.money:
         return money(value)
-    return _grouped(Decimal(value), 0)
+    return grouped(Decimal(value), 0)
 
 
 @register.filter
@@ -54,7 +32,7 @@ def big_figure(value: Any, metric: Metric | None) -> str:
         return DASH
     if metric is None or metric.money:
         return money(value, 0)
-    return _grouped(Decimal(value), 0)
+    return grouped(Decimal(value), 0)
 
 
 @register.filter
@@ -64,7 +42,7 @@ def rate(value: Any, metric: Metric | None) -> str:
         return DASH
     if metric is None or metric.money:
         return money(value)
-    return _grouped(Decimal(value), 1)
+    return grouped(Decimal(value), 1)
 
 
 @register.filter
