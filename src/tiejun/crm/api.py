@@ -17,7 +17,7 @@ from tiejun.org.models import Person
 from tiejun.org.selectors import access_person, access_unit, can_record_deal_for, subtree_ids
 from tiejun.workdays import month_end
 
-from .models import Channel, Deal, DealChange
+from .models import Deal, DealChange, SalesChannel
 from .selectors import access_deal, deal_existing, deal_history, deal_list_for_user, deal_visible
 from .services import DealInput, DealNumberTaken, deal_number_unusable, deal_record
 
@@ -37,7 +37,7 @@ class DealOut(Schema):
     customer_name: str
     amount: str = Field(description="Two decimals", examples=["1234.50"])
     won_date: dt.date
-    channel: Channel
+    channel: SalesChannel
     client_id: str | None
 
     @staticmethod
@@ -93,7 +93,7 @@ class DealFields(Schema):
     customer_name: str = ""
     amount: Decimal = Field(description="Greater than zero, at most two decimals")
     won_date: Day = Field(description="Not in the future")
-    channel: Channel | None = Field(None, description="visit when left out")
+    channel: SalesChannel | None = Field(None, description="visit when left out")
 
 
 class DealIn(DealFields):
@@ -136,7 +136,7 @@ def _input(deal_no: str, rep: Person, payload: DealFields, client_id: str | None
         customer_name=payload.customer_name,
         amount=payload.amount,
         won_date=payload.won_date,
-        channel=payload.channel.value if payload.channel else Channel.VISIT,
+        channel=payload.channel.value if payload.channel else SalesChannel.VISIT,
         client_id=client_id or None,
     )
 

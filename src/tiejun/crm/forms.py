@@ -17,13 +17,13 @@ from tiejun.org.selectors import is_admin, led_unit_ids
 from tiejun.text import name_problem
 
 from .models import (
-    Channel,
     Customer,
     CustomerStatus,
     Deal,
     Opportunity,
     OpportunityStage,
     Priority,
+    SalesChannel,
 )
 
 
@@ -61,7 +61,7 @@ class DealForm(forms.Form):
     won_date = forms.DateField(
         label=_("Won date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.VISIT)
+    channel = forms.ChoiceField(label=_("Channel"), choices=SalesChannel.choices, initial=SalesChannel.VISIT)
     client_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, user: Person, deal: Deal | None = None, **kwargs) -> None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tiejun.org.models import Person, Unit
 
 
-class Channel(models.TextChoices):
+class SalesChannel(models.TextChoices):
     VISIT = "visit", _("One-to-one visit")
     SALON = "salon", _("Salon")
     ONLINE = "online", _("Online")
@@ -189,7 +189,7 @@ class Deal(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     won_date = models.DateField(_("won date"))
     channel = models.CharField(
-        _("channel"), max_length=16, choices=Channel.choices, default=Channel.VISIT
+        _("channel"), max_length=16, choices=SalesChannel.choices, default=SalesChannel.VISIT
     )
     client_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -26,7 +26,7 @@ from tiejun.text import check_name
 
 from .customer_selectors import customer_visible
 from .customers import validate_customer_code
-from .models import Channel, Customer, CustomerStatus, Deal, DealChange
+from .models import Customer, CustomerStatus, Deal, DealChange, SalesChannel
 from .signals import deal_won
 
 DEAL_METRICS = (REVENUE.code, NEW_CUSTOMERS.code)
@@ -64,7 +64,7 @@ class DealInput:
     customer_name: str
     amount: Decimal
     won_date: dt.date
-    channel: str = Channel.VISIT
+    channel: str = SalesChannel.VISIT
     client_id: str | None = None
 
 
@@ -83,11 +83,11 @@ def _clean(item: DealInput, today: dt.date) -> DealInput:
         raise TiejunError(_("the amount is too large"), field="amount")
     if item.won_date > today:
         raise TiejunError(_("a deal cannot be won in the future"), field="won_date")
-    channel = item.channel or Channel.VISIT
-    if channel not in Channel.values:
+    channel = item.channel or SalesChannel.VISIT
+    if channel not in SalesChannel.values:
         raise TiejunError(
             _("unknown channel %(channel)s; use one of %(choices)s")
-            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            % {"channel": channel, "choices": ", ".join(SalesChannel.values)},
             field="channel",
         )
     if not item.customer_code.strip():

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tiejun.api_schemas import errors
-from tiejun.crm.models import Channel
+from tiejun.crm.models import SalesChannel
 from tiejun.dateinput import Day, Moment, check_moment
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.models import Person
@@ -128,7 +128,7 @@ class CheckoutIn(Schema):
     next_step: str = ""
     next_date: Day | None = None
     notes: str = ""
-    channel: Channel | None = None
+    channel: SalesChannel | None = None
 
 
 def _viewer(request: HttpRequest) -> Person:
@@ -225,7 +225,7 @@ def visit_create(request: HttpRequest) -> Status:
         accuracy_m=data.get("accuracy_m"),
         position_at=_when(data, "position_at", required=False),
         photo=photo,
-        channel=str(data.get("channel") or Channel.VISIT).strip().lower(),
+        channel=str(data.get("channel") or SalesChannel.VISIT).strip().lower(),
         source="api" if "Authorization" in request.headers else "app",
         known_new=True,
     )

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tiejun.crm.models import Channel, Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.org.models import Person, Unit
 
 
@@ -118,7 +118,7 @@ class Visit(models.Model):
     next_date = models.DateField(_("next step on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True, default="")
     channel = models.CharField(
-        _("channel"), max_length=16, choices=Channel.choices, default=Channel.VISIT
+        _("channel"), max_length=16, choices=SalesChannel.choices, default=SalesChannel.VISIT
     )
     source = models.CharField(max_length=16, default="app")  # app, api, import
     # Closed by the rep's next check-in elsewhere, not by the rep: the end is an upper bound.

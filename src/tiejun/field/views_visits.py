@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from tiejun.crm.models import Channel
+from tiejun.crm.models import SalesChannel
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person
 from tiejun.web.views import user_errors
@@ -65,7 +65,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "visits": visits,
         "interests": Interest.choices,
-        "channels": Channel.choices,
+        "channels": SalesChannel.choices,
         "geofence_m": geofence_m(),
         "photo_max_mb": photo_max_bytes() // (1024 * 1024),
         "sw_url": reverse("field:visits-sw"),

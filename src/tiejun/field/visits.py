@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.crm.customer_selectors import customer_visible
-from tiejun.crm.models import Channel, Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import VISITS
 from tiejun.org.models import Membership, Person, Unit
@@ -377,7 +377,7 @@ def visit_checkin(
     position_at: dt.datetime | None = None,
     photo: UploadedFile | None = None,
     plan_stop: PlanStop | None = None,
-    channel: str = Channel.VISIT,
+    channel: str = SalesChannel.VISIT,
     source: str = "app",
     check_visibility: bool = True,
     now: dt.datetime | None = None,
@@ -408,10 +408,10 @@ def visit_checkin(
     if at > now + CLOCK_SKEW:
         raise TiejunError(_("a check-in cannot be in the future"), field="checkin_at")
     position_at = _aware(position_at) if position_at else None
-    if channel not in Channel.values:
+    if channel not in SalesChannel.values:
         raise TiejunError(
             _("unknown channel %(channel)s; use one of %(choices)s")
-            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            % {"channel": channel, "choices": ", ".join(SalesChannel.values)},
             field="channel",
         )
     if check_visibility and not customer_visible(person, customer, _local_day(at)):
@@ -596,11 +596,11 @@ def visit_checkout(
             % {"value": interest, "choices": ", ".join(Interest.values)},
             field="interest",
         )
-    channel = (channel or visit.channel or Channel.VISIT).strip().lower()
-    if channel not in Channel.values:
+    channel = (channel or visit.channel or SalesChannel.VISIT).strip().lower()
+    if channel not in SalesChannel.values:
         raise TiejunError(
             _("unknown channel %(channel)s; use one of %(choices)s")
-            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            % {"channel": channel, "choices": ", ".join(SalesChannel.values)},
             field="channel",
         )
     for name, value, limit in (("met_whom", met_whom, 200), ("next_step", next_step, 300)):

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tiejun.crm.models import Channel, Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.errors import TiejunError
 
 from .models import Interest, Visit
@@ -77,12 +77,12 @@ def apply_visit_row(c: Any, ctx: Any) -> str | None:
             except TiejunError as exc:
                 c.fail(column, str(exc))
     outcome = c.text("outcome", required=False, max_length=2000)
-    channel = c.text("channel", required=False).lower() or Channel.VISIT
-    if channel not in Channel.values:
+    channel = c.text("channel", required=False).lower() or SalesChannel.VISIT
+    if channel not in SalesChannel.values:
         c.fail(
             "channel",
             _("unknown channel %(channel)s; use one of %(choices)s")
-            % {"channel": channel, "choices": ", ".join(Channel.values)},
+            % {"channel": channel, "choices": ", ".join(SalesChannel.values)},
         )
     c.check()
     assert visit_id and person and customer and checkin_at

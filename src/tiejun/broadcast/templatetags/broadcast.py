@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from tiejun.crm.models import Channel
+from tiejun.crm.models import SalesChannel
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ register = template.Library()
 def deal_channel(code: Any) -> str:
     """A deal's sales channel code as its label ("visit" → "One-to-one visit")."""
     try:
-        return str(Channel(code).label)
+        return str(SalesChannel(code).label)
     except ValueError:
         return str(code or "")
 
