@@ -9,15 +9,14 @@ service ``tiejun report send`` uses too.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
+
+from tiejun.tasking import fresh_connections
 
 from .models import Report, Subscription
 
@@ -28,20 +27,6 @@ SCHEDULE_SETTINGS = {
     Report.REVIEW: "REVIEW_AT",
     Report.BATTLE: "BATTLE_REPORT_AT",
 }
-
-
-def _fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def inner(*args: Any, **kwargs: Any) -> Any:
-        if not connection.in_atomic_block:
-            close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if not connection.in_atomic_block:
-                close_old_connections()
-
-    return inner
 
 
 def schedule_time(kind: str) -> tuple[int, int]:
@@ -87,7 +72,7 @@ def _periodic(kind: str) -> Callable[[dt.datetime], bool]:
 
 
 @HUEY.task(name="broadcast.report_deliver", retries=3, retry_delay=60)
-@_fresh_connections
+@fresh_connections
 def report_deliver_task(subscription_id: int, day: str) -> None:
     from .services import report_deliver
 
@@ -99,7 +84,7 @@ def report_deliver_task(subscription_id: int, day: str) -> None:
 
 
 @HUEY.task(name="broadcast.win_flash", retries=3, retry_delay=10)
-@_fresh_connections
+@fresh_connections
 def win_flash_task(deal_id: int) -> None:
     from .services import win_flash_send
 
@@ -107,18 +92,18 @@ def win_flash_task(deal_id: int) -> None:
 
 
 @HUEY.periodic_task(_periodic(Report.KICKOFF), name="broadcast.kickoff")
-@_fresh_connections
+@fresh_connections
 def kickoff_schedule() -> None:
     schedule_fire(Report.KICKOFF)
 
 
 @HUEY.periodic_task(_periodic(Report.REVIEW), name="broadcast.review")
-@_fresh_connections
+@fresh_connections
 def review_schedule() -> None:
     schedule_fire(Report.REVIEW)
 
 
 @HUEY.periodic_task(_periodic(Report.BATTLE), name="broadcast.battle")
-@_fresh_connections
+@fresh_connections
 def battle_schedule() -> None:
     schedule_fire(Report.BATTLE)

@@ -6,30 +6,14 @@ nothing)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any
 
-from django.db import close_old_connections, connection
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
+from tiejun.tasking import fresh_connections
+
 log = logging.getLogger(__name__)
-
-
-def _fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def inner(*args: Any, **kwargs: Any) -> Any:
-        if not connection.in_atomic_block:
-            close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if not connection.in_atomic_block:
-                close_old_connections()
-
-    return inner
 
 
 def _local(now: dt.datetime) -> dt.datetime:
@@ -58,6 +42,6 @@ def reminder_fire(now: dt.datetime | None = None) -> int:
 
 
 @HUEY.periodic_task(reminder_is_due, name="field.daily_report_reminder")
-@_fresh_connections
+@fresh_connections
 def daily_report_reminder() -> None:
     reminder_fire()
