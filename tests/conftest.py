@@ -21,3 +21,14 @@ def org(db):
     from tests.factories import build_org
 
     return build_org()
+
+
+@pytest.fixture
+def huey_now():
+    """Huey runs tasks at once, in memory (not in the shared queue file)."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = before

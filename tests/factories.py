@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tiejun.crm.services import DealInput, deal_record
+from django.test import Client
+
+from tiejun.crm.services.deals import DealInput, deal_record
 from tiejun.org.models import Person, Role, Unit, UnitKind
 from tiejun.org.services import person_create, unit_create
 
@@ -90,3 +92,10 @@ def deal(
         channel=channel,
     )
     return deal_record(item=item, today=today or dt.date(2026, 11, 28))[0]
+
+
+def client_for(person: Person) -> Client:
+    """A test client signed in as ``person``."""
+    client = Client()
+    client.force_login(person)
+    return client

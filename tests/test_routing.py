@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tiejun import routing
+from tiejun.bench import tsplib
+from tiejun.bench.route import bench_tsplib
 from tiejun.routing import GreatCircleProvider, Point, held_karp, solve
 
 H = 3600
@@ -363,3 +365,106 @@ def test_route_points_time_limit_out_of_range_exits_2(tmp_path, limit):
         call_command("route", points=path, json=True, time_limit=limit)
     assert caught.value.returncode == 2
     assert "--time-limit" in str(caught.value)
+
+
+# --- the plain tour: TSPLIB instances and the iterated local search -----------------------
+
+
+def test_tsplib_distances_give_the_published_optimal_tours():
+    # given: TSPLIB's optimal tours of one instance of each distance function
+    berlin52 = (
+        "1 49 32 45 19 41 8 9 10 43 33 51 11 52 14 13 47 26 27 28 12 25 4 6 15 5 24 48 38 37 40 "
+        "39 36 35 34 44 46 16 29 50 20 23 30 2 7 42 21 17 3 18 31 22"
+    )
+    att48 = (
+        "1 8 38 31 44 18 7 28 6 37 19 27 17 43 30 36 46 33 20 47 21 32 39 48 5 42 24 10 45 35 4 "
+        "26 2 29 34 41 16 22 3 23 14 25 13 11 12 15 40 9"
+    )
+    ulysses16 = "1 14 13 12 7 6 15 5 11 9 10 16 3 2 4 8"
+    # then: EUC_2D, ATT and GEO measure them at exactly the published optimum
+    assert tsplib.BERLIN52.tour_length(berlin52.split()) == 7542 == tsplib.BERLIN52.optimum
+    assert tsplib.ATT48.tour_length(att48.split()) == 10628 == tsplib.ATT48.optimum
+    assert tsplib.ULYSSES16.tour_length(ulysses16.split()) == 6859 == tsplib.ULYSSES16.optimum
+    bays29 = tsplib.BAYS29.matrix()
+    assert len(bays29) == 29 and all(
+        bays29[i][j] == bays29[j][i] for i in range(29) for j in range(i)
+    )
+
+
+@pytest.mark.parametrize(
+    "instance", [i for i in tsplib.INSTANCES if i.stops <= 21], ids=lambda i: i.name
+)
+def test_automatic_time_limit_is_within_one_percent_on_tsplib(instance):
+    # given: a TSPLIB instance (13 to 21 stops) through the distance-provider interface
+    points = instance.points()
+    # when: solved as a plain tour with the automatic time limit
+    route = solve(
+        points[0],
+        points[1:],
+        start_time=0,
+        end_time=routing.DAY - 1,
+        lunch=None,
+        provider=tsplib.TsplibProvider(instance),
+    )
+    # then: every stop, within 1 % of the published optimum (in fact at it)
+    assert route.dropped == []
+    assert route.distance_m == instance.tour_length([points[0].id, *route.order])
+    assert route.distance_m <= instance.optimum * 1.01
+
+
+def _length(dist, path):
+    return sum(dist[a][b] for a, b in itertools.pairwise(path))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_improve_tour_keeps_its_ends_and_never_lengthens(seed):
+    # given: a random path from node 0 to node 29 through 28 others
+    points = instance(300 + seed, 29)
+    dist, _dur = GreatCircleProvider().matrix(points)
+    rng = random.Random(seed)
+    middle = list(range(1, 29))
+    rng.shuffle(middle)
+    path = [0, *middle, 29]
+    # when
+    better = routing.improve_tour(path, dist, kicks=100)
+    # then: the same nodes between the same ends, shorter, and the same again for the same seed
+    assert better[0] == 0 and better[-1] == 29
+    assert sorted(better) == list(range(30))
+    assert _length(dist, better) < _length(dist, path)
+    assert routing.improve_tour(path, dist, kicks=100) == better
+    # and a closed tour stays closed
+    tour = routing.improve_tour([0, *middle, 0], dist, kicks=100)
+    assert tour[0] == tour[-1] == 0 and sorted(tour[1:]) == list(range(29))
+    assert _length(dist, tour) < _length(dist, [0, *middle, 0])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_improve_tour_on_tiny_paths(n):
+    dist = [[abs(a - b) for b in range(n + 1)] for a in range(n + 1)]
+    assert routing.improve_tour([0, *range(n, 0, -1), 0], dist, kicks=10) in (
+        [0, *range(1, n + 1), 0],
+        [0, *range(n, 0, -1), 0],
+    )
+
+
+def test_asymmetric_distances_go_to_the_solver():
+    # given: one-way streets: going round one way is far shorter than the other
+    depot = Point("D", 0, 0, service_s=0)
+    stops = [Point(f"S{k}", 0, 0, service_s=0) for k in range(1, 5)]
+    n = 5
+    dist = [[0 if a == b else (1 if b == (a + 1) % n else 100) for b in range(n)] for a in range(n)]
+    dur = [[0] * n for _ in range(n)]
+    # when
+    route = solve(depot, stops, lunch=None, matrices=(dist, dur), time_limit_s=0.2)
+    # then
+    assert route.order == ["S1", "S2", "S3", "S4"] and route.distance_m == 5
+
+
+def test_bench_tsplib_reports_the_gap_to_the_optimum():
+    messages: list[str] = []
+    result = bench_tsplib(runs=1, names=["burma14"], progress=messages.append)
+    (row,) = result["instances"]
+    assert row["name"] == "burma14" and row["stops"] == 13 and row["optimum"] == 3323
+    assert row["found"] >= 3323 and row["gap_pct"] <= 1
+    assert result["max_gap_pct"] == row["gap_pct"]
+    assert messages and "burma14" in messages[0]

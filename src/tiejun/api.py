@@ -5,19 +5,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
 
+from tiejun.audit.api import router as audit_router
 from tiejun.audit.context import act_as
+from tiejun.crm.api.contacts import router as contacts_router
+from tiejun.crm.api.customers import router as customers_router
+from tiejun.crm.api.deals import router as deals_router
+from tiejun.crm.api.opportunities import router as opportunities_router
 from tiejun.errors import TiejunError
+from tiejun.field.api.reports import router as reports_router
+from tiejun.field.api.visits import router as visits_router
 from tiejun.ops.faults import RETRY_AFTER, database_fault, first_line
+from tiejun.ops.middleware import too_large_message
+from tiejun.org.api import router as org_router
 from tiejun.org.services import token_authenticate
+from tiejun.scoreboard.api import router as board_router
+from tiejun.targets.api import router as targets_router
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +44,24 @@ class BearerToken(HttpBearer):
         return person
 
 
-api = NinjaAPI(
+# Ninja names an operation by its module path; a module that moved keeps the name it was first
+# published under, so that clients generated from the schema keep working.
+PUBLISHED_MODULES = {
+    "tiejun.crm.api.customers": "tiejun.crm.customer_api",
+    "tiejun.crm.api.contacts": "tiejun.crm.customer_api",
+    "tiejun.crm.api.opportunities": "tiejun.crm.customer_api",
+    "tiejun.crm.api.deals": "tiejun.crm.api",
+}
+
+
+class TiejunAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        module = PUBLISHED_MODULES.get(module, module)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = TiejunAPI(
     title="Tiejun API",
     version="1",
     description="Iron targets for a direct-sales force: org, targets, deals and the board.",
@@ -49,12 +77,6 @@ def _user_error(request: HttpRequest, exc: TiejunError) -> HttpResponse:
     if exc.field:
         body["field"] = exc.field
     return api.create_response(request, body, status=exc.status)
-
-
-def too_large_message() -> str:
-    return _("The request is too large: at most %(size)s bytes.") % {
-        "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    }
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -96,20 +118,16 @@ def _unstorable_value(request: HttpRequest, exc: DataError) -> HttpResponse:
     return api.create_response(request, {"detail": message}, status=400)
 
 
-def _mount() -> None:
-    from tiejun.crm.api import router as deals_router
-    from tiejun.org.api import router as org_router
-    from tiejun.scoreboard.api import router as board_router
-    from tiejun.targets.api import router as targets_router
-
-    api.add_router("/", board_router)
-    api.add_router("/", org_router)
-    api.add_router("/", targets_router)
-    api.add_router("/", deals_router)
-    api.add_router("/", __import__("tiejun.crm.customer_api", fromlist=["router"]).router)
-    api.add_router("/", __import__("tiejun.field.api_visits", fromlist=["router"]).router)
-    api.add_router("/", __import__("tiejun.field.api_reports", fromlist=["router"]).router)
-    api.add_router("/", __import__("tiejun.audit.api", fromlist=["router"]).router)
-
-
-_mount()
+for router in (
+    board_router,
+    org_router,
+    targets_router,
+    deals_router,
+    customers_router,
+    contacts_router,
+    opportunities_router,
+    visits_router,
+    reports_router,
+    audit_router,
+):
+    api.add_router("/", router)

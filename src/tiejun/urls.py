@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tiejun.api import api
+from tiejun.crm import urls as crm_urls
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("targets/", include("tiejun.targets.urls")),
-    path("deals/", include("tiejun.crm.urls")),
-    path("customers/", include("tiejun.crm.customer_urls")),
+    path("deals/", include(crm_urls.deal_urls)),
+    path("customers/", include(crm_urls.customer_urls)),
     path("import/", include("tiejun.imports.urls")),
     path("rhythm/", include("tiejun.rhythm.urls")),
     path("broadcast/", include("tiejun.broadcast.urls")),
@@ -17,7 +17,8 @@ urlpatterns = [
     path("lab/", include("tiejun.lab.urls")),
     path("field/", include("tiejun.field.urls")),
     path("audit/", include("tiejun.audit.urls")),
-    path("calendar/", include("tiejun.org.urls_calendar")),
+    path("", include("tiejun.scoreboard.urls")),  # the board, people, TV mode, targets
+    path("", include("tiejun.org.urls")),  # the org tree, members, the calendar
     path("", include("tiejun.web.urls")),
 ]
 

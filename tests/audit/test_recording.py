@@ -6,20 +6,21 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.audit.conftest import client_for, entries, last
+from tests.audit.conftest import entries, last
+from tests.factories import client_for
 from tiejun.audit.context import acting
 from tiejun.audit.models import AuditEntry
 from tiejun.broadcast.models import Subscription
 from tiejun.broadcast.services import subscription_create, subscription_delete
-from tiejun.crm.customers import (
+from tiejun.crm.models import Customer, Deal
+from tiejun.crm.services.customers import customer_create
+from tiejun.crm.services.deals import DealInput, deal_delete, deal_record, deals_record_many
+from tiejun.crm.services.ownership import (
     customer_claim,
-    customer_create,
     customer_handover,
     customer_release,
     customers_return_idle,
 )
-from tiejun.crm.models import Customer, Deal
-from tiejun.crm.services import DealInput, deal_delete, deal_record, deals_record_many
 from tiejun.imports.services import run_import
 from tiejun.org.models import Person, Role, WorkdayOverride
 from tiejun.org.services import (

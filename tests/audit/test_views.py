@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.audit.conftest import client_for
+from tests.factories import client_for
 from tiejun.audit.context import acting
 from tiejun.audit.models import AuditEntry
 from tiejun.audit.services import audit_record
@@ -100,7 +100,7 @@ def test_before_and_after_are_shown_per_field(trail):
     assert "-line two" in template and "+line 2" in template  # a long text is shown as a diff
 
 
-def test_pages_of_fifty_with_a_pinned_query_count(trail, django_assert_max_num_queries):
+def test_pages_of_fifty_with_a_pinned_query_count(trail, django_assert_num_queries):
     with acting(trail.admin, "web"):
         for i in range(60):
             target_set(
@@ -114,10 +114,10 @@ def test_pages_of_fifty_with_a_pinned_query_count(trail, django_assert_max_num_q
     admin = client_for(trail.admin)
     admin.get("/audit/")  # warm
     # session, person, is_admin (membership), count, page of entries with their actors
-    with django_assert_max_num_queries(5):
+    with django_assert_num_queries(5):
         first = admin.get("/audit/", {"type": "target", "object": "2026-12"})
     assert len(first.context["rows"]) == 50
-    with django_assert_max_num_queries(5):
+    with django_assert_num_queries(5):
         second = admin.get("/audit/", {"type": "target", "object": "2026-12", "page": 2})
     assert len(second.context["rows"]) == 10
     assert second.context["rows"][-1]["entry"].after == {"value": "1.00"}

@@ -10,17 +10,6 @@ NOV = dt.date(2026, 11, 1)
 DAY = dt.date(2026, 11, 27)  # a Friday; the month has 21 working days, one left after this
 
 
-@pytest.fixture
-def huey_now():
-    """Huey runs tasks at once, in memory (not in the shared queue file)."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
 def set_target(org, no: str, value: int) -> None:
     target_set(
         month=NOV,

@@ -6,24 +6,21 @@ from decimal import Decimal
 import pytest
 
 from tiejun.audit.models import AuditEntry
-from tiejun.crm.customer_selectors import (
+from tiejun.crm.models import Contact, Customer, Opportunity
+from tiejun.crm.selectors.customers import (
     access_contact,
     access_customer_to_edit,
     access_opportunity,
+    can_edit_customer,
     customer_has_twin,
 )
-from tiejun.crm.customers import (
-    can_edit_customer,
-    contact_add,
-    contact_remove,
-    contact_update,
-    customer_create,
-    customer_update,
+from tiejun.crm.services.contacts import contact_add, contact_remove, contact_update
+from tiejun.crm.services.customers import customer_create, customer_update
+from tiejun.crm.services.opportunities import (
     opportunity_close,
     opportunity_create,
     opportunity_update,
 )
-from tiejun.crm.models import Contact, Customer, Opportunity
 from tiejun.errors import Forbidden, NotFound, TiejunError
 
 

@@ -3,17 +3,13 @@
 import json
 
 import pytest
-from django.test import Client
 
+from tests.factories import client_for
 from tiejun.audit.models import AuditEntry
-from tiejun.crm.customers import contact_add, customer_create, opportunity_create
 from tiejun.crm.models import Contact, Customer, Opportunity
-
-
-def client_for(someone) -> Client:
-    client = Client()
-    client.force_login(someone)
-    return client
+from tiejun.crm.services.contacts import contact_add
+from tiejun.crm.services.customers import customer_create
+from tiejun.crm.services.opportunities import opportunity_create
 
 
 def send(client, method, url, body=None):

@@ -4,19 +4,17 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import deal
-from tiejun.crm.customers import (
-    contact_add,
+from tiejun.crm.models import Customer, OwnershipChange
+from tiejun.crm.services.contacts import contact_add
+from tiejun.crm.services.customers import customer_create, customer_touch, customer_update
+from tiejun.crm.services.opportunities import opportunity_create
+from tiejun.crm.services.ownership import (
     customer_claim,
-    customer_create,
     customer_handover,
     customer_release,
-    customer_touch,
-    customer_update,
     customers_reassign_leaver,
     customers_return_idle,
-    opportunity_create,
 )
-from tiejun.crm.models import Customer, OwnershipChange
 from tiejun.crm.tasks import return_idle_customers
 from tiejun.errors import Forbidden, TiejunError
 from tiejun.org.models import Role

@@ -6,8 +6,9 @@ import importlib
 from django.apps import apps
 
 from tests.factories import deal
-from tiejun.crm.customers import customer_create, customer_release
 from tiejun.crm.models import Customer
+from tiejun.crm.services.customers import customer_create
+from tiejun.crm.services.ownership import customer_release
 
 backfill = importlib.import_module("tiejun.crm.migrations.0004_customer_pool_unit").backfill
 

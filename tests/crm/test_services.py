@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.factories import person
 from tiejun.crm.models import Customer, Deal, DealChange
-from tiejun.crm.services import DealInput, deal_delete, deal_record
+from tiejun.crm.services.deals import DealInput, deal_delete, deal_record
 from tiejun.errors import TiejunError
 from tiejun.org.models import Role
 from tiejun.org.services import membership_move

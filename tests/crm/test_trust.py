@@ -8,19 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 
-from tests.factories import deal, person
+from tests.factories import client_for, deal, person
 from tiejun.crm.admin import CustomerAdminForm
-from tiejun.crm.customers import (
-    can_edit_customer,
-    can_handover,
-    contact_add,
-    customer_create,
-    customer_release,
-    customer_update,
-)
 from tiejun.crm.models import Contact, Customer, Deal, DealChange
+from tiejun.crm.selectors.customers import can_edit_customer, can_handover
+from tiejun.crm.services.contacts import contact_add
+from tiejun.crm.services.customers import customer_create, customer_update
+from tiejun.crm.services.ownership import customer_release
 from tiejun.errors import TiejunError
 from tiejun.imports.services import run_import
 from tiejun.metrics import NEW_CUSTOMERS
@@ -35,12 +30,6 @@ DEALS_HEADER = "deal_no,employee_no,customer_code,customer_name,amount,won_date,
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
-
-
-def client_for(someone) -> Client:
-    client = Client()
-    client.force_login(someone)
-    return client
 
 
 def api(client, method, url, body=None):
@@ -390,7 +379,7 @@ def test_names_with_a_newline_are_refused_through_the_api_pages_and_imports(org)
 def test_a_create_that_lost_the_race_is_409_and_overwrites_nothing(org, monkeypatch):
     """The other create commits between this request's look (outside the transaction) and its
     write: the check inside the transaction must catch it, not treat the write as a correction."""
-    import tiejun.crm.api as deals_api
+    import tiejun.crm.api.deals as deals_api
 
     deal(org.reps["R1"], 700, dt.date(2026, 11, 4), customer="C-A", deal_no="N-1", today=TODAY)
     real = deals_api.deal_existing

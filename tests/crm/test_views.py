@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import deal
-from tiejun.crm import views
 from tiejun.crm.models import Deal, DealChange
+from tiejun.crm.views import deals as views
 from tiejun.org.models import Role
 from tiejun.org.services import membership_move
 from tiejun.scoreboard.models import Fact

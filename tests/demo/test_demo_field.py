@@ -4,12 +4,14 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from tiejun.crm.models import Customer
+from tiejun.crm.models import Customer, Deal
 from tiejun.field.models import DailyReport, FieldNote, PlanStop, Visit, VisitPlan
 from tiejun.org.models import Membership, Role
+from tiejun.scoreboard.models import Fact
+from tiejun.scoreboard.services import scoreboard_rebuild
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -42,6 +44,34 @@ def test_recent_visits_daily_reports_notes_and_plans(demo):
     assert plan is not None
     assert plan.date > TODAY
     assert PlanStop.objects.filter(plan=plan).count() > 0
+
+
+def _written():
+    facts = Fact.objects.values_list("day", "metric", "unit__code", "person__employee_no", "value")
+    deals = Deal.objects.values_list("deal_no", "unit__code")
+    visits = Visit.objects.values_list("id", "unit__code")
+    return [sorted(rows, key=repr) for rows in (facts, deals, visits)]
+
+
+def test_facts_are_what_a_rebuild_makes(demo):
+    # given: the demo's facts, and the teams its deals and visits count for
+    before = _written()
+    assert {metric for _day, metric, *_rest in before[0]} == {"revenue", "new_customers", "visits"}
+    # when: every fact is recomputed from the rows, deals and visits following the memberships
+    scoreboard_rebuild()
+    # then
+    assert _written() == before
+
+
+def test_last_activity_is_the_last_visit_else_the_last_deal(demo):
+    last_visit: dict[str, dt.date] = {}
+    for code, at in Visit.objects.values_list("customer__code", "checkin_at"):
+        day = timezone.localtime(at).date()
+        last_visit[code] = max(day, last_visit.get(code, day))
+    last_deal = dict(Deal.objects.values_list("customer__code").annotate(day=Max("won_date")))
+    assert last_visit
+    for code, on in Customer.objects.values_list("code", "last_activity_on"):
+        assert on == last_visit.get(code, last_deal.get(code)), code
 
 
 @pytest.mark.django_db(transaction=True)  # flush truncates: not inside a test's transaction

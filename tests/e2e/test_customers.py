@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_journeys import log_in
 from tests.factories import build_org
-from tiejun.crm.customers import customer_create
 from tiejun.crm.models import Customer
+from tiejun.crm.services.customers import customer_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_journeys import log_in
 from tests.factories import build_org
-from tiejun.crm.customers import customer_create
+from tiejun.crm.services.customers import customer_create
 from tiejun.field.models import PlanStop, VisitPlan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

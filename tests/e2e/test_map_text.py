@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_journeys import log_in
 from tests.factories import build_org
-from tiejun.crm.customers import customer_create
-from tiejun.field.plans import plan_add_customers, plan_get_or_create
+from tiejun.crm.services.customers import customer_create
+from tiejun.field.services.plans import plan_add_customers, plan_get_or_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

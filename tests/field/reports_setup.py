@@ -26,7 +26,9 @@ def at(day: dt.date, hhmm: str) -> dt.datetime:
 
 
 def visit(rep: Person, cust: Customer, when: dt.datetime, **outcome) -> Visit:
-    unit = membership_on(rep, timezone.localtime(when).date()).unit
+    membership = membership_on(rep, timezone.localtime(when).date())
+    assert membership is not None, f"{rep} has no team on {when}"
+    unit = membership.unit
     return Visit.objects.create(
         id=uuid.uuid4(), person=rep, unit=unit, customer=cust, checkin_at=when, **outcome
     )

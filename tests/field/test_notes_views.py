@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tiejun.field import notes
 from tiejun.field.models import FieldNote
+from tiejun.field.services.notes import note_post
 
 pytestmark = pytest.mark.django_db
 URL = reverse("field:notes")
@@ -20,7 +20,7 @@ def _client(person) -> Client:
 
 
 def _note(rep, objection="价格太贵", tags="价格"):
-    return notes.note_post(
+    return note_post(
         person=rep, customer_type="餐饮", objection=objection, answer="算总账", tags=tags
     )
 

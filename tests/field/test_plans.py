@@ -10,14 +10,32 @@ import zlib
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD
 from tiejun.crm.models import Contact, Customer, Opportunity
 from tiejun.errors import NotFound, TiejunError
-from tiejun.field import plans
 from tiejun.field.models import PlanStop, Visit, VisitPlan
+from tiejun.field.selectors.customers import customer_briefs
+from tiejun.field.selectors.plans import (
+    access_planner,
+    plan_route,
+    plan_stops,
+    plan_suggestions,
+    plannable_people,
+    route_input,
+)
+from tiejun.field.services.plans import (
+    plan_add_customers,
+    plan_get_or_create,
+    plan_move,
+    plan_optimise,
+    plan_remove_customer,
+    plan_update,
+)
 
 DAY = dt.date(2026, 3, 2)
 
@@ -72,11 +90,11 @@ def codes(plan):
 def test_create_add_optimise_and_reorder(org, world):
     r1 = org.reps["R1"]
     # given
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C4", "C1", "C2", "C3", "P1"])
+    plan = plan_get_or_create(person=r1, date=DAY)
+    plan_add_customers(plan=plan, codes=["C4", "C1", "C2", "C3", "P1"])
     assert codes(plan) == ["C4", "C1", "C2", "C3", "P1"]
     # when
-    route = plans.plan_optimise(plan=plan, time_limit_s=0.2)
+    route = plan_optimise(plan=plan, time_limit_s=0.2)
     # then
     plan.refresh_from_db()
     assert plan.optimised_at is not None
@@ -92,25 +110,25 @@ def test_create_add_optimise_and_reorder(org, world):
 
     # when: the first stop moves down by hand
     first, second = codes(plan)[:2]
-    plans.plan_move(plan=plan, code=first, up=False)
+    plan_move(plan=plan, code=first, up=False)
     # then: swapped, times recomputed, not re-optimised
     assert codes(plan)[:2] == [second, first]
     plan.refresh_from_db()
     moved = plan.stops.get(customer__code=second)
     assert moved.seq == 1 and moved.arrival is not None
-    assert plan.total_distance_m == plans.plan_route(plan).distance_m
+    assert plan.total_distance_m == plan_route(plan).distance_m
 
-    plans.plan_remove_customer(plan=plan, code="P1")
+    plan_remove_customer(plan=plan, code="P1")
     assert "P1" not in codes(plan)
     assert [s.seq for s in plan.stops.order_by("seq")] == list(range(1, 5))
 
 
 def test_a_stop_that_cannot_fit_goes_last_without_time(org, world):
     r1 = org.reps["R1"]
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
+    plan = plan_get_or_create(person=r1, date=DAY)
     closed = customer("C9", r1, 30.25, 120.2, opens_at=dt.time(6), closes_at=dt.time(7))
-    plans.plan_add_customers(plan=plan, codes=["C9", "C1"])
-    route = plans.plan_optimise(plan=plan, time_limit_s=0.1)
+    plan_add_customers(plan=plan, codes=["C9", "C1"])
+    route = plan_optimise(plan=plan, time_limit_s=0.1)
     assert route.dropped == ["C9"]
     assert codes(plan) == ["C1", "C9"]
     assert plan.stops.get(customer=closed).arrival is None
@@ -118,40 +136,40 @@ def test_a_stop_that_cannot_fit_goes_last_without_time(org, world):
 
 def test_lunch_is_kept_free(org, world):
     r1 = org.reps["R1"]
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1", "C2", "C3", "P1"])
+    plan = plan_get_or_create(person=r1, date=DAY)
+    plan_add_customers(plan=plan, codes=["C1", "C2", "C3", "P1"])
     PlanStop.objects.filter(plan=plan).update(service_minutes=75)
-    plans.plan_optimise(plan=plan, time_limit_s=0.2)
+    plan_optimise(plan=plan, time_limit_s=0.2)
     for stop in plan.stops.all():
         start = stop.arrival.hour * 60 + stop.arrival.minute
         assert start + 75 <= 12 * 60 or start >= 13 * 60
 
 
 def test_add_refuses_customers_the_rep_cannot_see(org, world):
-    plan = plans.plan_get_or_create(person=org.reps["R1"], date=DAY)
+    plan = plan_get_or_create(person=org.reps["R1"], date=DAY)
     with pytest.raises(NotFound):
-        plans.plan_add_customers(plan=plan, codes=["C1", "X1"])
+        plan_add_customers(plan=plan, codes=["C1", "X1"])
     with pytest.raises(NotFound):
-        plans.plan_add_customers(plan=plan, codes=["NOPE"])
+        plan_add_customers(plan=plan, codes=["NOPE"])
     assert plan.stops.count() == 0  # nothing written
     with pytest.raises(TiejunError):
-        plans.plan_add_customers(plan=plan, codes=[])
+        plan_add_customers(plan=plan, codes=[])
 
 
 def test_plan_update_validates_and_moves_the_start(org, world):
-    plan = plans.plan_get_or_create(person=org.reps["R1"], date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1", "C2"])
+    plan = plan_get_or_create(person=org.reps["R1"], date=DAY)
+    plan_add_customers(plan=plan, codes=["C1", "C2"])
     with pytest.raises(TiejunError) as caught:
-        plans.plan_update(plan=plan, start_lat="95", start_lon="120")
+        plan_update(plan=plan, start_lat="95", start_lon="120")
     assert caught.value.field == "start_lat"
     with pytest.raises(TiejunError):
-        plans.plan_update(plan=plan, start_lat="30.2")
+        plan_update(plan=plan, start_lat="30.2")
     with pytest.raises(TiejunError):
-        plans.plan_update(plan=plan, day_starts_at=dt.time(18), day_ends_at=dt.time(9))
+        plan_update(plan=plan, day_starts_at=dt.time(18), day_ends_at=dt.time(9))
     plan.refresh_from_db()
     assert plan.start_lat is None
     before = plan.total_distance_m
-    plans.plan_update(
+    plan_update(
         plan=plan,
         start_label="公司",
         start_lat="30.30",
@@ -165,12 +183,12 @@ def test_plan_update_validates_and_moves_the_start(org, world):
 
 
 def test_default_start_is_office_setting_or_centroid(org, world, settings):
-    plan = plans.plan_get_or_create(person=org.reps["R1"], date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1", "C2"])
-    data = plans.route_input(plan, plans.plan_stops(plan))
+    plan = plan_get_or_create(person=org.reps["R1"], date=DAY)
+    plan_add_customers(plan=plan, codes=["C1", "C2"])
+    data = route_input(plan, plan_stops(plan))
     assert data.depot.lat == pytest.approx(30.25) and data.depot.lon == pytest.approx(120.175)
     settings.OFFICE_LAT, settings.OFFICE_LON = "30.1", "120.0"
-    data = plans.route_input(plan, plans.plan_stops(plan))
+    data = route_input(plan, plan_stops(plan))
     assert (data.depot.lat, data.depot.lon) == (30.1, 120.0)
 
 
@@ -183,31 +201,31 @@ def test_suggestions(org, world, settings, django_assert_max_num_queries):
     c1, c2 = world["mine"][:2]
     visit(r1, org.team_a, c1, timezone.make_aware(dt.datetime(2026, 2, 27, 10)))  # 3 days: fine
     visit(r1, org.team_a, c2, timezone.make_aware(dt.datetime(2026, 2, 1, 10)))  # 29 days: due
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1"])
-    stops = plans.plan_stops(plan)
+    plan = plan_get_or_create(person=r1, date=DAY)
+    plan_add_customers(plan=plan, codes=["C1"])
+    stops = plan_stops(plan)
     with django_assert_max_num_queries(4):
-        found = plans.plan_suggestions(r1, DAY, stops)
+        found = plan_suggestions(r1, DAY, stops)
     overdue = [s.customer.code for s in found.overdue]
     # C1 is planned (and recent), C3 was followed up today; never visited (C4) comes first
     assert overdue == ["C4", "C2"]
     assert [s.customer.code for s in found.opportunities] == ["C2"]
     assert [s.customer.code for s in found.nearby] == ["P1"]  # P2 is far, X1 is not pool
     settings.REVISIT_DAYS = "A=7,B=60,C=30"
-    assert [s.customer.code for s in plans.plan_suggestions(r1, DAY, stops).overdue] == ["C4"]
+    assert [s.customer.code for s in plan_suggestions(r1, DAY, stops).overdue] == ["C4"]
 
 
 def test_who_may_plan_for_whom(org):
     r1, r2, s1 = org.reps["R1"], org.reps["R2"], org.supervisor_a
-    assert plans.access_planner(r1, "R1") == r1
-    assert plans.access_planner(s1, "R1") == r1
-    assert plans.access_planner(org.admin, "R5") == org.reps["R5"]
+    assert access_planner(r1, "R1") == r1
+    assert access_planner(s1, "R1") == r1
+    assert access_planner(org.admin, "R5") == org.reps["R5"]
     for viewer, target in [(r2, "R1"), (s1, "R3"), (r1, "S1"), (r1, "NOPE")]:
         with pytest.raises(NotFound):
-            plans.access_planner(viewer, target)
-    people = [p.employee_no for p in plans.plannable_people(s1)]
+            access_planner(viewer, target)
+    people = [p.employee_no for p in plannable_people(s1)]
     assert people[0] == "S1" and {"R1", "R2"} <= set(people) and "R3" not in people
-    assert [p.employee_no for p in plans.plannable_people(r1)] == ["R1"]
+    assert [p.employee_no for p in plannable_people(r1)] == ["R1"]
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -232,9 +250,9 @@ def planned(org, world):
             c1,
             timezone.make_aware(dt.datetime(2026, 3, 2, 9)) - dt.timedelta(days=days),
         )
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1", "C2", "C4", "P1"])
-    plans.plan_optimise(plan=plan, time_limit_s=0.1)
+    plan = plan_get_or_create(person=r1, date=DAY)
+    plan_add_customers(plan=plan, codes=["C1", "C2", "C4", "P1"])
+    plan_optimise(plan=plan, time_limit_s=0.1)
     return plan
 
 
@@ -255,17 +273,14 @@ def test_plan_page_query_count_does_not_grow_with_stops(
 ):
     r1 = org.reps["R1"]
     login(client, "R1")
-    plan = plans.plan_get_or_create(person=r1, date=DAY)
-    plans.plan_add_customers(plan=plan, codes=["C1"])
+    plan = plan_get_or_create(person=r1, date=DAY)
+    plan_add_customers(plan=plan, codes=["C1"])
     client.get(plan_url())
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as one:
         client.get(plan_url())
     for i in range(8):
         customer(f"N{i}", r1, 30.2 + i / 100, 120.1)
-    plans.plan_add_customers(plan=plan, codes=[f"N{i}" for i in range(8)])
+    plan_add_customers(plan=plan, codes=[f"N{i}" for i in range(8)])
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(plan_url())
 
@@ -346,9 +361,12 @@ def test_supervisor_plans_for_a_rep(client, org, world):
     assert "R2" in response.content.decode()  # may switch to another rep of the team
 
 
-def test_route_sheet_is_printable(client, org, planned, django_assert_max_num_queries):
+def test_route_sheet_is_printable(client, org, planned, django_assert_num_queries):
     login(client, "R1")
-    with django_assert_max_num_queries(14):
+    client.get(plan_url(name="field:plan-sheet"))  # a warm cache
+    # session, person, plan, stops with customers; the briefs: contacts, open opportunities, the
+    # last three visits of each customer
+    with django_assert_num_queries(7):
         response = client.get(plan_url(name="field:plan-sheet"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -358,9 +376,33 @@ def test_route_sheet_is_printable(client, org, planned, django_assert_max_num_qu
     assert brief.count("2026-") == 3  # the last three visits of four
 
 
-def test_route_sheet_pdf(client, org, planned, django_assert_max_num_queries):
+def test_customer_briefs_read_only_the_last_three_visits(
+    org, world, planned, django_assert_num_queries
+):
+    c1, c2 = world["mine"][0], world["mine"][1]
+    customers = list(Customer.objects.filter(pk__in=[c1.pk, c2.pk]))
+    with CaptureQueriesContext(connection) as captured:
+        briefs = customer_briefs(customers)
+    # then: three queries whatever the number of customers, and the database keeps three visits
+    assert len(captured.captured_queries) == 3
+    assert "ROW_NUMBER() OVER (PARTITION BY" in captured.captured_queries[-1]["sql"]
+    assert [v.checkin_at.date() for v in briefs[c1.pk].visits] == [
+        dt.date(2026, 2, 27),
+        dt.date(2026, 2, 20),
+        dt.date(2026, 2, 10),
+    ]
+    assert [c.name for c in briefs[c1.pk].contacts] == ["王经理"]
+    assert [o.title for o in briefs[c2.pk].opportunities] == ["年度采购"]
+    assert briefs[c2.pk].visits == [] and briefs[c2.pk].contacts == []
+    with django_assert_num_queries(0):
+        assert customer_briefs([]) == {}
+        assert briefs[c1.pk].visits[0].person.employee_no == "R1"
+
+
+def test_route_sheet_pdf(client, org, planned, django_assert_num_queries):
     login(client, "R1")
-    with django_assert_max_num_queries(14):
+    client.get(plan_url(name="field:plan-pdf"))  # a warm cache
+    with django_assert_num_queries(7):  # as the route sheet page
         response = client.get(plan_url(name="field:plan-pdf"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -10,17 +10,25 @@ from django.utils import timezone
 from tests.factories import deal
 from tests.field.reports_setup import DAY, NEXT_DAY, at, customer, plan, visit
 from tiejun.errors import NotFound, TiejunError
-from tiejun.field import reports
 from tiejun.field.models import DailyReport
+from tiejun.field.selectors.reports import (
+    access_board_unit,
+    access_report,
+    is_late,
+    missing_daily_reports,
+    report_comments,
+    report_for,
+    report_status_board,
+    reports_visible_to,
+)
+from tiejun.field.services.reports import daily_report_save, report_comment_add
 
 pytestmark = pytest.mark.django_db
 
 
 def _file(rep, day=DAY, when="19:00", **texts):
     texts = texts or {"visited": "拜访了三家客户"}
-    return reports.daily_report_save(
-        person=rep, day=day, texts=texts, submit=True, now=at(day, when)
-    )[0]
+    return daily_report_save(person=rep, day=day, texts=texts, submit=True, now=at(day, when))[0]
 
 
 def test_the_draft_is_prefilled_from_visits_deals_and_tomorrows_plan(org):
@@ -45,7 +53,7 @@ def test_the_draft_is_prefilled_from_visits_deals_and_tomorrows_plan(org):
     deal(r1, "12800", DAY, customer="CA")
     deal(r1, "999", DAY - dt.timedelta(days=1))
     # when
-    report, prefill = reports.report_for(r1, DAY)
+    report, prefill = report_for(r1, DAY)
     # then: an unsaved draft with the day's facts
     assert report.pk is None
     lines = report.visited.splitlines()
@@ -68,7 +76,7 @@ def test_the_draft_is_prefilled_from_visits_deals_and_tomorrows_plan(org):
 def test_a_friday_report_plans_for_monday(org):
     friday, monday = dt.date(2026, 11, 27), dt.date(2026, 11, 30)
     plan(org.reps["R1"], monday, [customer("CM")])
-    _report, prefill = reports.report_for(org.reps["R1"], friday)
+    _report, prefill = report_for(org.reps["R1"], friday)
     assert prefill.next_day == monday
     assert prefill.next_plan is not None
 
@@ -79,28 +87,28 @@ def test_prefill_reads_a_bounded_number_of_queries(org, django_assert_num_querie
         visit(r1, customer(f"C{i}"), at(DAY, f"1{i}:00"), notes="n")
     plan(r1, NEXT_DAY, [customer(f"N{i}") for i in range(4)])
     with django_assert_num_queries(7):
-        reports.report_for(r1, DAY)
+        report_for(r1, DAY)
 
 
 def test_save_a_draft_then_file_it(org):
     r1 = org.reps["R1"]
     visit(r1, customer("CA"), at(DAY, "10:00"))
     # when: a draft with only the problems typed
-    report, created = reports.daily_report_save(
+    report, created = daily_report_save(
         person=r1, day=DAY, texts={"problems": "车坏了"}, now=at(DAY, "18:00")
     )
     # then: stored, the rest pre-filled, not filed
     assert created and report.submitted_at is None
     assert report.problems == "车坏了" and report.visited.startswith("10:00 客户CA")
     # when: edited and filed
-    report, created = reports.daily_report_save(
+    report, created = daily_report_save(
         person=r1, day=DAY, texts={"won": "无"}, submit=True, now=at(DAY, "19:30")
     )
     assert not created
     assert report.problems == "车坏了" and report.won == "无"
-    assert report.submitted_at == at(DAY, "19:30") and not reports.is_late(report)
+    assert report.submitted_at == at(DAY, "19:30") and not is_late(report)
     # a later correction keeps the filing time
-    report, _ = reports.daily_report_save(
+    report, _ = daily_report_save(
         person=r1, day=DAY, texts={"won": "一单"}, submit=True, now=at(DAY, "22:00")
     )
     assert report.submitted_at == at(DAY, "19:30") and report.won == "一单"
@@ -110,8 +118,8 @@ def test_save_a_draft_then_file_it(org):
 def test_late_after_the_configured_due_time(org, settings):
     settings.DAILY_REPORT_DUE = "19:00"
     report = _file(org.reps["R1"], when="19:01")
-    assert reports.is_late(report)
-    assert not reports.is_late(_file(org.reps["R2"], when="18:59"))
+    assert is_late(report)
+    assert not is_late(_file(org.reps["R2"], when="18:59"))
 
 
 @pytest.mark.parametrize(
@@ -125,7 +133,7 @@ def test_late_after_the_configured_due_time(org, settings):
 def test_bad_input_is_refused_and_nothing_is_written(org, kwargs, field):
     args = {"person": org.reps["R1"], "day": DAY, "texts": {}, "now": at(DAY, "18:00")} | kwargs
     with pytest.raises(TiejunError) as error:
-        reports.daily_report_save(**args)
+        daily_report_save(**args)
     assert error.value.field == field
     assert DailyReport.objects.count() == 0
 
@@ -134,30 +142,26 @@ def test_status_board_tells_filed_late_draft_and_missing(org, settings, django_a
     settings.DAILY_REPORT_DUE = "20:00"
     _file(org.reps["R1"], when="19:00")
     _file(org.reps["R3"], when="21:00")
-    reports.daily_report_save(
-        person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
-    )
+    daily_report_save(person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00"))
     # when: the branch board, after the due time
     with django_assert_num_queries(2):
-        board = reports.report_status_board(org.branch, day=DAY, now=at(DAY, "21:30"))
+        board = report_status_board(org.branch, day=DAY, now=at(DAY, "21:30"))
     # then: the branch's four reps (not the supervisor or manager, not Ningbo)
     states = {row.person.employee_no: row.state for row in board.rows}
     assert states == {"R1": "filed", "R2": "missing", "R3": "late", "R4": "draft"}
     assert (board.filed, board.not_filed, board.late, board.overdue) == (2, 2, 1, True)
-    team = reports.report_status_board(org.team_a, day=DAY, now=at(DAY, "12:00"))
+    team = report_status_board(org.team_a, day=DAY, now=at(DAY, "12:00"))
     assert [r.person.employee_no for r in team.rows] == ["R1", "R2"] and not team.overdue
 
 
 def test_missing_daily_reports_for_the_evening_review(org, django_assert_num_queries):
     _file(org.reps["R1"])
     _file(org.reps["R3"], when="23:00")  # late still counts as filed
-    reports.daily_report_save(
-        person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
-    )
+    daily_report_save(person=org.reps["R4"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00"))
     with django_assert_num_queries(1):
-        missing = reports.missing_daily_reports(org.branch, day=DAY)
+        missing = missing_daily_reports(org.branch, day=DAY)
     assert [p.employee_no for p in missing] == ["R2", "R4"]
-    assert [p.employee_no for p in reports.missing_daily_reports(org.team_c, day=DAY)] == ["R5"]
+    assert [p.employee_no for p in missing_daily_reports(org.team_c, day=DAY)] == ["R5"]
 
 
 def test_who_sees_which_report(org):
@@ -165,7 +169,7 @@ def test_who_sees_which_report(org):
     r3_report = _file(org.reps["R3"])
     r5_report = _file(org.reps["R5"])
     visible = {
-        no: set(reports.reports_visible_to(p).values_list("person__employee_no", flat=True))
+        no: set(reports_visible_to(p).values_list("person__employee_no", flat=True))
         for no, p in [
             ("R1", org.reps["R1"]),
             ("R2", org.reps["R2"]),
@@ -181,16 +185,16 @@ def test_who_sees_which_report(org):
         "M1": {"R1", "R3"},
         "A1": {"R1", "R3", "R5"},
     }
-    assert reports.access_report(org.supervisor_a, r1_report.pk) == r1_report
+    assert access_report(org.supervisor_a, r1_report.pk) == r1_report
     for viewer, report in [
         (org.reps["R2"], r1_report),
         (org.supervisor_a, r3_report),
         (org.manager, r5_report),
     ]:
         with pytest.raises(NotFound):
-            reports.access_report(viewer, report.pk)
+            access_report(viewer, report.pk)
     with pytest.raises(NotFound):
-        reports.access_report(org.admin, 10**9)
+        access_report(org.admin, 10**9)
 
 
 def test_a_report_stays_with_the_team_of_its_date(org):
@@ -199,27 +203,27 @@ def test_a_report_stays_with_the_team_of_its_date(org):
 
     report = _file(org.reps["R1"])
     membership_move(person=org.reps["R1"], unit=org.team_b, effective=DAY + dt.timedelta(days=1))
-    assert reports.access_report(org.supervisor_a, report.pk) == report
+    assert access_report(org.supervisor_a, report.pk) == report
     later = _file(org.reps["R1"], day=DAY + dt.timedelta(days=2))
     with pytest.raises(NotFound):
-        reports.access_report(org.supervisor_a, later.pk)
+        access_report(org.supervisor_a, later.pk)
 
 
 def test_comments(org):
     report = _file(org.reps["R1"])
-    comment = reports.report_comment_add(author=org.supervisor_a, report=report, text=" 很好 ")
+    comment = report_comment_add(author=org.supervisor_a, report=report, text=" 很好 ")
     assert comment.text == "很好"
-    reports.report_comment_add(author=org.reps["R1"], report=report, text="谢谢")
-    assert [c.author.employee_no for c in reports.report_comments(report)] == ["S1", "R1"]
+    report_comment_add(author=org.reps["R1"], report=report, text="谢谢")
+    assert [c.author.employee_no for c in report_comments(report)] == ["S1", "R1"]
     with pytest.raises(TiejunError):
-        reports.report_comment_add(author=org.supervisor_a, report=report, text="  ")
+        report_comment_add(author=org.supervisor_a, report=report, text="  ")
 
 
 def test_board_unit_access(org):
-    assert reports.access_board_unit(org.supervisor_a, None) == org.team_a
-    assert reports.access_board_unit(org.manager, None) == org.branch
-    assert reports.access_board_unit(org.manager, "HZ2") == org.team_b
-    assert reports.access_board_unit(org.admin, "NB1") == org.team_c
+    assert access_board_unit(org.supervisor_a, None) == org.team_a
+    assert access_board_unit(org.manager, None) == org.branch
+    assert access_board_unit(org.manager, "HZ2") == org.team_b
+    assert access_board_unit(org.admin, "NB1") == org.team_c
     for viewer, code in [
         (org.supervisor_a, "HZ2"),
         (org.reps["R1"], None),
@@ -228,12 +232,12 @@ def test_board_unit_access(org):
         (org.manager, "NOPE"),
     ]:
         with pytest.raises(NotFound):
-            reports.access_board_unit(viewer, code)
+            access_board_unit(viewer, code)
 
 
 def test_today_is_the_default_and_the_future_is_refused(org):
     today = timezone.localdate()
-    report, _ = reports.daily_report_save(person=org.reps["R1"], day=today, texts={"won": "x"})
+    report, _ = daily_report_save(person=org.reps["R1"], day=today, texts={"won": "x"})
     assert report.date == today
 
 
@@ -242,7 +246,7 @@ def test_a_report_before_the_previous_working_day_is_refused_and_nothing_is_writ
     monday = dt.date(2026, 11, 30)
     r1 = org.reps["R1"]
     friday = dt.date(2026, 11, 27)
-    report, created = reports.daily_report_save(
+    report, created = daily_report_save(
         person=r1, day=friday, texts={"visited": "周五"}, submit=True, now=at(monday, "09:00")
     )
     assert created and report.submitted_at is not None
@@ -251,7 +255,7 @@ def test_a_report_before_the_previous_working_day_is_refused_and_nothing_is_writ
     _file(org.reps["R2"], day=thursday)
     for rep in (r1, org.reps["R2"]):
         with pytest.raises(TiejunError) as error:
-            reports.daily_report_save(
+            daily_report_save(
                 person=rep, day=thursday, texts={"won": "补"}, now=at(monday, "09:00")
             )
         # then: a clear message naming the earliest open date, and nothing written

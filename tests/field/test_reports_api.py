@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.field.reports_setup import DAY, at, customer, visit
-from tiejun.field import reports
 from tiejun.field.models import DailyReport
+from tiejun.field.services.reports import daily_report_save
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/daily-reports"
@@ -76,10 +76,10 @@ def test_bad_input_is_a_4xx_with_a_message_and_nothing_written(org, body, status
 
 def test_list_shows_the_reports_the_caller_may_read(org, django_assert_num_queries):
     for no in ("R1", "R2", "R3", "R5"):
-        reports.daily_report_save(
+        daily_report_save(
             person=org.reps[no], day=DAY, texts={"visited": no}, submit=True, now=at(DAY, "19:00")
         )
-    reports.daily_report_save(
+    daily_report_save(
         person=org.reps["R1"], day=DAY - dt.timedelta(days=1), texts={}, now=at(DAY, "18:00")
     )
     expected = {"R1": ["R1"], "S1": ["R1", "R2"], "M1": ["R1", "R2", "R3"]}

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from tests.field.reports_setup import DAY, at
-from tiejun.field import reports, tasks
+from tiejun.field import tasks
+from tiejun.field.services.reports import daily_report_save
 from tiejun.notify.models import Message
 from tiejun.org.selectors import work_calendar
 
@@ -18,12 +19,10 @@ SUNDAY = dt.date(2026, 11, 29)
 
 def test_reminder_queues_one_email_per_unfiled_rep_once(org, django_assert_max_num_queries):
     # given: R1 filed, R2 only saved a draft, R5 has no e-mail address
-    reports.daily_report_save(
+    daily_report_save(
         person=org.reps["R1"], day=DAY, texts={"visited": "x"}, submit=True, now=at(DAY, "18:00")
     )
-    reports.daily_report_save(
-        person=org.reps["R2"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00")
-    )
+    daily_report_save(person=org.reps["R2"], day=DAY, texts={"visited": "x"}, now=at(DAY, "18:00"))
     org.reps["R5"].email = ""
     org.reps["R5"].save()
     # when: the schedule fires at 19:00 on a working day

@@ -13,14 +13,9 @@ from tests.field.conftest import LAT, LON
 from tests.field.test_visits import body, client_for, now
 from tiejun.errors import Forbidden, NotFound
 from tiejun.field.models import Visit
-from tiejun.field.visits import (
-    Conflict,
-    access_visit,
-    visit_approve,
-    visit_checkin,
-    visits_awaiting,
-    visits_held,
-)
+from tiejun.field.selectors.visits import Conflict, access_visit, visits_awaiting, visits_held
+from tiejun.field.services.checkins import visit_checkin
+from tiejun.field.services.visits import visit_approve
 from tiejun.imports.services import run_import
 from tiejun.lab.models import Touch
 from tiejun.scoreboard.models import Fact

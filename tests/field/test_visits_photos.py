@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.field.test_visits import body, client_for, image_bytes
 from tiejun.field.models import Visit
-from tiejun.field.visits import PHOTO_MAX_SIDE
+from tiejun.field.services.photos import PHOTO_MAX_SIDE
 
 
 def bomb_png() -> bytes:

@@ -70,10 +70,12 @@ def in_process_wsgi():
 
 @pytest.fixture
 def seeded(db) -> Seeded:
-    from tiejun.crm.customers import contact_add, customer_create, opportunity_create
     from tiejun.crm.models import Customer
-    from tiejun.field.reports import daily_report_save
-    from tiejun.field.visits import visit_checkin
+    from tiejun.crm.services.contacts import contact_add
+    from tiejun.crm.services.customers import customer_create
+    from tiejun.crm.services.opportunities import opportunity_create
+    from tiejun.field.services.checkins import visit_checkin
+    from tiejun.field.services.reports import daily_report_save
     from tiejun.lab.models import SalesModel
     from tiejun.lab.services import event_record
     from tiejun.org.services import token_create

@@ -64,7 +64,8 @@ def _seeded_ids(name: str) -> list[Any]:
     """Ids the database chose for the seeded rows (asked while the test runs)."""
     from tiejun.crm.models import Contact, Opportunity
 
-    model = {"contact_id": Contact, "opportunity_id": Opportunity}.get(name)
+    models: dict[str, Any] = {"contact_id": Contact, "opportunity_id": Opportunity}
+    model = models.get(name)
     return list(model.objects.order_by("pk").values_list("pk", flat=True)) if model else []
 
 

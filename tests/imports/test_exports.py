@@ -9,13 +9,14 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from tests.factories import deal
-from tiejun.crm.customer_export import customer_export
-from tiejun.crm.customer_selectors import CustomerFilters
-from tiejun.crm.customers import customer_create
+from tiejun.crm.exports import customer_export
+from tiejun.crm.selectors.customers import CustomerFilters
+from tiejun.crm.services.customers import customer_create
 from tiejun.errors import TiejunError
-from tiejun.imports.exports import board_xlsx, template_csv
+from tiejun.imports.exports import template_csv
 from tiejun.org.models import UnitKind
 from tiejun.org.services import unit_create, unit_update
+from tiejun.scoreboard.exports import board_xlsx
 from tiejun.scoreboard.selectors import board_for_unit
 from tiejun.sheetcells import csv_cell, csv_row, xlsx_append, xlsx_put
 from tiejun.targets.services import target_set

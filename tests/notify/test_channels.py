@@ -479,7 +479,7 @@ def test_smtp_451_is_retryable_and_server_down_too(smtp):
     ],
 )
 def test_robot_addresses_are_shown_masked(channel, address, secrets):
-    from tiejun.notify.channels import display_address
+    from tiejun.notify.models import display_address
 
     shown = display_address(channel, address)
     for secret in secrets:

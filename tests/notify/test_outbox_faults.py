@@ -132,7 +132,7 @@ def test_two_kills_during_a_batch_lose_nothing_and_duplicate_at_most_one_per_thr
         # when a worker is killed with SIGKILL twice in the middle of sending them
         for kill, after in enumerate((BATCH // 4, BATCH // 2), start=1):
             worker = start_worker()
-            wait_for(lambda after=after: len(smtp.mailbox.messages) >= after, timeout=180)
+            wait_for(lambda after=after: len(smtp.mailbox.messages) >= after, timeout=180)  # type: ignore[misc]
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
             assert _sent(url) < BATCH, f"kill {kill} came after the batch"

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.notify.conftest import LOOPBACK_ALLOWED, REDIS_URL, TIEJUN, start_http, wait_for
+from tests.notify.conftest import (
+    LOOPBACK_ALLOWED,
+    REDIS_URL,
+    TIEJUN,
+    need_redis,
+    start_http,
+    wait_for,
+)
 
 KEYS = [f"win:HZ1:2025-03-05:webhook:{n}" for n in range(3)]
 
@@ -26,6 +33,8 @@ def worker_env(request, tmp_path, migrated_db):
     db = tmp_path / "db.sqlite3"
     shutil.copy(migrated_db, db)
     name = f"tj-test-{uuid.uuid4().hex[:10]}"
+    if request.param == "redis":
+        need_redis()
     queue_url = f"sqlite://{tmp_path / 'queue.sqlite3'}" if request.param == "sqlite" else REDIS_URL
     env = {
         **os.environ,

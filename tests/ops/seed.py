@@ -25,6 +25,7 @@ def main(customers_per_rep: int = 20) -> None:
             Customer.objects.create(code=code, name=f"客户{code}", lat=LAT, lon=LON, owner=rep)
             codes.append(code)
         out[no] = {"token": token_create(person=rep), "customers": codes}
+    assert org.admin is not None
     out["A1"] = {"token": token_create(person=org.admin), "customers": []}
     print("SEED " + json.dumps(out))
 

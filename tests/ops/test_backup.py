@@ -73,7 +73,9 @@ def repack(backup: Path, payload: Path, target: Path) -> None:
             if member.name.startswith("database."):
                 new.add(payload, arcname=member.name)
             else:
-                new.addfile(member, io.BytesIO(old.extractfile(member).read()))
+                content = old.extractfile(member)
+                assert content is not None, member.name
+                new.addfile(member, io.BytesIO(content.read()))
 
 
 def _visit_ids(url: str) -> set[str]:

@@ -10,8 +10,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
+from tests.factories import client_for
 from tiejun.audit.models import AuditEntry
 from tiejun.imports.services import run_import
 from tiejun.notify.models import Message
@@ -36,12 +36,6 @@ SCHEDULE_2027 = (
     + "".join(f"2027-02-{d:02d},放假,春节\n" for d in range(5, 12))
     + "2027-02-20,上班,春节\n"
 ).encode()
-
-
-def client_for(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def load_2027(org) -> None:

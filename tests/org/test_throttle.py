@@ -4,6 +4,7 @@ address as the configured proxies report it; a forged X-Forwarded-For resets not
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
@@ -23,7 +24,7 @@ def limits(settings):
     return settings
 
 
-def attempt(login: str, password: str = "wrong", ip: str = "10.0.0.1", **headers: str):
+def attempt(login: str, password: str = "wrong", ip: str = "10.0.0.1", **headers: Any):
     return Client().post(
         LOGIN, {"username": login, "password": password}, REMOTE_ADDR=ip, **headers
     )

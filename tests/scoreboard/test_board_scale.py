@@ -13,7 +13,7 @@ from django.db.models import Sum
 from tests.factories import deal
 from tiejun.org.models import Unit, UnitClosure
 from tiejun.scoreboard.models import Fact
-from tiejun.scoreboard.selectors import _effective_targets, board_for_unit
+from tiejun.scoreboard.selectors import board_for_unit, effective_targets
 from tiejun.targets.services import target_set
 
 MONTH = dt.date(2026, 6, 1)
@@ -51,7 +51,7 @@ def test_board_figures_match_the_closure_and_the_full_target_walk(org):
 
     for unit in (org.company, org.region, org.branch, org.other_branch):
         board = board_for_unit(unit, month=MONTH, as_of=AS_OF)
-        full, own, children_sum = _effective_targets(_subtree(unit), "revenue", MONTH, AS_OF)
+        full, own, children_sum = effective_targets(_subtree(unit), "revenue", MONTH, AS_OF)
         assert board.achieved == _closure_sum(unit), unit.code
         assert board.target == full.get(unit.pk), unit.code
         assert board.own_target == own.get(unit.pk), unit.code
@@ -75,6 +75,6 @@ def test_a_board_with_every_target_set_reads_no_person_target(org, django_assert
     target_set(month=MONTH, metric="revenue", unit=org.team_c, value=Decimal(100), today=EARLY)
     units = _subtree(org.company)
     with django_assert_num_queries(1):
-        _effective_targets(units, "revenue", MONTH, AS_OF, root=org.company.pk)
+        effective_targets(units, "revenue", MONTH, AS_OF, root=org.company.pk)
     with django_assert_num_queries(2):
-        _effective_targets(units, "revenue", MONTH, AS_OF)
+        effective_targets(units, "revenue", MONTH, AS_OF)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
+from tests.factories import client_for
 from tiejun.org.models import Role
 from tiejun.org.selectors import is_admin, membership_on
 
 TODAY = timezone.localdate()
-
-
-def client_for(someone) -> Client:
-    client = Client()
-    client.force_login(someone)
-    return client
 
 
 def move(client, **body):

@@ -6,13 +6,12 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from openpyxl import load_workbook
 
-from tests.factories import person
+from tests.factories import client_for, person
 from tiejun.audit.models import AuditEntry
-from tiejun.crm.customers import customer_create
 from tiejun.crm.models import Customer
+from tiejun.crm.services.customers import customer_create
 from tiejun.org.models import Role
 
 
@@ -24,12 +23,6 @@ def customers(org):
     customer_create(code="C-R5", name="丙", owner=r5)  # another branch
     customer_create(code="C-POOL", name="=HYPERLINK(1)")  # pool; a formula-looking name
     return org
-
-
-def client_for(someone) -> Client:
-    client = Client()
-    client.force_login(someone)
-    return client
 
 
 def codes_in_csv(content: bytes) -> list[str]:

@@ -29,9 +29,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import person as make_person
-from tiejun.crm.customers import customer_create
 from tiejun.crm.models import Customer, Deal
-from tiejun.crm.services import DealInput, deal_record
+from tiejun.crm.services.customers import customer_create
+from tiejun.crm.services.deals import DealInput, deal_record
 from tiejun.org.models import Person, Role, Unit, UnitKind
 from tiejun.org.selectors import membership_on
 from tiejun.org.services import unit_create
@@ -219,7 +219,7 @@ class World:
         return deal_record(item=item, today=TODAY)[0]
 
     def visit(self, owner: str) -> Any:
-        from tiejun.field.visits import visit_checkin
+        from tiejun.field.services.checkins import visit_checkin
 
         customer = self.customer(owner)
         visit, _created = visit_checkin(
@@ -234,7 +234,7 @@ class World:
         return visit
 
     def report(self, owner: str) -> Any:
-        from tiejun.field.reports import daily_report_save
+        from tiejun.field.services.reports import daily_report_save
 
         report, _created = daily_report_save(
             person=self.people[owner], day=TODAY, texts={"visited": "三家"}, submit=True

@@ -3,12 +3,12 @@
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from tiejun.api_schemas import Pages, errors
 from tiejun.dateinput import Day
+from tiejun.http import AuthedRequest
 
 from .selectors import AuditFilters, audit_entries
 
@@ -44,9 +44,9 @@ class AuditEntryOut(Schema):
     summary="The audit trail, newest first (administrators)",
 )
 @paginate(Pages, page_size=50)
-def audit(request: HttpRequest, filters: Query[AuditQuery]) -> Any:
+def audit(request: AuthedRequest, filters: Query[AuditQuery]) -> Any:
     return audit_entries(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         AuditFilters(
             object_type=filters.type,
             object=filters.object,

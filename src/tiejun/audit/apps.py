@@ -6,6 +6,9 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from huey.contrib.djhuey import HUEY
+
+from .context import Actor, begin, end
 
 
 class AuditConfig(AppConfig):
@@ -14,6 +17,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
+        # Here, not at the top: the trail's receivers import models, loaded once the registry is.
         from . import tracking
 
         tracking.connect()
@@ -22,10 +26,6 @@ class AuditConfig(AppConfig):
 
 def _attribute_jobs() -> None:
     """What a background job writes is the job's (source ``job``), not its enqueuer's."""
-    from huey.contrib.djhuey import HUEY
-
-    from .context import Actor, begin, end
-
     tokens: dict[str, contextvars.Token[Actor | None]] = {}
 
     @HUEY.pre_execute(name="audit_actor")

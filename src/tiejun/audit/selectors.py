@@ -7,20 +7,22 @@ import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from tiejun.access import is_admin
 from tiejun.dateinput import check_day
 from tiejun.errors import NotFound
-from tiejun.org.models import Person
-from tiejun.org.selectors import is_admin
 
 from .kinds import ACTIONS, OBJECT_TYPES, SOURCES
 from .models import AuditEntry
+
+if TYPE_CHECKING:
+    from tiejun.org.models import Person
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tiejun.errors import NotFound
+from tiejun.http import AuthedRequest
 
 from .kinds import ACTIONS, OBJECT_TYPES, SOURCES
 from .selectors import AuditFilters, audit_entries, field_changes, filter_choices
@@ -19,10 +20,10 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthedRequest) -> HttpResponse:
     filters = AuditFilters.from_query(request.GET)
     try:
-        qs = audit_entries(request.user, filters)  # type: ignore[arg-type]
+        qs = audit_entries(request.user, filters)
     except NotFound:
         raise Http404(_("No such page.")) from None
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -23,9 +23,11 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import Sum
@@ -33,7 +35,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.bench.board import percentile
+from tiejun.crm.models import Customer
 from tiejun.errors import TiejunError
+from tiejun.field.models import Visit
+from tiejun.org.models import Person, Role, Unit, UnitKind
+from tiejun.org.services import person_create, token_create, unit_create
+from tiejun.scoreboard.models import Fact
 
 PREFIX = "BCK"
 # What a TLS-terminating reverse proxy adds: in production the app then sees HTTPS, no redirect.
@@ -61,12 +68,90 @@ def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 30) -> None:
     raise TiejunError(_("gunicorn did not start within %(s)d s") % {"s": seconds})
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (gunicorn's master and workers under ``tiejun serve``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def _database_backends() -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database, this process's excepted; none
+    when the database runs on another machine (its process ids mean nothing here)."""
+    if connection.settings_dict.get("HOST") not in ("", None, "localhost", "127.0.0.1", "::1"):
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+    finally:
+        connections.close_all()
+
+
+class CpuMeter:
+    """CPU spent while the check-ins are fired: the server's processes (when started here),
+    the database's backends (when PostgreSQL runs on this machine, read from /proc) and this
+    process (the client). Load from other programs on the machine does not count, so the CPU
+    per check-in compares runs where the requests per second do not."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self.server_pid = server_pid
+        self.start_at: dict[str, dict[int, float]] = {}
+        self.client = 0.0
+
+    def _snapshot(self) -> dict[str, dict[int, float]]:
+        server = _process_tree(self.server_pid) if self.server_pid else []
+        return {
+            "server": {pid: _cpu_seconds(pid) for pid in server},
+            "database": {pid: _cpu_seconds(pid) for pid in _database_backends()},
+        }
+
+    def start(self) -> None:
+        self.start_at = self._snapshot()
+        times = os.times()
+        self.client = times.user + times.system
+
+    def stop(self, requests: int) -> dict[str, float | None]:
+        times = os.times()
+        client = times.user + times.system - self.client
+        end = self._snapshot()
+        spent: dict[str, float | None] = {"client": client}
+        for part, pids in end.items():
+            before = self.start_at.get(part, {})
+            used = sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in pids.items())
+            spent[part] = used if pids else None
+        per = {
+            k: round(v * 1000 / requests, 2) if v is not None and requests else None
+            for k, v in spent.items()
+        }
+        per["total"] = round(sum(v for v in per.values() if v is not None), 2)
+        return per
+
+
 def _company(reps: int, customers: int) -> tuple[list[str], list[str]]:
     """A team of ``reps`` with API tokens and ``customers`` pool customers; (tokens, codes)."""
-    from tiejun.crm.models import Customer
-    from tiejun.org.models import Person, Role, Unit, UnitKind
-    from tiejun.org.services import person_create, token_create, unit_create
-
     start = timezone.localdate() - dt.timedelta(days=30)
     # Under the company already there (a served demo, with --url), or a company of its own.
     company = Unit.objects.filter(kind=UnitKind.COMPANY).order_by("pk").first() or unit_create(
@@ -121,11 +206,6 @@ def bench_checkin(
 ) -> dict[str, Any]:
     """Fire check-ins at gunicorn; started here, or the server already running at ``url``
     (which must serve this same database)."""
-    import httpx
-
-    from tiejun.field.models import Visit
-    from tiejun.scoreboard.models import Fact
-
     say = progress or (lambda _message: None)
     if connection.vendor != "postgresql":
         raise TiejunError(
@@ -144,7 +224,6 @@ def bench_checkin(
     if url:
         say(_("sending check-ins to %(url)s…") % {"url": url})
         result = _fire(
-            httpx,
             url.rstrip("/"),
             tokens,
             codes,
@@ -156,7 +235,6 @@ def bench_checkin(
         )
     else:
         result = _serve_and_fire(
-            httpx,
             tokens,
             codes,
             workers=workers,
@@ -170,7 +248,10 @@ def bench_checkin(
     sent_ids = result.pop("_ids")
     answered = result.pop("_answered")
     stored = {
-        str(pk) for pk in Visit.objects.filter(pk__in=list(sent_ids | answered)).values_list("pk", flat=True)
+        str(pk)
+        for pk in Visit.objects.filter(pk__in=list(sent_ids | answered)).values_list(
+            "pk", flat=True
+        )
     }
     lost = len([pk for pk in answered if pk not in stored])
     after = Visit.objects.count()
@@ -197,7 +278,6 @@ def bench_checkin(
 
 
 def _serve_and_fire(
-    httpx: Any,
     tokens: list[str],
     codes: list[str],
     *,
@@ -234,7 +314,6 @@ def _serve_and_fire(
     try:
         _wait_for(port, proc)
         result = _fire(
-            httpx,
             f"http://127.0.0.1:{port}",
             tokens,
             codes,
@@ -243,6 +322,7 @@ def _serve_and_fire(
             retry_share=retry_share,
             max_seconds=max_seconds,
             seed=seed,
+            meter=CpuMeter(proc.pid),
         )
     finally:
         proc.terminate()
@@ -255,7 +335,6 @@ def _serve_and_fire(
 
 
 def _fire(
-    httpx: Any,
     base: str,
     tokens: list[str],
     codes: list[str],
@@ -265,6 +344,7 @@ def _fire(
     retry_share: float,
     max_seconds: float,
     seed: int,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     rnd = random.Random(seed)
     # The plan: each request is a new check-in, or a retry of one planned earlier.
@@ -345,6 +425,8 @@ def _fire(
         for _i in range(20):
             client.get("/api/v1/visits", headers={"Authorization": f"Bearer {tokens[0]}", **PROXY})
     threads = [threading.Thread(target=worker) for _i in range(concurrency)]
+    meter = meter or CpuMeter()
+    meter.start()
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -352,6 +434,7 @@ def _fire(
         thread.join()
     wall = time.perf_counter() - t0
     done = len(latencies)
+    cpu = meter.stop(done)
     bad = sum(n for s, n in statuses.items() if s not in (200, 201))
     return {
         "requests": done,
@@ -369,6 +452,12 @@ def _fire(
         "errors": bad,
         "error_samples": errors[:5],
         "merged_double_taps": len(merged),
+        # CPU per check-in (ms): server, database, client; and the rate that CPU allows on all
+        # of this machine's cores when nothing else runs.
+        "cpu_ms_per_request": cpu,
+        "cpu_bound_requests_per_s": round((os.cpu_count() or 1) * 1000 / cpu["total"])
+        if cpu["total"]
+        else None,
         "_ids": {b["id"] for _t, b in plan},
         "_answered": answered,
     }

@@ -19,9 +19,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+from huey.storage import MemoryStorage
 
 from tiejun.bench.board import build_or_reuse, percentile
+from tiejun.broadcast import renderers
+from tiejun.broadcast.selectors import battle_report
+from tiejun.notify.models import Message, Status
+from tiejun.notify.services import message_enqueue
+from tiejun.notify.worker import drain
 from tiejun.org.models import Unit, UnitKind
+from tiejun.org.selectors import work_calendar
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -71,17 +80,7 @@ def bench_reports(
     Redis) to the ``tiejun worker`` consumers already running, which send them with the app's
     ``TIEJUN_EMAIL_URL``; the benchmark waits until every message is sent (or ``queue_timeout``).
     """
-    from aiosmtpd.controller import Controller
-    from django.utils import timezone
-    from huey.contrib.djhuey import HUEY
-    from huey.storage import MemoryStorage
-
-    from tiejun.broadcast import renderers
-    from tiejun.broadcast.selectors import battle_report
-    from tiejun.notify.models import Message, Status
-    from tiejun.notify.services import message_enqueue
-    from tiejun.notify.worker import drain
-    from tiejun.org.selectors import work_calendar
+    from aiosmtpd.controller import Controller  # a dev dependency: only the benchmark needs it
 
     say = progress or (lambda _message: None)
     today = today or timezone.localdate()

@@ -4,7 +4,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.template import TemplateSyntaxError
+from django.template import Engine, TemplateSyntaxError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,13 +42,11 @@ class ReportTemplateAdmin(admin.ModelAdmin):
     list_display = ["kind", "format", "language", "active", "updated_at", "updated_by"]
     list_filter = ["kind", "format", "active"]
 
-    def get_changeform_initial_data(self, request):
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """A new template starts from the shipped file of the kind and format asked for."""
         initial = super().get_changeform_initial_data(request)
         kind, fmt = str(initial.get("kind", "battle")), str(initial.get("format", "html"))
         try:
-            from django.template import Engine
-
             template = Engine.get_default().get_template(file_template_name(kind, fmt))
             initial["body"] = (
                 template.source.split("%}", 1)[1]
@@ -59,7 +57,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
             log.info("no shipped template for %s.%s", kind, fmt)
         return initial
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from tiejun.crm.signals import deal_won
+
 
 class BroadcastConfig(AppConfig):
     name = "tiejun.broadcast"
@@ -8,8 +10,7 @@ class BroadcastConfig(AppConfig):
     verbose_name = _("Broadcasts")
 
     def ready(self) -> None:
-        from tiejun.crm.signals import deal_won
-
+        # Here, not at the top: these modules import models, loaded once the registry is ready.
         from . import signals, tasks  # noqa: F401 - registers the Huey tasks and schedules
 
         deal_won.connect(signals.on_deal_won, dispatch_uid="broadcast.win_flash")

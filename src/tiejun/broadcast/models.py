@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from tiejun.notify.models import DeliveryChannel, display_address
 from tiejun.org.models import Person, Unit
 
 
@@ -20,15 +21,6 @@ class Report(models.TextChoices):
 
 # The reports that are whole sheets for a unit and a day (the rest are flashes of one event).
 SHEETS = (Report.KICKOFF, Report.REVIEW, Report.BATTLE)
-
-
-class DeliveryChannel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("SMS")
-    WECOM = "wecom", _("WeCom robot")
-    DINGTALK = "dingtalk", _("DingTalk robot")
-    FEISHU = "feishu", _("Feishu robot")
-    WEBHOOK = "webhook", _("Webhook")
 
 
 class Format(models.TextChoices):
@@ -90,10 +82,6 @@ class Subscription(models.Model):
     @property
     def display_address(self) -> str:
         """The address safe to show: a robot's or webhook's token and secret masked."""
-        try:
-            from tiejun.notify.channels import display_address
-        except ImportError:  # the outbox is not installed: at least hide the signing secret
-            return self.address.split("#", 1)[0]
         return display_address(self.channel, self.address)
 
 

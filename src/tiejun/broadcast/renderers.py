@@ -22,6 +22,7 @@ from tiejun.errors import TiejunError
 from tiejun.money import money
 
 from .models import Format, Report, ReportTemplate
+from .selectors import encouragement
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,6 @@ def render(kind: str, data: dict[str, Any], fmt: str, *, language: str | None = 
     with translation.override(language):
         if kind == Report.BATTLE and data.get("unit"):
             # The line of encouragement in the reader's language, not the one it was built in.
-            from .selectors import encouragement
-
             reached = (data.get("completion") or 0) >= 1
             line = encouragement(data["unit"]["code"], _date(data.get("date")), reached)
             data = {**data, "encouragement": line}

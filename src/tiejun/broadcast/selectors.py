@@ -1,9 +1,9 @@
 """Reads for the broadcasts: the battle report (战报) of a unit on a day, and subscriptions.
 
 The battle report is built from the board (the same headline figures as the target board) plus
-a handful of grouped queries over the whole subtree, whatever the number of reps: the facts per
-person, the person targets, the day-by-day facts of the reps who reached their target, and today's
-deals.
+three grouped queries over the whole subtree, whatever the number of reps: each rep's facts day by
+day (their month, their day, and the day they reached their target), the person targets, and
+today's deals.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DecimalField, Q, Sum, Value, When
+from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tiejun.access import is_admin
 from tiejun.crm.models import Deal
+from tiejun.errors import NotFound
 from tiejun.metrics import REVENUE
-from tiejun.org.models import Unit
-from tiejun.org.selectors import subtree_ids
+from tiejun.org.models import Role, Unit, UnitClosure, UnitKind
+from tiejun.org.selectors import membership_on, subtree_ids
 from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.selectors import board_for_unit
 from tiejun.targets.models import Target
@@ -196,14 +199,49 @@ def encouragement(unit_code: str, day: dt.date, reached: bool) -> str:
 def battle_report(
     unit: Unit, *, day: dt.date, calendar: WorkCalendar | None = None
 ) -> BattleReport:
-    """The battle report of ``unit`` on ``day`` (access is checked by the caller)."""
+    """The battle report of ``unit`` on ``day`` (access is checked by the caller).
+
+    The board's queries, then the subtree's units (none for a team) and three more: the reps'
+    facts day by day, their targets, today's deals.
+    """
     month = month_start(day)
     board = board_for_unit(unit, month=month, as_of=day, calendar=calendar)
-    subtree = subtree_ids(unit)
-    today_value = Sum(
-        Case(When(day=day, then="value"), default=Value(ZERO), output_field=DecimalField())
+    # The subtree's ids as a list, not the closure subquery: with a list PostgreSQL reads only
+    # the subtree's facts through the (metric, unit, day) index (the board does the same). A
+    # team is a leaf (units under a branch are teams): its own id, without a query.
+    subtree = [unit.pk] if unit.kind == UnitKind.TEAM else list(subtree_ids(unit))
+    reps, days = _rep_days(subtree, month, day)
+    _add_targets(reps, subtree, month, day)
+    for line in reps.values():
+        line.reached_on = _reached_on(line, days.get(line.person_id, []))
+    target = board.target
+    reached = target is not None and target != 0 and board.achieved >= target
+    return BattleReport(
+        unit=unit,
+        day=day,
+        target=board.target,
+        achieved=board.achieved,
+        today=board.today,
+        remaining=board.remaining,
+        required_daily=board.required_daily,
+        completion=board.completion,
+        time_progress=board.time_progress,
+        working_days=(board.progress.total, board.progress.elapsed),
+        wins=_wins(subtree, day),
+        reps=sorted(reps.values(), key=lambda r: r.employee_no),
+        encouragement=encouragement(unit.code, day, reached),
     )
-    facts = (
+
+
+DaySums = list[tuple[dt.date, Decimal]]
+
+
+def _rep_days(
+    subtree: list[int], month: dt.date, day: dt.date
+) -> tuple[dict[int, RepLine], dict[int, DaySums]]:
+    """Each rep's month to date and today, with the day-by-day sums they add up from (which
+    tell the day a rep reached the target): one query over the (rep, day) sums."""
+    rows = (
         Fact.objects.filter(
             metric=REVENUE.code,
             day__gte=month,
@@ -211,22 +249,30 @@ def battle_report(
             unit_id__in=subtree,
             person__isnull=False,
         )
-        .values("person_id", "person__employee_no", "person__name")
-        .annotate(achieved=Sum("value"), today_sum=today_value)
-        .order_by()
+        .values_list("person_id", "person__employee_no", "person__name", "day")
+        .annotate(total=Sum("value"))
+        .order_by("person_id", "day")
     )
-    reps: dict[int, RepLine] = {
-        f["person_id"]: RepLine(
-            person_id=f["person_id"],
-            employee_no=f["person__employee_no"],
-            name=f["person__name"],
-            target=None,
-            achieved=f["achieved"] or ZERO,
-            today=f["today_sum"] or ZERO,
-        )
-        for f in facts
-    }
-    # Person targets of everyone in the subtree on the day (one filter: the same membership).
+    reps: dict[int, RepLine] = {}
+    days: dict[int, DaySums] = {}
+    for person_id, employee_no, name, fact_day, value in rows:
+        value = value or ZERO
+        line = reps.get(person_id)
+        if line is None:
+            line = reps[person_id] = RepLine(person_id, employee_no, name, None, ZERO, ZERO)
+            days[person_id] = []
+        line.achieved += value
+        if fact_day == day:
+            line.today += value
+        days[person_id].append((fact_day, value))
+    return reps, days
+
+
+def _add_targets(
+    reps: dict[int, RepLine], subtree: list[int], month: dt.date, day: dt.date
+) -> None:
+    """The person targets of everyone in the subtree on the day (one filter: the same
+    membership), with a line for those who have no facts yet."""
     targets = (
         Target.objects.filter(
             Q(person__memberships__valid_to__isnull=True)
@@ -245,69 +291,31 @@ def battle_report(
             reps[person_id] = RepLine(person_id, employee_no, name, value, ZERO, ZERO)
         else:
             line.target = value
-    _reached_on(reps, subtree, month, day)
-    wins = [
-        Win(
-            deal_no=d.deal_no,
-            employee_no=d.person.employee_no,
-            name=d.person.name,
-            customer_name=d.customer.name,
-            amount=d.amount,
-            channel=d.channel,
-        )
-        for d in Deal.objects.filter(won_date=day, unit_id__in=subtree)
-        .select_related("person", "customer")
-        .only(
-            "deal_no",
-            "amount",
-            "channel",
-            "person__employee_no",
-            "person__name",
-            "customer__name",
+
+
+def _reached_on(line: RepLine, days: DaySums) -> dt.date | None:
+    """The first day a rep at 100 % of the target got there (None below it)."""
+    target = line.target
+    if not target or line.achieved < target:
+        return None
+    running = ZERO
+    for fact_day, value in days:
+        running += value
+        if running >= target:
+            return fact_day
+    return None
+
+
+def _wins(subtree: list[int], day: dt.date) -> list[Win]:
+    """The deals won on ``day`` in the subtree, the largest first."""
+    rows = (
+        Deal.objects.filter(won_date=day, unit_id__in=subtree)
+        .values_list(
+            "deal_no", "person__employee_no", "person__name", "customer__name", "amount", "channel"
         )
         .order_by("-amount", "deal_no")
-    ]
-    reached = bool(board.target) and board.achieved >= board.target  # type: ignore[operator]
-    return BattleReport(
-        unit=unit,
-        day=day,
-        target=board.target,
-        achieved=board.achieved,
-        today=board.today,
-        remaining=board.remaining,
-        required_daily=board.required_daily,
-        completion=board.completion,
-        time_progress=board.time_progress,
-        working_days=(board.progress.total, board.progress.elapsed),
-        wins=wins,
-        reps=sorted(reps.values(), key=lambda r: r.employee_no),
-        encouragement=encouragement(unit.code, day, reached),
     )
-
-
-def _reached_on(reps: dict[int, RepLine], subtree: Any, month: dt.date, day: dt.date) -> None:
-    """The first day each rep at 100 % got there: one query over only those reps' days."""
-    done = {pk: r for pk, r in reps.items() if r.target and r.achieved >= r.target}
-    if not done:
-        return
-    rows = (
-        Fact.objects.filter(
-            metric=REVENUE.code,
-            day__gte=month,
-            day__lte=day,
-            unit_id__in=subtree,
-            person_id__in=list(done),
-        )
-        .values_list("person_id", "day")
-        .annotate(v=Sum("value"))
-        .order_by("person_id", "day")
-    )
-    running: dict[int, Decimal] = {}
-    for person_id, fact_day, value in rows:
-        line = done[person_id]
-        running[person_id] = running.get(person_id, ZERO) + (value or ZERO)
-        if line.reached_on is None and running[person_id] >= line.target:  # type: ignore[operator]
-            line.reached_on = fact_day
+    return [Win(*row) for row in rows]
 
 
 def subscriptions_for_unit(unit: Unit) -> list[Subscription]:
@@ -337,12 +345,6 @@ def subscribers_above(unit_id: int, report: str) -> list[Subscription]:
 def access_subscriptions_unit(person: Any, code: str, day: dt.date | None = None) -> Unit:
     """The unit whose subscriptions ``person`` may manage: admin everywhere; a manager or a sales
     coordinator in their unit's subtree. Anyone else gets ``NotFound`` (no difference told)."""
-    from django.utils import timezone
-
-    from tiejun.errors import NotFound
-    from tiejun.org.models import Role, UnitClosure
-    from tiejun.org.selectors import is_admin, membership_on
-
     unit = Unit.objects.filter(code=code).first()
     if unit is None or not person.is_authenticated:
         raise NotFound(f"unknown unit {code!r}")

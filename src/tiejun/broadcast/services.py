@@ -14,19 +14,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_change, audit_record, safe_address
+from tiejun.crm.models import Deal
 from tiejun.errors import TiejunError
+from tiejun.metrics import REVENUE
+from tiejun.notify.channels import validate_address
+from tiejun.notify.models import DeliveryChannel
+from tiejun.notify.services import message_enqueue
 from tiejun.org.models import Person, Unit, UnitClosure
+from tiejun.rhythm.selectors.kickoff import kickoff_for_unit
+from tiejun.rhythm.selectors.review import review_for_unit
+from tiejun.scoreboard.selectors import board_for_unit, person_board
 from tiejun.workdays import month_end, month_start
 
 from . import renderers
-from .models import DeliveryChannel, Format, Milestone, Report, Subscription
+from .models import Format, Milestone, Report, Subscription
+from .selectors import battle_report, subscribers, subscribers_above
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +61,7 @@ def check_address(channel: str, address: str) -> str:
             % {"channel": channel, "choices": ", ".join(DeliveryChannel.values)},
             field="channel",
         )
-    try:
-        from tiejun.notify.channels import validate_address
-    except ImportError:  # the outbox is not installed: the same rules, checked here
-        return _own_address_check(channel, address)
     return validate_address(channel, address)
-
-
-def _own_address_check(channel: str, address: str) -> str:
-    address = (address or "").strip()
-    try:
-        if channel == DeliveryChannel.EMAIL:
-            validate_email(address)
-        elif channel == DeliveryChannel.SMS:
-            digits = address.replace(" ", "").replace("-", "")
-            if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
-                raise ValidationError("phone")
-            address = digits
-        else:
-            URLValidator(schemes=["http", "https"])(address)
-    except ValidationError:
-        raise TiejunError(
-            _("%(address)s is not a valid %(channel)s address")
-            % {"address": address, "channel": channel},
-            field="address",
-        ) from None
-    return address
 
 
 @transaction.atomic
@@ -187,16 +169,10 @@ def _subscription_repr(subscription: Subscription) -> str:
 def report_data(kind: str, unit: Unit, day: dt.date) -> dict[str, Any]:
     """The JSON of a report sheet (kickoff, review or battle) of ``unit`` on ``day``."""
     if kind == Report.BATTLE:
-        from .selectors import battle_report
-
         return battle_report(unit, day=day).to_json()
     if kind == Report.KICKOFF:
-        from tiejun.rhythm.selectors import kickoff_for_unit
-
         data = kickoff_for_unit(unit, day=day).to_json()
     elif kind == Report.REVIEW:
-        from tiejun.rhythm.selectors import review_for_unit
-
         data = review_for_unit(unit, day=day).to_json()
     else:
         raise TiejunError(
@@ -232,8 +208,6 @@ def deliver_to(
     E-mail carries text and HTML; SMS goes as the short form in segments of one SMS each; the
     robots get Markdown; a webhook gets the report's JSON.
     """
-    from tiejun.notify.services import message_enqueue
-
     language = _language(subscription)
     channel, address = subscription.channel, subscription.address
     subject = renderers.subject(kind, data, language=language)
@@ -298,8 +272,6 @@ def report_send(*, kind: str, unit: Unit, day: dt.date) -> dict[str, Any]:
             % {"report": kind},
             field="report",
         )
-    from .selectors import subscribers
-
     subs = subscribers(unit, kind)
     data = report_data(kind, unit, day) if subs else None
     queued = existing = 0
@@ -323,8 +295,6 @@ def report_send(*, kind: str, unit: Unit, day: dt.date) -> dict[str, Any]:
 
 
 def _money(value: Decimal | None) -> str | None:
-    from tiejun.metrics import REVENUE
-
     return REVENUE.to_json(value)  # type: ignore[return-value]
 
 
@@ -338,11 +308,6 @@ def win_flash_min_amount() -> Decimal:
 def win_flash_send(*, deal_id: int, today: dt.date | None = None) -> dict[str, int]:
     """Announce a won deal to the subscribers of the rep's unit and every unit above it, then
     announce the milestones it completes. Idempotent; a deleted deal is skipped."""
-    from tiejun.crm.models import Deal
-    from tiejun.scoreboard.selectors import person_board
-
-    from .selectors import subscribers_above
-
     deal = Deal.objects.select_related("person", "customer", "unit").filter(pk=deal_id).first()
     if deal is None:
         return {"queued": 0, "already_queued": 0, "milestones": 0}
@@ -394,10 +359,6 @@ def _milestone_create(**fields: Any) -> Milestone | None:
 def milestones_check(*, deal: Any, as_of: dt.date) -> list[Milestone]:
     """Record and announce the first time this deal's rep, and each unit above the deal's team,
     reaches 100 % of the month target."""
-    from tiejun.scoreboard.selectors import board_for_unit, person_board
-
-    from .selectors import subscribers_above
-
     month = month_start(deal.won_date)
     done: list[tuple[Milestone, dict[str, Any], int]] = []
     if not Milestone.objects.filter(month=month, person=deal.person).exists():

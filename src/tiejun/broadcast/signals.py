@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import tasks
 from .models import Report, Subscription
 
 
@@ -14,6 +15,4 @@ def on_deal_won(sender: Any, deal_id: int, **kwargs: Any) -> None:
         active=True, report__in=(Report.WIN_FLASH, Report.MILESTONE)
     ).exists():
         return
-    from .tasks import win_flash_task
-
-    win_flash_task(deal_id)
+    tasks.win_flash_task(deal_id)

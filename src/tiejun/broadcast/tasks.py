@@ -16,9 +16,11 @@ from django.conf import settings
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
+from tiejun.org.selectors import work_calendar
 from tiejun.tasking import fresh_connections
 
 from .models import Report, Subscription
+from .services import report_deliver, win_flash_send
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,6 @@ def is_due(kind: str, now: dt.datetime) -> bool:
 def schedule_fire(kind: str, now: dt.datetime | None = None) -> int:
     """The scheduled job of ``kind`` at ``now``: on a working day, queue one delivery task per
     active subscription; returns how many were queued (0 on a day off)."""
-    from tiejun.org.selectors import work_calendar
-
     local = timezone.localtime(now) if now is not None else timezone.localtime()
     day = local.date()
     if not work_calendar().is_workday(day):
@@ -74,8 +74,6 @@ def _periodic(kind: str) -> Callable[[dt.datetime], bool]:
 @HUEY.task(name="broadcast.report_deliver", retries=3, retry_delay=60)
 @fresh_connections
 def report_deliver_task(subscription_id: int, day: str) -> None:
-    from .services import report_deliver
-
     subscription = (
         Subscription.objects.select_related("unit").filter(pk=subscription_id, active=True).first()
     )
@@ -86,8 +84,6 @@ def report_deliver_task(subscription_id: int, day: str) -> None:
 @HUEY.task(name="broadcast.win_flash", retries=3, retry_delay=10)
 @fresh_connections
 def win_flash_task(deal_id: int) -> None:
-    from .services import win_flash_send
-
     win_flash_send(deal_id=deal_id)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +16,14 @@ from django.views.decorators.http import require_POST
 
 from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
+from tiejun.http import AuthedRequest
+from tiejun.notify.models import DeliveryChannel
+from tiejun.org.models import Unit
+from tiejun.org.selectors import access_unit, default_unit
 
-from .models import DeliveryChannel, Report, Subscription
+from .models import Report, Subscription
+from .renderers import render as render_report
+from .renderers import sms_segments
 from .selectors import access_subscriptions_unit, subscriptions_for_unit
 from .services import report_data, subscription_create, subscription_delete
 
@@ -32,7 +38,7 @@ class SubscriptionForm(forms.Form):
     )
 
 
-def _unit(request: HttpRequest, unit_code: str):
+def _unit(request: AuthedRequest, unit_code: str) -> Unit:
     try:
         return access_subscriptions_unit(request.user, unit_code)
     except NotFound:
@@ -40,7 +46,7 @@ def _unit(request: HttpRequest, unit_code: str):
 
 
 @login_required
-def subscriptions(request: HttpRequest, unit_code: str) -> HttpResponse:
+def subscriptions(request: AuthedRequest, unit_code: str) -> HttpResponse:
     unit = _unit(request, unit_code)
     if request.method == "POST":
         form = SubscriptionForm(request.POST)
@@ -52,7 +58,7 @@ def subscriptions(request: HttpRequest, unit_code: str) -> HttpResponse:
                     report=data["report"],
                     channel=data["channel"],
                     address=data["address"],
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                 )
             except TiejunError as exc:
                 form.add_error("address" if exc.field in (None, "address") else None, str(exc))
@@ -72,7 +78,7 @@ def subscriptions(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def subscription_remove(request: HttpRequest, unit_code: str, pk: int) -> HttpResponse:
+def subscription_remove(request: AuthedRequest, unit_code: str, pk: int) -> HttpResponse:
     unit = _unit(request, unit_code)
     row = Subscription.objects.filter(pk=pk, unit=unit).first()
     if row is None:
@@ -83,15 +89,10 @@ def subscription_remove(request: HttpRequest, unit_code: str, pk: int) -> HttpRe
 
 
 @login_required
-def battle(request: HttpRequest, unit_code: str) -> HttpResponse:
+def battle(request: AuthedRequest, unit_code: str) -> HttpResponse:
     """The battle report of a unit on a day, as its subscribers receive it by e-mail."""
-    from tiejun.org.selectors import access_unit
-
-    from .renderers import render as render_report
-    from .renderers import sms_segments
-
     try:
-        unit = access_unit(request.user, unit_code)  # type: ignore[arg-type]
+        unit = access_unit(request.user, unit_code)
     except NotFound:
         raise Http404(_("No such unit.")) from None
     try:
@@ -120,11 +121,9 @@ def battle(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """The battle report of the viewer's own unit."""
-    from tiejun.org.selectors import default_unit
-
-    unit = default_unit(request.user)  # type: ignore[arg-type]
+    unit = default_unit(request.user)
     if unit is None:
         raise Http404(_("No such unit."))
     return redirect("broadcast:battle", unit_code=unit.code)

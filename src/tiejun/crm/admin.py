@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from tiejun.errors import TiejunError
 from tiejun.text import name_problem
 
-from .customers import validate_customer_code
 from .models import Customer
+from .services.customers import validate_customer_code
 
 
 class CustomerAdminForm(forms.ModelForm):

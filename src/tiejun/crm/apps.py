@@ -11,10 +11,8 @@ class CrmConfig(AppConfig):
         from tiejun.org.signals import membership_changed
         from tiejun.scoreboard.services import register_source
 
-        from . import services
+        from .services import deal_facts, ownership
 
-        register_source("deals", services.deals_recredit_all)
-        membership_changed.connect(services.on_membership_changed, dispatch_uid="crm.recredit")
-        from . import customers
-
-        membership_changed.connect(customers.on_membership_changed, dispatch_uid="crm.customers")
+        register_source("deals", deal_facts.deals_recredit_all)
+        membership_changed.connect(deal_facts.on_membership_changed, dispatch_uid="crm.recredit")
+        membership_changed.connect(ownership.on_membership_changed, dispatch_uid="crm.customers")

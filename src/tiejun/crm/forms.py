@@ -3,6 +3,7 @@ pages (a customer, a contact, an opportunity)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,9 @@ from .models import (
     Priority,
     SalesChannel,
 )
+from .selectors.deals import deal_visible
+from .services.customers import validate_customer_code
+from .services.deals import deal_number_unusable
 
 
 def _name(value: str) -> str:
@@ -61,10 +65,12 @@ class DealForm(forms.Form):
     won_date = forms.DateField(
         label=_("Won date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=SalesChannel.choices, initial=SalesChannel.VISIT)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=SalesChannel.choices, initial=SalesChannel.VISIT
+    )
     client_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args, user: Person, deal: Deal | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, user: Person, deal: Deal | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deal = deal
         self.user = user
@@ -92,9 +98,6 @@ class DealForm(forms.Form):
                 taken = taken.exclude(client_id=client_id)
             found = taken.select_related("person").first()
             if found is not None:
-                from .selectors import deal_visible
-                from .services import deal_number_unusable
-
                 if not deal_visible(self.user, found):
                     # Out of the user's sight: the answer of a foreign id, nothing about the deal.
                     raise forms.ValidationError(str(deal_number_unusable(deal_no)))
@@ -104,8 +107,6 @@ class DealForm(forms.Form):
         return deal_no
 
     def clean_customer_code(self) -> str:
-        from .customers import validate_customer_code
-
         try:
             return validate_customer_code(self.cleaned_data["customer_code"])
         except TiejunError as error:
@@ -114,7 +115,7 @@ class DealForm(forms.Form):
     def clean_customer_name(self) -> str:
         return _name(self.cleaned_data["customer_name"])
 
-    def clean_won_date(self):
+    def clean_won_date(self) -> dt.date:
         won = self.cleaned_data["won_date"]
         if won > timezone.localdate():
             raise forms.ValidationError(_("A deal cannot be won in the future."))
@@ -179,7 +180,7 @@ class CustomerForm(forms.Form):
         label=_("Put it in the open pool instead of taking it myself"), required=False
     )
 
-    def __init__(self, *args, customer: Customer | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.customer = customer
         if customer is not None:
@@ -187,8 +188,6 @@ class CustomerForm(forms.Form):
             del self.fields["pool"]
 
     def clean_code(self) -> str:
-        from .customers import validate_customer_code
-
         try:
             return validate_customer_code(self.cleaned_data["code"])
         except TiejunError as error:

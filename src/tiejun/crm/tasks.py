@@ -7,7 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from .customers import customers_return_idle
+from .services.ownership import customers_return_idle
 
 log = logging.getLogger(__name__)
 

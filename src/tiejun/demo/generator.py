@@ -1,10 +1,11 @@
 """The demo company: a believable Chinese direct-sales force, generated from a seed.
 
 ``demo_build`` plans everything in memory first (units, people, memberships with a promotion and
-transfers, targets cascaded down to every rep, daily won deals), then writes it with bulk inserts
-in one transaction and lets the closure table and the scoreboard facts rebuild from the rows, so
-the facts are exactly what the services would have credited. The same seed and ``today`` give
-the same company.
+transfers, targets cascaded down to every rep, daily won deals, the sales-model story and the
+field work that places every customer), then writes each table once, rows complete, with bulk
+inserts in one transaction (``tiejun.demo.bulk``: no per-row save, update or query), and lets the
+closure table and the scoreboard facts rebuild from the rows, so the facts are exactly what the
+services would have credited. The same seed and ``today`` give the same company.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tiejun.scoreboard.services import scoreboard_rebuild
 from tiejun.targets.models import Target, TargetChange
 from tiejun.workdays import WorkCalendar, add_months, month_start
 
+from .bulk import ids_by, insert_rows
 from .company import (
     ADMIN_NO,
     BRANCHES,
@@ -52,7 +54,7 @@ from .company import (
     BranchSpec,
     chinese_number,
 )
-from .field import write_field
+from .field import Team, plan_field, write_field
 from .touches import plan_story, write_story
 
 LEVELS_UP = (UnitKind.TEAM, UnitKind.BRANCH, UnitKind.REGION, UnitKind.COMPANY)
@@ -585,8 +587,8 @@ def demo_build(
             }
             for month, metric, scope, code, value in targets
         ]
-        Target.objects.bulk_create([Target(**row) for row in target_rows], batch_size=2000)
-        TargetChange.objects.bulk_create(
+        insert_rows([Target(**row) for row in target_rows])
+        insert_rows(
             [
                 TargetChange(
                     month=row["month"],
@@ -598,14 +600,24 @@ def demo_build(
                     changed_by_id=admin_id,
                 )
                 for row in target_rows
+            ]
+        )
+        # Every customer row is complete before it is written: the field work places them.
+        field_work = plan_field(
+            today=today,
+            seed=seed,
+            cal=planner.cal,
+            teams=_teams(planner.units, unit_ids),
+            current=_current(planner.people.values(), today, unit_ids, person_ids),
+            customers=[Customer(code=code, name=name) for code, name, _industry in customers],
+            deals=[
+                (customer, day, person_ids[rep], unit_ids[team], amount)
+                for _no, rep, team, customer, amount, day, _channel in deals
             ],
-            batch_size=2000,
         )
-        created = Customer.objects.bulk_create(
-            [Customer(code=code, name=name) for code, name, _industry in customers], batch_size=2000
-        )
-        customer_ids = {c.code: c.pk for c in created}
-        Deal.objects.bulk_create(
+        insert_rows(field_work.customers)
+        customer_ids = ids_by(field_work.customers, "code")
+        insert_rows(
             [
                 Deal(
                     deal_no=no,
@@ -617,17 +629,18 @@ def demo_build(
                     channel=channel,
                 )
                 for no, rep, team, customer, amount, day, channel in deals
-            ],
-            batch_size=2000,
+            ]
         )
         write_story(story, unit_ids=unit_ids, person_ids=person_ids, customer_ids=customer_ids)
+        write_field(field_work)
         closure_rebuild()
-        write_field(today=today, seed=seed, cal=planner.cal)
+        # The rebuild reads the rows just loaded: without statistics PostgreSQL's planner takes
+        # the tables for empty and scans the deals and visits once per membership.
+        _analyze()
         sources = scoreboard_rebuild()
     # After a bulk load the query planner needs fresh statistics: without them SQLite reads every
     # fact of the month for a branch board instead of the branch's own (see docs/benchmarks.md).
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    _analyze()
     first_team = next(c for c, u in planner.units.items() if u.kind == UnitKind.TEAM)
     return DemoSummary(
         units=len(planner.units),
@@ -664,6 +677,34 @@ def _write_units(units: Iterable[UnitPlan]) -> dict[str, int]:
         for unit in Unit.objects.bulk_create(rows, batch_size=1000):
             ids[unit.code] = unit.pk
     return ids
+
+
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _teams(units: dict[str, UnitPlan], unit_ids: dict[str, int]) -> dict[int, Team]:
+    return {
+        unit_ids[u.code]: Team(name=u.name, city=(u.parent or "").split("-")[-1])
+        for u in units.values()
+        if u.kind == UnitKind.TEAM
+    }
+
+
+def _current(
+    people: Iterable[PersonPlan],
+    today: dt.date,
+    unit_ids: dict[str, int],
+    person_ids: dict[str, int],
+) -> dict[int, tuple[str, int]]:
+    """Person id → (role, team id) of every rep and supervisor on ``today``."""
+    out: dict[int, tuple[str, int]] = {}
+    for p in people:
+        seg = p.on(today)
+        if seg is not None and seg.role in (Role.REP, Role.SUPERVISOR):
+            out[person_ids[p.employee_no]] = (seg.role, unit_ids[seg.unit])
+    return out
 
 
 def _write_people(people: Iterable[PersonPlan], password: str) -> dict[str, int]:
@@ -708,7 +749,19 @@ def demo_fingerprint() -> str:
             "month", "metric", "unit__code", "person__employee_no", "value"
         )
     )
-    feed(Customer.objects.order_by("code").values_list("code", "name"))
+    feed(
+        Customer.objects.order_by("code").values_list(
+            "code",
+            "name",
+            "lat",
+            "lon",
+            "status",
+            "priority",
+            "owner__employee_no",
+            "unit__code",
+            "last_activity_on",
+        )
+    )
     feed(
         Deal.objects.order_by("deal_no").values_list(
             "deal_no",

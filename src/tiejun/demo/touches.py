@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tiejun.lab.models import Attendee, Event, SalesModel, Touch
+from tiejun.lab.models import Attendee, Event, SalesModel, Touch, builtin_sales_models
 from tiejun.workdays import add_months, month_start
+
+from .bulk import insert_rows
 
 # The true response of a team-month's revenue to the model's rep-hours: revenue = a · hours^b.
 CURVES = {
@@ -213,10 +215,7 @@ def write_story(
     """Bulk-insert the story's events, attendees and touches (after units, people, customers)."""
     model_ids = dict(SalesModel.objects.values_list("code", "pk"))
     if not set(CURVES) <= set(model_ids):  # a flushed database lost the migration's models
-        import importlib
-
-        builtin = importlib.import_module("tiejun.lab.migrations.0002_builtin_models").BUILTIN
-        for sort, (code, name, name_en, one_to_many) in enumerate(builtin):
+        for sort, (code, name, name_en, one_to_many) in enumerate(builtin_sales_models()):
             model_ids[code] = SalesModel.objects.get_or_create(
                 code=code,
                 defaults={
@@ -242,16 +241,15 @@ def write_story(
         batch_size=2000,
     )
     event_ids = {e.event_id: e.pk for e in events}
-    Attendee.objects.bulk_create(
+    insert_rows(
         [
             Attendee(event_id=event_ids[e["event_id"]], customer_id=customer_ids[c])
             for e in story.events
             for c in e["attendees"]
-        ],
-        batch_size=5000,
+        ]
     )
-    Touch.objects.bulk_create(
-        (
+    insert_rows(
+        [
             Touch(
                 activity_id=t["activity_id"],
                 model_id=model_ids[t["model"]],
@@ -265,6 +263,5 @@ def write_story(
                 source=t["source"],
             )
             for t in story.touches
-        ),
-        batch_size=5000,
+        ]
     )

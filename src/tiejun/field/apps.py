@@ -11,7 +11,7 @@ class FieldConfig(AppConfig):
         from tiejun.org.signals import membership_changed
         from tiejun.scoreboard.services import register_source
 
-        from . import visits
+        from .services.visits import on_membership_changed, visits_recredit_all
 
-        register_source("visits", visits.visits_recredit_all)
-        membership_changed.connect(visits.on_membership_changed, dispatch_uid="field.visits")
+        register_source("visits", visits_recredit_all)
+        membership_changed.connect(on_membership_changed, dispatch_uid="field.visits")

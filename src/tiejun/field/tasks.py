@@ -13,6 +13,9 @@ from huey.contrib.djhuey import HUEY
 
 from tiejun.tasking import fresh_connections
 
+from .selectors.reports import reminder_time
+from .services.reports import daily_report_reminders_queue
+
 log = logging.getLogger(__name__)
 
 
@@ -24,8 +27,6 @@ def _local(now: dt.datetime) -> dt.datetime:
 
 
 def reminder_is_due(now: dt.datetime) -> bool:
-    from .reports import reminder_time
-
     local = _local(now)
     at = reminder_time()
     return (local.hour, local.minute) == (at.hour, at.minute)
@@ -33,8 +34,6 @@ def reminder_is_due(now: dt.datetime) -> bool:
 
 def reminder_fire(now: dt.datetime | None = None) -> int:
     """Queue the reminders of the day of ``now`` (local); returns how many were newly queued."""
-    from .reports import daily_report_reminders_queue
-
     local = timezone.localtime(now) if now is not None else timezone.localtime()
     queued = daily_report_reminders_queue(day=local.date())
     log.info("daily report reminders for %s: %d queued", local.date(), queued)

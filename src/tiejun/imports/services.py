@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person
+from tiejun.org.selectors import is_admin, led_unit_ids
 
-from .kinds import CREATED, KINDS, UPDATED, Cells, Context, Kind, RowInvalid
+from .kinds import KINDS, Kind
+from .kinds.cells import CREATED, UPDATED, Cells, Context, RowInvalid
 from .readers import FILE, ReadError, RowError, check_header, extra_cells, read_table
 
 __all__ = ["KINDS", "ImportResult", "RowError", "run_import"]
@@ -93,8 +95,6 @@ def run_import(
 
 def _scope(by: Person | None, today: dt.date | None) -> frozenset[int] | None:
     """What a file may touch: everything for admin and the CLI, else the subtree ``by`` leads."""
-    from tiejun.org.selectors import is_admin, led_unit_ids
-
     if by is None or is_admin(by):
         return None
     return frozenset(led_unit_ids(by, today, coordinators=False))

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tiejun.crm.models import Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.org.models import Person, Unit
+
+# The lab's names of the built-in models (the sales channels), longer than a deal form's labels.
+BUILTIN_NAMES = {
+    SalesChannel.VISIT: "一对一拜访",
+    SalesChannel.SALON: "会销/沙龙",
+    SalesChannel.ONLINE: "网络营销",
+    SalesChannel.PARTNER: "生态伙伴",
+    SalesChannel.COMMUNITY: "社群",
+    SalesChannel.LIVESTREAM: "直播",
+    SalesChannel.OTHER: "其他",
+}
+ONE_TO_MANY_CHANNELS = frozenset(
+    {SalesChannel.SALON, SalesChannel.COMMUNITY, SalesChannel.LIVESTREAM}
+)
+
+
+class BuiltinModel(NamedTuple):
+    code: str
+    name: str
+    name_en: str
+    one_to_many: bool
+
+
+def builtin_sales_models() -> list[BuiltinModel]:
+    """The built-in sales models: one per sales channel of a deal, in the channel's order."""
+    with translation.override("en"):
+        return [
+            BuiltinModel(
+                code=channel.value,
+                name=BUILTIN_NAMES.get(channel, str(channel.label)),
+                name_en=str(channel.label),
+                one_to_many=channel in ONE_TO_MANY_CHANNELS,
+            )
+            for channel in SalesChannel
+        ]
 
 
 class SalesModel(models.Model):
-    """One way of selling (销售模式). The built-in ones match the deal channels; admins add more."""
+    """One way of selling (销售模式). The built-in ones are the deal channels (``SalesChannel``,
+    ``builtin_sales_models``); admins add more."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)

@@ -20,6 +20,7 @@ from tiejun.org.models import Unit
 from tiejun.workdays import add_months, month_start
 
 from .models import SalesModel
+from .selectors import model_monthly_panel
 
 HISTORY_MONTHS = 24
 QUARTER = 3
@@ -28,8 +29,6 @@ DRAWS = 200
 
 def _panel(*, start: dt.date, end: dt.date, unit: Unit) -> list[dict[str, Any]]:
     """The (branch × month × model) panel of the lab core, linear attribution."""
-    from .selectors import model_monthly_panel
-
     return list(model_monthly_panel(start=start, end=end, unit=unit, attribution="linear"))
 
 

@@ -31,8 +31,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext as _
 
-from tiejun.crm.models import Deal
+from tiejun.crm.models import Deal, SalesChannel
+from tiejun.errors import TiejunError
 from tiejun.org.models import Unit, UnitKind
 from tiejun.org.selectors import subtree_ids
 from tiejun.workdays import add_months, month_start
@@ -120,7 +122,7 @@ def _cents(value: float) -> Decimal:
 
 
 def hourly_cost_default() -> Decimal:
-    return Decimal(str(getattr(settings, "LAB_HOURLY_COST", "120")))
+    return Decimal(str(settings.LAB_HOURLY_COST))
 
 
 @dataclass
@@ -137,10 +139,6 @@ class _Attributed:
 
 
 def _check_args(start: dt.date, end: dt.date, attribution: str, lookback_days: int) -> None:
-    from django.utils.translation import gettext as _
-
-    from tiejun.errors import TiejunError
-
     if start > end:
         raise TiejunError(_("the period ends before it starts"), field="to")
     if attribution not in RULES:
@@ -273,7 +271,7 @@ def efficiency_report(
     touches = np.zeros(n_models, dtype=np.int64)
     hours = [Decimal(0)] * n_models
     cost = [Decimal(0)] * n_models
-    month_hours = [[Decimal(0)] * len(months) for _ in range(n_models)]
+    month_hours = [[Decimal(0)] * len(months) for _i in range(n_models)]
     for row in _touch_effort(start=start, end=end, unit=unit):
         i = index[row["model_id"]]
         touches[i] += row["touches"]
@@ -406,7 +404,7 @@ def headline(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | 
     if len(ranked) < 2:
         return None
     best = ranked[0]
-    other = next((r for r in ranked[1:] if r["model"] == "visit"), ranked[1])
+    other = next((r for r in ranked[1:] if r["model"] == SalesChannel.VISIT), ranked[1])
     return best, other
 
 

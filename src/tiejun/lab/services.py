@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tiejun.crm.models import Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.errors import TiejunError
 from tiejun.org.models import Membership, Person, Unit
 
@@ -23,7 +23,7 @@ from .models import Attendee, Event, SalesModel, Touch
 
 CREATED = "created"
 UPDATED = "updated"
-VISIT = "visit"
+VISIT = SalesChannel.VISIT.value
 MAX_HOURS = Decimal("1e8")
 MAX_COST = Decimal("1e12")
 CENT = Decimal("0.01")

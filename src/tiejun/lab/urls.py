@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views, views_planner
+from . import views
 
 app_name = "lab"
 
 urlpatterns = [
     path("", views.efficiency, name="index"),
     path("efficiency/", views.efficiency, name="efficiency"),
-    path("planner/", views_planner.planner, name="planner"),
+    path("planner/", views.planner, name="planner"),
 ]

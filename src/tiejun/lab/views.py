@@ -1,4 +1,5 @@
-"""The sales-model lab's efficiency page: a thin view over ``efficiency_report``."""
+"""The sales-model lab's pages: efficiency (a thin view over ``efficiency_report``) and the mix
+planner (current mix vs recommended, next quarter's inputs, what-if sliders)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,43 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from tiejun.crm.models import SalesChannel
 from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
+from tiejun.http import AuthedRequest
 from tiejun.org.models import LEADER_ROLES, Person, Role, Unit
-from tiejun.org.selectors import access_unit, board_roots, membership_on, visible_unit_ids
-from tiejun.web.views import user_errors
+from tiejun.org.selectors import (
+    access_unit,
+    board_roots,
+    default_unit,
+    is_admin,
+    membership_on,
+    visible_unit_ids,
+)
 from tiejun.workdays import add_months, month_start
 
 from .attribution import RULES
+from .planner import parse_number, planner_for_unit
 from .selectors import DEFAULT_LOOKBACK_DAYS, efficiency_report, headline
 
 LAB_ROLES = LEADER_ROLES | {Role.COORDINATOR, Role.ADMIN}
 # One colour per built-in model; models an admin adds take the spare ones in turn.
-COLOURS = {
-    "visit": "#c0392b",
-    "salon": "#2e86de",
-    "online": "#16a085",
-    "partner": "#8e44ad",
-    "community": "#d68910",
-    "livestream": "#e84393",
-    "other": "#7f8c8d",
+COLOURS: dict[str, str] = {
+    SalesChannel.VISIT: "#c0392b",
+    SalesChannel.SALON: "#2e86de",
+    SalesChannel.ONLINE: "#16a085",
+    SalesChannel.PARTNER: "#8e44ad",
+    SalesChannel.COMMUNITY: "#d68910",
+    SalesChannel.LIVESTREAM: "#e84393",
+    SalesChannel.OTHER: "#7f8c8d",
 }
 SPARE_COLOURS = ("#34495e", "#27ae60", "#f39c12", "#2c3e50")
 RULE_LABELS = {
@@ -153,9 +163,8 @@ def _trend_chart(report: dict[str, Any], colours: dict[str, str]) -> dict[str, A
 
 @login_required
 @require_GET
-@user_errors
-def efficiency(request: HttpRequest) -> HttpResponse:
-    person: Person = request.user  # type: ignore[assignment]
+def efficiency(request: AuthedRequest) -> HttpResponse:
+    person = request.user
     unit = lab_unit(person, request.GET.get("unit"))
     today = timezone.localdate()
     end = _date(request.GET.get("to"), today, "to")
@@ -174,10 +183,7 @@ def efficiency(request: HttpRequest) -> HttpResponse:
     colours = {r["model"]: _colour(r["model"], i) for i, r in enumerate(rows)}
     for r in rows:
         r["colour"] = colours[r["model"]]
-    try:
-        planner_url = reverse("lab:planner") + "?" + urlencode({"unit": unit.code})
-    except NoReverseMatch:
-        planner_url = None
+    planner_url = reverse("lab:planner") + "?" + urlencode({"unit": unit.code})
     units = Unit.objects.filter(pk__in=visible_unit_ids(person)).exclude(kind="team")
     context = {
         "report": report,
@@ -195,3 +201,53 @@ def efficiency(request: HttpRequest) -> HttpResponse:
         "end": end,
     }
     return render(request, "lab/efficiency.html", context)
+
+
+# --- the mix planner ---------------------------------------------------------------------------
+
+
+def _may_plan(person: Person) -> bool:
+    """Managers and admin plan the mix (for the units they may see)."""
+    if is_admin(person):
+        return True
+    membership = membership_on(person, timezone.localdate())
+    return membership is not None and membership.role in (Role.MANAGER, Role.COORDINATOR)
+
+
+@login_required
+@require_GET
+def planner(request: AuthedRequest) -> HttpResponse:
+    person = request.user
+    if not _may_plan(person):
+        raise Http404("no planner for this user")
+    code = str(request.GET.get("unit") or getattr(default_unit(person), "code", ""))
+    unit = access_unit(person, code)
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+    for key in request.GET:
+        if key.startswith(("min_", "max_")):
+            model = key[4:]
+            low, high = bounds.get(model, (None, None))
+            value = parse_number(request.GET.get(key))
+            bounds[model] = (value, high) if key.startswith("min_") else (low, value)
+    result = planner_for_unit(
+        unit,
+        today=timezone.localdate(),
+        total_hours=parse_number(request.GET.get("hours")),
+        budget=parse_number(request.GET.get("budget")),
+        bounds=bounds,
+    )
+    current = {r.code: r.current_hours for r in result.fitted_rows}
+    slider_max = max([result.total_hours, *current.values(), 1.0])
+    context = {
+        "unit": unit,
+        "result": result,
+        "plan": result.plan,
+        "slider_max": round(slider_max),
+        "curves": {
+            "cells": result.cells,
+            "curves": result.curves,
+            "current": current,
+            "recommended": {r.code: r.recommended_hours for r in result.fitted_rows},
+        },
+    }
+    return render(request, "lab/planner.html", context)

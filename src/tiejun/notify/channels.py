@@ -29,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
@@ -42,13 +42,10 @@ from django.utils.translation import gettext as _
 from tiejun.errors import TiejunError
 from tiejun.urlmask import mask_url
 
+from .models import ROBOTS, DeliveryChannel, Message
 from .outbound import OutboundRefused, OutboundUnresolved, check_target
 
-if TYPE_CHECKING:
-    from .models import Message
-
-CHANNELS = ("email", "sms", "wecom", "dingtalk", "feishu", "webhook")
-ROBOTS = ("wecom", "dingtalk", "feishu")
+CHANNELS = tuple(DeliveryChannel.values)
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAINLAND = re.compile(r"^1[3-9]\d{9}$")
@@ -114,7 +111,7 @@ def validate_address(channel: str, address: str) -> str:
             _("The address contains a line break or another control character."),
             field="address",
         )
-    if channel == "email":
+    if channel == DeliveryChannel.EMAIL:
         try:
             validate_email(address)
         except ValidationError:
@@ -123,7 +120,7 @@ def validate_address(channel: str, address: str) -> str:
                 field="address",
             ) from None
         return address
-    if channel == "sms":
+    if channel == DeliveryChannel.SMS:
         phone = normalise_phone(address)
         if not (E164.match(phone) or MAINLAND.match(phone)):
             raise TiejunError(
@@ -148,7 +145,7 @@ def validate_address(channel: str, address: str) -> str:
         )
     robot = split_robot_address(address)
     fmt = robot.options.get("format", "")
-    if channel == "feishu" and fmt not in ("", "post", "card"):
+    if channel == DeliveryChannel.FEISHU and fmt not in ("", "post", "card"):
         raise TiejunError(
             _("Unknown Feishu format “%(format)s”: use post or card.") % {"format": fmt},
             field="address",
@@ -173,21 +170,12 @@ def refusal_text(exc: OutboundRefused, shown: str) -> str:
     return _("“%(address)s” is not an http(s) URL.") % {"address": shown}
 
 
-# --- showing addresses --------------------------------------------------------------------
-
-
-def display_address(channel: str, address: str) -> str:
-    """``address`` as pages, the admin, the API and the CLI show it: robot and webhook URLs
-    carry their credentials (the token in the URL, the signing secret in the fragment), so
-    they are shown masked; e-mail addresses and phone numbers as they are."""
-    if channel in (*ROBOTS, "webhook"):
-        return mask_url(address)
-    return address
+# --- rate limits --------------------------------------------------------------------------
 
 
 def rate_key(channel: str, address: str) -> str:
     """What a rate limit counts: a robot or webhook per URL, SMS and e-mail per channel."""
-    if channel in (*ROBOTS, "webhook"):
+    if channel in (*ROBOTS, DeliveryChannel.WEBHOOK):
         return f"{channel}:{split_robot_address(address).url}"
     return channel
 
@@ -287,7 +275,7 @@ def message_id_for(key: str) -> str:
 
 
 class EmailChannel(Channel):
-    name = "email"
+    name = DeliveryChannel.EMAIL
 
     def send(self, message: Message) -> str:
         msgid = message_id_for(message.key)
@@ -326,7 +314,7 @@ class EmailChannel(Channel):
 
 
 def _sms_setting(name: str) -> str:
-    value = getattr(settings, name, "")
+    value = getattr(settings, name)  # one of the SMS_* settings, empty when not configured
     if not value:
         raise PermanentError(f"SMS is not configured: TIEJUN_{name} is empty")
     return value
@@ -362,7 +350,7 @@ def _sms_params(message: Message) -> Any:
 class AliyunSms(Channel):
     """Dysmsapi ``SendSms`` (version 2017-05-25) over the signed RPC API."""
 
-    name = "sms"
+    name = DeliveryChannel.SMS
     default_endpoint = "https://dysmsapi.aliyuncs.com/"
     retryable_codes = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable")
 
@@ -443,7 +431,7 @@ def tc3_authorization(
 class TencentSms(Channel):
     """Tencent Cloud SMS ``SendSms`` (API 2021-01-11), signed with TC3-HMAC-SHA256."""
 
-    name = "sms"
+    name = DeliveryChannel.SMS
     default_endpoint = "https://sms.tencentcloudapi.com/"
     retryable_codes = ("InternalError", "RequestLimitExceeded", "LimitExceeded")
 
@@ -500,7 +488,7 @@ class TencentSms(Channel):
 class TwilioSms(Channel):
     """Twilio Programmable Messaging: ``POST /2010-04-01/Accounts/{sid}/Messages.json``."""
 
-    name = "sms"
+    name = DeliveryChannel.SMS
     default_endpoint = "https://api.twilio.com/"
 
     def send(self, message: Message) -> str:
@@ -540,7 +528,7 @@ def _robot_errcode(body: dict[str, Any], retryable: tuple[int, ...], who: str) -
 class WeComRobot(Channel):
     """WeCom (企业微信) group robot: markdown, at most 4096 bytes."""
 
-    name = "wecom"
+    name = DeliveryChannel.WECOM
 
     def send(self, message: Message) -> str:
         robot = split_robot_address(message.address)
@@ -563,7 +551,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 class DingTalkRobot(Channel):
     """DingTalk (钉钉) group robot: markdown; signed when the robot has a secret."""
 
-    name = "dingtalk"
+    name = DeliveryChannel.DINGTALK
 
     def send(self, message: Message) -> str:
         robot = split_robot_address(message.address)
@@ -591,7 +579,7 @@ def feishu_sign(secret: str, timestamp: int) -> str:
 class FeishuRobot(Channel):
     """Feishu / Lark (飞书) group robot: a rich-text post, or an interactive card."""
 
-    name = "feishu"
+    name = DeliveryChannel.FEISHU
     retryable_codes = (9499, 11232, 11233)
 
     def send(self, message: Message) -> str:
@@ -645,7 +633,7 @@ class Webhook(Channel):
     """Any HTTP endpoint: the payload as JSON, signed with ``X-Tiejun-Signature: sha256=<hex>``
     and carrying the outbox key as ``Idempotency-Key`` so the receiver can drop a resend."""
 
-    name = "webhook"
+    name = DeliveryChannel.WEBHOOK
 
     def send(self, message: Message) -> str:
         robot = split_robot_address(message.address)
@@ -680,7 +668,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 def channel_for(name: str) -> Channel:
     """The adapter that sends on channel ``name`` (SMS: the configured provider)."""
-    if name == "sms":
+    if name == DeliveryChannel.SMS:
         provider = (settings.SMS_PROVIDER or "").lower()
         if provider not in SMS_PROVIDERS:
             raise PermanentError(
@@ -689,11 +677,11 @@ def channel_for(name: str) -> Channel:
             )
         return SMS_PROVIDERS[provider]()
     adapters: dict[str, type[Channel]] = {
-        "email": EmailChannel,
-        "wecom": WeComRobot,
-        "dingtalk": DingTalkRobot,
-        "feishu": FeishuRobot,
-        "webhook": Webhook,
+        DeliveryChannel.EMAIL: EmailChannel,
+        DeliveryChannel.WECOM: WeComRobot,
+        DeliveryChannel.DINGTALK: DingTalkRobot,
+        DeliveryChannel.FEISHU: FeishuRobot,
+        DeliveryChannel.WEBHOOK: Webhook,
     }
     if name not in adapters:
         raise PermanentError(f"unknown channel {name!r}")

@@ -6,14 +6,30 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tiejun.urlmask import mask_url
 
-class Channel(models.TextChoices):
+
+class DeliveryChannel(models.TextChoices):
+    """The ways out of the building (``channels.channel_for`` has an adapter for each)."""
+
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("SMS")
     WECOM = "wecom", _("WeCom robot")
     DINGTALK = "dingtalk", _("DingTalk robot")
     FEISHU = "feishu", _("Feishu robot")
     WEBHOOK = "webhook", _("Webhook")
+
+
+ROBOTS = (DeliveryChannel.WECOM, DeliveryChannel.DINGTALK, DeliveryChannel.FEISHU)
+
+
+def display_address(channel: str, address: str) -> str:
+    """``address`` as pages, the admin, the API and the CLI show it: robot and webhook URLs
+    carry their credentials (the token in the URL, the signing secret in the fragment), so
+    they are shown masked; e-mail addresses and phone numbers as they are."""
+    if channel in (*ROBOTS, DeliveryChannel.WEBHOOK):
+        return mask_url(address)
+    return address
 
 
 class Status(models.TextChoices):
@@ -27,7 +43,7 @@ class Message(models.Model):
     """An outgoing message. ``failed`` with a ``next_attempt_at`` waits for a retry; ``failed``
     without one has given up (``tiejun outbox --retry`` or the admin sends it again)."""
 
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=DeliveryChannel.choices)
     address = models.CharField(_("address"), max_length=1000)
     key = models.CharField(_("idempotency key"), max_length=500, unique=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
@@ -61,8 +77,6 @@ class Message(models.Model):
     @property
     def display_address(self) -> str:
         """The address safe to show: a robot's token and signing secret masked."""
-        from .channels import display_address
-
         return display_address(self.channel, self.address)
 
     @property

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -50,16 +50,27 @@ KEY_MAX_LENGTH = 500  # Message.key
 ADDRESS_MAX_LENGTH = 1000  # Message.address
 
 
+# Queues the delivery of one message (its id, a delay in seconds). The Huey task hands itself in
+# when the app starts (``NotifyConfig.ready``): the task calls these services, so they do not
+# import it. Without a queue nothing is queued, and the sweep finds the rows.
+DeliveryQueue = Callable[[int, float], object]
+_delivery_queue: DeliveryQueue | None = None
+
+
+def delivery_queue_set(queue: DeliveryQueue | None) -> None:
+    """Name the function that queues a delivery."""
+    global _delivery_queue
+    _delivery_queue = queue
+
+
 def _queue_delivery(message_ids: Iterable[int], *, delay: float = 0) -> None:
     """Hand the ids to the queue. A queue that is down loses nothing: the sweep finds the rows."""
-    from .tasks import deliver
-
+    queue = _delivery_queue
+    if queue is None:
+        return
     for message_id in message_ids:
         try:
-            if delay > 0:
-                deliver.schedule(args=(message_id,), delay=delay)
-            else:
-                deliver(message_id)
+            queue(message_id, delay)
         except Exception:  # the queue is an accelerator, the outbox row is the truth
             logger.exception("could not queue delivery of message %s", message_id)
 

@@ -16,6 +16,14 @@ def deliver(message_id: int) -> None:
     services.message_deliver(message_id)
 
 
+def deliver_later(message_id: int, delay: float = 0) -> None:
+    """Queue the delivery of one message, after ``delay`` seconds (the services' queue)."""
+    if delay > 0:
+        deliver.schedule(args=(message_id,), delay=delay)
+    else:
+        deliver(message_id)
+
+
 @HUEY.periodic_task(crontab(minute="*"), name="notify.sweep")
 @fresh_connections
 def sweep() -> None:

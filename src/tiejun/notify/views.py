@@ -12,29 +12,30 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tiejun.org.selectors import is_admin
+from tiejun.access import is_admin
+from tiejun.http import AuthedRequest
 
-from .models import Channel, Status
+from .models import DeliveryChannel, Status
 from .selectors import message_list, outbox_counts
 from .services import message_retry
 
 PAGE_SIZE = 200
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not is_admin(request.user):  # type: ignore[arg-type]
+def _require_admin(request: AuthedRequest) -> None:
+    if not is_admin(request.user):
         raise PermissionDenied(_("Only administrators may see the outbox."))
 
 
 @login_required
 @require_GET
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthedRequest) -> HttpResponse:
     _require_admin(request)
     status = request.GET.get("status", "")
     channel = request.GET.get("channel", "")
     q = request.GET.get("q", "").strip()
     status = status if status in Status.values else ""
-    channel = channel if channel in Channel.values else ""
+    channel = channel if channel in DeliveryChannel.values else ""
     rows = message_list(status=status, channel=channel, q=q, limit=PAGE_SIZE)
     counts = outbox_counts()
     return render(
@@ -44,7 +45,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status_counts": [(label, counts.get(value, 0)) for value, label in Status.choices],
             "statuses": Status.choices,
-            "channels": Channel.choices,
+            "channels": DeliveryChannel.choices,
             "status": status,
             "channel": channel,
             "q": q,
@@ -55,7 +56,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def outbox_retry(request: HttpRequest) -> HttpResponse:
+def outbox_retry(request: AuthedRequest) -> HttpResponse:
     _require_admin(request)
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
     count = message_retry(ids=ids) if ids else message_retry()

@@ -14,6 +14,8 @@ from typing import Any
 from huey import Huey
 from huey.exceptions import HueyException
 
+from .services import message_requeue_due
+
 logger = logging.getLogger(__name__)
 
 
@@ -56,8 +58,6 @@ def drain(huey: Huey, *, workers: int = 1) -> int:
 def run_burst(huey: Huey, *, workers: int = 1) -> int:
     """Work until nothing is due: queue due outbox rows, drain, repeat. Retries scheduled for
     later are left for a later run. Returns how many tasks ran."""
-    from .services import message_requeue_due
-
     total = 0
     while True:
         queued = message_requeue_due(grace_seconds=0)

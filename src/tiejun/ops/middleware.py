@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -20,6 +21,7 @@ from django.core.exceptions import (
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from tiejun.errors import Forbidden, NotFound, TiejunError
 
@@ -74,6 +76,13 @@ class DatabaseFaultMiddleware:
         return unavailable_response(request, message)
 
 
+def too_large_message() -> str:
+    """What a body over the limit answers, in the API's shape and on pages alike."""
+    return _("The request is too large: at most %(size)s bytes.") % {
+        "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    }
+
+
 class UserErrorMiddleware:
     """A user error no page caught (a date out of range in the query string, a code that names
     nothing) answers as the API would: 404, 403, or a 400 page with its message, never a 500."""
@@ -87,8 +96,6 @@ class UserErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         too_large = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
         if isinstance(exception, too_large) and request.path.startswith("/api/"):
-            from tiejun.api import too_large_message  # the API's own words, in its shape
-
             return JsonResponse({"detail": too_large_message()}, status=413)
         if not isinstance(exception, TiejunError):
             return None

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+
+from tiejun.access import ADMIN_ROLE
 
 
 class UnitKind(models.TextChoices):
@@ -27,7 +32,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     MANAGER = "manager", _("Manager")
     COORDINATOR = "coordinator", _("Sales coordinator")
-    ADMIN = "admin", _("Admin")
+    ADMIN = ADMIN_ROLE, _("Admin")
 
 
 LEADER_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER})
@@ -74,13 +79,15 @@ class UnitClosure(models.Model):
 class PersonManager(BaseUserManager["Person"]):
     use_in_migrations = True
 
-    def create_user(self, employee_no: str, password: str | None = None, **extra) -> Person:
+    def create_user(self, employee_no: str, password: str | None = None, **extra: Any) -> Person:
         person = self.model(employee_no=employee_no, **extra)
         person.set_password(password)
         person.save(using=self._db)
         return person
 
-    def create_superuser(self, employee_no: str, password: str | None = None, **extra) -> Person:
+    def create_superuser(
+        self, employee_no: str, password: str | None = None, **extra: Any
+    ) -> Person:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         extra.setdefault("name", employee_no)
@@ -243,6 +250,6 @@ class PersonSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> type[SessionBase]:
-        from .sessions import SessionStore
-
-        return SessionStore
+        # The configured engine (``tiejun.org.sessions``, which imports this model), looked up
+        # by name as Django's session middleware does.
+        return import_string(f"{settings.SESSION_ENGINE}.SessionStore")

@@ -10,6 +10,7 @@ from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.access import is_admin
 from tiejun.errors import NotFound
 from tiejun.workdays import COMPANY, STATUTORY, WEEKDAYS, WorkCalendar, covered_years
 
@@ -181,15 +182,6 @@ def unit_tree(root: Unit, day: dt.date) -> list[TreeNode]:
     return nodes
 
 
-def is_admin(person: Person) -> bool:
-    if not person.is_authenticated:
-        return False
-    if person.is_superuser:
-        return True
-    current = membership_on(person, timezone.localdate())
-    return current is not None and current.role == Role.ADMIN
-
-
 def _branch_of(unit: Unit) -> Unit:
     """The branch above a team (or the unit itself when it is a branch or higher)."""
     if unit.kind != UnitKind.TEAM:
@@ -335,3 +327,32 @@ def api_tokens(person: Person | None = None) -> QuerySet[ApiToken]:
     """API tokens (the key itself is never stored), newest first; of one person if given."""
     qs = ApiToken.objects.select_related("person").order_by("-created_at", "-id")
     return qs.filter(person=person) if person is not None else qs
+
+
+def current_or_last_membership(person: Person, day: dt.date) -> Membership | None:
+    """The membership on ``day``, else the latest one (someone who has left keeps a last unit)."""
+    membership = membership_on(person, day)
+    if membership is None:
+        membership = person.memberships.select_related("unit").order_by("-valid_from").first()
+    return membership
+
+
+def manageable_units(viewer: Person, day: dt.date | None = None) -> QuerySet[Unit]:
+    """The units ``viewer`` may move people into: all for admin, else the subtree they lead."""
+    day = day or timezone.localdate()
+    if is_admin(viewer):
+        return Unit.objects.all()
+    membership = membership_on(viewer, day)
+    if membership is None or membership.role not in LEADER_ROLES:
+        return Unit.objects.none()
+    return Unit.objects.filter(pk__in=subtree_ids(membership.unit_id))
+
+
+def visible_ancestors(viewer: Person, unit: Unit, day: dt.date | None = None) -> list[Unit]:
+    """The breadcrumb of ``unit``: its ancestors from the highest one ``viewer`` may see."""
+    chain = ancestors(unit)
+    root_ids = {root.pk for root in board_roots(viewer, day)}
+    for i, link in enumerate(chain):
+        if link.pk in root_ids:
+            return chain[i:]
+    return [unit]

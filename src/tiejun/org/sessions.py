@@ -8,12 +8,12 @@ from typing import Any
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
+from .models import PersonSession
+
 
 class SessionStore(DBStore):
     @classmethod
     def get_model_class(cls) -> Any:
-        from .models import PersonSession
-
         return PersonSession
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:

@@ -27,9 +27,9 @@ from tiejun.org.models import Membership, Person
 from tiejun.org.selectors import work_calendar
 from tiejun.scoreboard.models import Fact
 from tiejun.targets.models import Target
-from tiejun.workdays import add_months, month_end, month_start
+from tiejun.workdays import WorkCalendar, add_months, month_end, month_start
 
-from .selectors import HISTORY_WORKDAYS
+from .selectors.shared import HISTORY_WORKDAYS
 
 
 @dataclass
@@ -95,6 +95,117 @@ class BacktestResult:
         }
 
 
+@dataclass
+class _History:
+    """What the replay reads: the reps' results by day, their targets, their teams over time."""
+
+    data_start: dt.date
+    daily: dict[int, dict[dt.date, float]] = field(default_factory=lambda: defaultdict(dict))
+    targets: dict[dt.date, dict[int, float]] = field(default_factory=lambda: defaultdict(dict))
+    people: dict[int, str] = field(default_factory=dict)  # person id → employee number
+    starts: dict[int, dt.date | None] = field(default_factory=dict)
+    spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def unit_on(self, person_id: int, day: dt.date) -> int | None:
+        rows = self.spans.get(person_id, [])
+        i = bisect_right([s for s, _e, _u in rows], day) - 1
+        end = rows[i][1] if i >= 0 else None
+        if i >= 0 and (end is None or end >= day):
+            return rows[i][2]
+        return None
+
+
+def _read_history(
+    metric: str, chosen: list[dt.date], *, read_from: dt.date, data_start: dt.date
+) -> _History:
+    """The four queries of the replay."""
+    history = _History(data_start=data_start)
+    for person_id, day, value in (
+        Fact.objects.filter(
+            metric=metric, person__isnull=False, day__gte=read_from, day__lte=month_end(chosen[-1])
+        )
+        .values("person_id", "day")
+        .annotate(v=Sum("value"))
+        .order_by()
+        .values_list("person_id", "day", "v")
+    ):
+        history.daily[person_id][day] = float(value or 0)
+    for month, person_id, value in Target.objects.filter(
+        metric=metric, month__in=chosen, person__isnull=False
+    ).values_list("month", "person_id", "value"):
+        history.targets[month][person_id] = float(value)
+    history.people = dict(
+        Person.objects.filter(pk__in={p for t in history.targets.values() for p in t}).values_list(
+            "pk", "employee_no"
+        )
+    )
+    history.starts = dict(
+        Person.objects.filter(pk__in=list(history.people)).values_list("pk", "start_date")
+    )
+    for person_id, start, end, unit_id in (
+        Membership.objects.filter(person_id__in=list(history.people))
+        .order_by("person_id", "valid_from")
+        .values_list("person_id", "valid_from", "valid_to", "unit_id")
+    ):
+        history.spans[person_id].append((start, end, unit_id))
+    return history
+
+
+def _replay_day(
+    result: BacktestResult,
+    history: _History,
+    *,
+    month: dt.date,
+    k: int,
+    workdays: list[dt.date],
+    calendar: WorkCalendar,
+) -> None:
+    """Forecast every rep with a target on the evening of the month's ``k``-th working day."""
+    as_of = workdays[k - 1]
+    window = calendar.previous_workdays(as_of, HISTORY_WORKDAYS)
+    remaining = len(workdays) - k
+    month_days = {month + dt.timedelta(days=i) for i in range((month_end(month) - month).days + 1)}
+    rows = []
+    for person_id, target in history.targets[month].items():
+        team = history.unit_on(person_id, as_of)
+        if team is None:
+            continue
+        starts = (history.starts.get(person_id), history.data_start)
+        since = max(d for d in starts if d is not None)
+        rows.append(
+            (person_id, team, target, fc.history_values(history.daily[person_id], window, since))
+        )
+    pools: dict[int, list[float]] = defaultdict(list)
+    for _pid, team, _target, values in rows:
+        pools[team].extend(values)
+    for person_id, team, target, values in rows:
+        daily = history.daily[person_id]
+        achieved = sum(v for d, v in daily.items() if month <= d <= as_of)
+        actual = sum(v for d, v in daily.items() if d in month_days)
+        employee_no = history.people[person_id]
+        forecast = fc.forecast_month_end(
+            values,
+            achieved,
+            remaining,
+            target,
+            fallback=pools[team],
+            seed=fc.stable_seed(result.seed, team, employee_no, as_of.isoformat()),
+            simulations=result.simulations,
+        )
+        result.outcomes.append(
+            Outcome(
+                month=month,
+                as_of_day=k,
+                employee_no=employee_no,
+                probability=forecast.probability or 0.0,
+                baseline=fc.naive_forecast(achieved, k, len(workdays), target),
+                hit=actual >= target - fc.EPSILON,
+            )
+        )
+
+
 def forecast_backtest(
     *,
     today: dt.date,
@@ -125,87 +236,11 @@ def forecast_backtest(
     if not chosen or data_start is None:
         return result
     read_from = min(calendar.previous_workdays(chosen[0], HISTORY_WORKDAYS + 1)[0], chosen[0])
-    daily: dict[int, dict[dt.date, float]] = defaultdict(dict)
-    for person_id, day, value in (
-        Fact.objects.filter(
-            metric=m.code, person__isnull=False, day__gte=read_from, day__lte=month_end(chosen[-1])
-        )
-        .values("person_id", "day")
-        .annotate(v=Sum("value"))
-        .order_by()
-        .values_list("person_id", "day", "v")
-    ):
-        daily[person_id][day] = float(value or 0)
-    targets: dict[dt.date, dict[int, float]] = defaultdict(dict)
-    for month, person_id, value in Target.objects.filter(
-        metric=m.code, month__in=chosen, person__isnull=False
-    ).values_list("month", "person_id", "value"):
-        targets[month][person_id] = float(value)
-    people = dict(
-        Person.objects.filter(pk__in={p for t in targets.values() for p in t}).values_list(
-            "pk", "employee_no"
-        )
-    )
-    starts = dict(Person.objects.filter(pk__in=list(people)).values_list("pk", "start_date"))
-    spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
-    for person_id, start, end, unit_id in (
-        Membership.objects.filter(person_id__in=list(people))
-        .order_by("person_id", "valid_from")
-        .values_list("person_id", "valid_from", "valid_to", "unit_id")
-    ):
-        spans[person_id].append((start, end, unit_id))
-
-    def unit_on(person_id: int, day: dt.date) -> int | None:
-        rows = spans.get(person_id, [])
-        i = bisect_right([s for s, _e, _u in rows], day) - 1
-        end = rows[i][1] if i >= 0 else None
-        if i >= 0 and (end is None or end >= day):
-            return rows[i][2]
-        return None
-
+    history = _read_history(m.code, chosen, read_from=read_from, data_start=data_start)
     for month in chosen:
         workdays = calendar.month_workdays(month)
-        month_days = set(workdays) | {
-            month + dt.timedelta(days=i) for i in range((month_end(month) - month).days + 1)
-        }
         for k in result.as_of_days:
             if k >= len(workdays):
                 continue  # nothing left to forecast on the month's last working day
-            as_of = workdays[k - 1]
-            window = calendar.previous_workdays(as_of, HISTORY_WORKDAYS)
-            remaining = len(workdays) - k
-            rows = []
-            for person_id, target in targets[month].items():
-                team = unit_on(person_id, as_of)
-                if team is None:
-                    continue
-                since = max(d for d in (starts.get(person_id), data_start) if d is not None)
-                history = fc.history_values(daily[person_id], window, since)
-                rows.append((person_id, team, target, history))
-            pools: dict[int, list[float]] = defaultdict(list)
-            for _pid, team, _target, history in rows:
-                pools[team].extend(history)
-            for person_id, team, target, history in rows:
-                values = daily[person_id]
-                achieved = sum(v for d, v in values.items() if month <= d <= as_of)
-                actual = sum(v for d, v in values.items() if d in month_days)
-                forecast = fc.forecast_month_end(
-                    history,
-                    achieved,
-                    remaining,
-                    target,
-                    fallback=pools[team],
-                    seed=fc.stable_seed(seed, team, people[person_id], as_of.isoformat()),
-                    simulations=simulations,
-                )
-                result.outcomes.append(
-                    Outcome(
-                        month=month,
-                        as_of_day=k,
-                        employee_no=people[person_id],
-                        probability=forecast.probability or 0.0,
-                        baseline=fc.naive_forecast(achieved, k, len(workdays), target),
-                        hit=actual >= target - fc.EPSILON,
-                    )
-                )
+            _replay_day(result, history, month=month, k=k, workdays=workdays, calendar=calendar)
     return result

@@ -3,41 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tiejun.dateinput import check_day
-from tiejun.errors import NotFound, TiejunError
+from tiejun.errors import TiejunError
+from tiejun.http import AuthedRequest
 from tiejun.metrics import metric as get_metric
-from tiejun.org.selectors import access_unit
+from tiejun.org.selectors import access_unit, default_unit
 
-from .selectors import kickoff_for_unit, review_for_unit, risks_for_subtree
+from .selectors.kickoff import kickoff_for_unit
+from .selectors.review import review_for_unit
+from .selectors.risks import risks_for_subtree
 
 TV_REFRESH_SECONDS = 60
 
 
 def _pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in, GET only; a unit the viewer may not see is a 404, bad input a 400 page."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(str(error)) from None
-        except TiejunError as error:
-            return render(request, "web/error.html", {"error": error}, status=400)
-
-    return login_required(require_GET(wrapper))
+    """Signed in, GET only (a unit the viewer may not see is a 404 and bad input a 400 page,
+    through ``UserErrorMiddleware``)."""
+    return login_required(require_GET(view))
 
 
 def _day(request: HttpRequest) -> dt.date:
@@ -51,8 +44,8 @@ def _day(request: HttpRequest) -> dt.date:
     return check_day(day, field="date")
 
 
-def _context(request: HttpRequest, unit_code: str) -> dict[str, Any]:
-    unit = access_unit(request.user, unit_code)  # type: ignore[arg-type]
+def _context(request: AuthedRequest, unit_code: str) -> dict[str, Any]:
+    unit = access_unit(request.user, unit_code)
     day = _day(request)
     return {
         "unit": unit,
@@ -65,14 +58,14 @@ def _context(request: HttpRequest, unit_code: str) -> dict[str, Any]:
 
 
 @_pages
-def kickoff(request: HttpRequest, unit_code: str) -> HttpResponse:
+def kickoff(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
     context["kickoff"] = kickoff_for_unit(context["unit"], day=context["day"])
     return render(request, "rhythm/kickoff.html", context)
 
 
 @_pages
-def kickoff_tv(request: HttpRequest, unit_code: str) -> HttpResponse:
+def kickoff_tv(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
     context["kickoff"] = kickoff_for_unit(context["unit"], day=context["day"])
     # A TV left on shows today: only a date asked for explicitly stays fixed.
@@ -81,7 +74,7 @@ def kickoff_tv(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 
 @_pages
-def review(request: HttpRequest, unit_code: str) -> HttpResponse:
+def review(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
     context["review"] = review_for_unit(context["unit"], day=context["day"])
     context["margin"] = settings.RISK_BEHIND_MARGIN
@@ -90,7 +83,7 @@ def review(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 
 @_pages
-def risks(request: HttpRequest, unit_code: str) -> HttpResponse:
+def risks(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
     context["risks"] = risks_for_subtree(context["unit"], day=context["day"])
     context["metric"] = get_metric("revenue")
@@ -100,13 +93,9 @@ def risks(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """The evening review of the viewer's own unit (the kickoff and risks link from it)."""
-    from django.shortcuts import redirect
-
-    from tiejun.org.selectors import default_unit
-
-    unit = default_unit(request.user)  # type: ignore[arg-type]
+    unit = default_unit(request.user)
     if unit is None:
         raise Http404(_("No such unit."))
     return redirect("rhythm:review", unit_code=unit.code)

@@ -17,12 +17,14 @@ from typing import Any, NamedTuple
 from django.db.models import Case, DecimalField, Q, Sum, Value, When
 from django.utils import timezone
 
+from tiejun.dateinput import parse_day, parse_month
+from tiejun.errors import TiejunError
 from tiejun.metrics import Metric
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
 from tiejun.org.selectors import work_calendar
 from tiejun.targets.models import Target
-from tiejun.workdays import MonthProgress, WorkCalendar, month_end, month_start
+from tiejun.workdays import MonthProgress, WorkCalendar, add_months, month_end, month_start
 
 from .models import Fact
 
@@ -306,7 +308,7 @@ def _unit_board(
     else:
         per_unit = _facts(m.code, month, as_of, "unit_id", unit_id__in=list(units))
     facts = _roll_up(per_unit, units, unit.pk)
-    effective, own_targets, children_sums = _effective_targets(
+    effective, own_targets, children_sums = effective_targets(
         units, m.code, month, as_of, root=unit.pk
     )
     remaining_days = progress.remaining
@@ -377,7 +379,7 @@ def _roll_up(
     return totals
 
 
-def _effective_targets(
+def effective_targets(
     units: Mapping[int, Any],
     metric: str,
     month: dt.date,
@@ -509,6 +511,20 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def parse_board_args(month: str | None, as_of: str | None) -> tuple[dt.date, dt.date]:
+    """Month and as-of day from their text; either may be left out (this month, today)."""
+    as_of_day = parse_day(as_of, field="as_of")
+    month_day = parse_month(month, field="month")
+    if month_day is None:
+        month_day = (as_of_day or today()).replace(day=1)
+    if as_of_day is None:
+        now = today()
+        as_of_day = now if month_day <= now else month_day
+        if as_of_day.replace(day=1) < month_day:
+            as_of_day = month_day
+    return month_day, as_of_day
+
+
 SPLIT_METHODS = ("even", "last_month", "last_3_months", "manual")
 
 
@@ -533,15 +549,11 @@ def split_weights(
 ) -> dict[tuple[str, int], Decimal]:
     """Weights for splitting ``unit``'s target of ``month``: even, or each child's share of the
     results of the last month or the last three months (before ``month``)."""
-    from tiejun.workdays import add_months
-
     children = split_children(unit, month)
     keys = [key for key, _code, _name in children]
     if method == "even" or not keys:
         return dict.fromkeys(keys, Decimal(1))
     if method not in {"last_month", "last_3_months"}:
-        from tiejun.errors import TiejunError
-
         raise TiejunError(f"unknown split method {method!r}", field="method")
     months = 1 if method == "last_month" else 3
     start = add_months(month_start(month), -months)

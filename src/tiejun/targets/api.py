@@ -1,17 +1,18 @@
-"""Targets over the API: read a unit's cascade, set one target, split a unit's over its children."""
+"""Targets over the API: read a unit's cascade, set one target. (Splitting a unit's target over
+its children is the target cascade: ``scoreboard.api``.)"""
 
 import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from tiejun.api_schemas import errors
 from tiejun.dateinput import parse_month
-from tiejun.errors import Forbidden, NotFound, TiejunError
+from tiejun.errors import Forbidden, NotFound
+from tiejun.http import AuthedRequest
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Person, Unit, UnitKind
 from tiejun.org.selectors import (
@@ -21,8 +22,6 @@ from tiejun.org.selectors import (
     default_unit,
     membership_on,
 )
-from tiejun.scoreboard.selectors import split_children
-from tiejun.scoreboard.services import target_cascade
 
 from .selectors import cascade_for_unit
 from .services import month_is_locked, target_set
@@ -85,44 +84,15 @@ class TargetOut(Schema):
     locked: bool
 
 
-class SplitIn(Schema):
-    month: str = Field(description=MONTH_HELP, examples=["2026-07"])
-    metric: str = "revenue"
-    total: Decimal
-    method: Literal["even", "last_month", "last_3_months", "manual"]
-    values: dict[str, Decimal] | None = Field(
-        None, description="For method manual: child code (unit code or employee number) → value"
-    )
-    reason: str = ""
-
-
-class ShareOut(Schema):
-    scope: Literal["unit", "person"]
-    code: str
-    name: str
-    value: Value
-
-
-class SplitOut(Schema):
-    unit_code: str
-    month: str
-    metric: str
-    method: str
-    total: Value
-    shares: list[ShareOut]
-
-
-def _month(text: str | None) -> dt.date:
+def month_arg(text: str | None) -> dt.date:
+    """The month of a request's ``month`` field; this month if left out."""
     if not text:
         return timezone.localdate().replace(day=1)
     return parse_month(text, field="month") or timezone.localdate().replace(day=1)
 
 
-def _viewer(request: HttpRequest) -> Person:
-    return request.user  # type: ignore[return-value]
-
-
-def _managed_unit(viewer: Person, code: str) -> Unit:
+def managed_unit(viewer: Person, code: str) -> Unit:
+    """The unit of ``code`` if ``viewer`` may set its targets (missing and unseen alike 404)."""
     unit = access_unit(viewer, code)
     if not can_manage_unit(viewer, unit):
         raise Forbidden(_("you may not set targets for %(unit)s") % {"unit": unit.name})
@@ -134,9 +104,9 @@ def _managed_unit(viewer: Person, code: str) -> Unit:
     response={200: CascadeOut, **errors(400, 404, 422)},
     summary="A unit's target for a month and its children's, with allocation gaps",
 )
-def targets(request: HttpRequest, filters: Query[TargetsQuery]) -> CascadeOut:
-    viewer = _viewer(request)
-    month = _month(filters.month)
+def targets(request: AuthedRequest, filters: Query[TargetsQuery]) -> CascadeOut:
+    viewer = request.user
+    month = month_arg(filters.month)
     m = get_metric(filters.metric)
     if filters.unit:
         unit = access_unit(viewer, filters.unit)
@@ -174,12 +144,12 @@ def targets(request: HttpRequest, filters: Query[TargetsQuery]) -> CascadeOut:
     response={200: TargetOut, **errors(400, 403, 404, 422)},
     summary="Set one target of a unit or a person",
 )
-def target_put(request: HttpRequest, payload: TargetIn) -> TargetOut:
-    viewer = _viewer(request)
-    month = _month(payload.month)
+def target_put(request: AuthedRequest, payload: TargetIn) -> TargetOut:
+    viewer = request.user
+    month = month_arg(payload.month)
     m = get_metric(payload.metric)
     if payload.scope == "unit":
-        unit = _managed_unit(viewer, payload.code)
+        unit = managed_unit(viewer, payload.code)
         target = target_set(
             month=month,
             metric=m.code,
@@ -211,60 +181,4 @@ def target_put(request: HttpRequest, payload: TargetIn) -> TargetOut:
         metric=m.code,
         value=m.to_json(target.value),
         locked=month_is_locked(month),
-    )
-
-
-@router.post(
-    "/targets/{unit_code}/split",
-    response={200: SplitOut, **errors(400, 403, 404, 422)},
-    summary="Set a unit's target and split it over its children",
-    description="Methods: even; last_month or last_3_months (each child's share of the results "
-    "before the month); manual (values per child code). Child units, or for a team its reps.",
-)
-def target_split_api(request: HttpRequest, unit_code: str, payload: SplitIn) -> SplitOut:
-    viewer = _viewer(request)
-    unit = _managed_unit(viewer, unit_code)
-    month = _month(payload.month)
-    m = get_metric(payload.metric)
-    children = split_children(unit, month)
-    names = {key: (code, name) for key, code, name in children}
-    if payload.method == "manual":
-        by_code = {code: key for key, code, _name in children}
-        unknown = sorted(set(payload.values or {}) - set(by_code))
-        if not payload.values:
-            raise TiejunError(_("a manual split needs a value per child"), field="values")
-        if unknown:
-            raise TiejunError(
-                _("%(codes)s are not children of %(unit)s")
-                % {"codes": ", ".join(unknown), "unit": unit.name},
-                field="values",
-            )
-        values = {by_code[code]: value for code, value in payload.values.items()}
-    else:
-        values = None
-    shares = target_cascade(
-        unit=unit,
-        month=month,
-        metric=m.code,
-        total=payload.total,
-        method=payload.method,
-        values=values,
-        by=viewer,
-        reason=payload.reason,
-    )
-    return SplitOut(
-        unit_code=unit.code,
-        month=f"{month:%Y-%m}",
-        metric=m.code,
-        method=payload.method,
-        total=m.to_json(payload.total),
-        shares=[
-            ShareOut(
-                scope=key[0],  # type: ignore[arg-type]
-                code=names[key][0],
-                name=names[key][1],
-                value=m.to_json(value),
-            )
-            for key, value in shares.items()
-        ],
     )

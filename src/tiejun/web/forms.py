@@ -1,14 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-
-from tiejun.errors import TiejunError
-from tiejun.org.models import Role, Unit
 
 
 class LoginForm(AuthenticationForm):
@@ -22,28 +16,3 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Employee number, e-mail or password is wrong."),
     }
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return f"{obj.name} ({obj.code})"
-
-
-class MoveForm(forms.Form):
-    """Transfer and/or promote a person from an effective date."""
-
-    effective_date = forms.DateField(
-        label=_("Effective date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    unit = UnitChoiceField(label=_("New unit"), queryset=Unit.objects.none())
-    role = forms.ChoiceField(label=_("New role"), choices=Role.choices)
-
-    # Where a TiejunError's field lands on this form.
-    ERROR_FIELDS = {"effective_date": "effective_date", "unit_code": "unit", "role": "role"}
-
-    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units.order_by("code")  # type: ignore[attr-defined]
-
-    def add_tiejun_error(self, error: TiejunError) -> None:
-        self.add_error(self.ERROR_FIELDS.get(error.field or ""), str(error.message))

@@ -1,19 +1,13 @@
 from django.db import migrations
 
-BUILTIN = [
-    ("visit", "一对一拜访", "One-to-one visit", False),
-    ("salon", "会销/沙龙", "Salon", True),
-    ("online", "网络营销", "Online", False),
-    ("partner", "生态伙伴", "Partner", False),
-    ("community", "社群", "Community", True),
-    ("livestream", "直播", "Livestream", True),
-    ("other", "其他", "Other", False),
-]
+from tiejun.lab.models import builtin_sales_models
 
 
 def add_builtin(apps, schema_editor):
+    # The built-in models are the sales channels (``builtin_sales_models``); get_or_create, so a
+    # channel added later can be added by its own data migration with the same call.
     SalesModel = apps.get_model("lab", "SalesModel")
-    for sort, (code, name, name_en, one_to_many) in enumerate(BUILTIN):
+    for sort, (code, name, name_en, one_to_many) in enumerate(builtin_sales_models()):
         SalesModel.objects.get_or_create(
             code=code,
             defaults={"name": name, "name_en": name_en, "one_to_many": one_to_many, "sort": sort},

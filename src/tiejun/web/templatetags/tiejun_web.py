@@ -9,6 +9,7 @@ from django import template
 
 from tiejun.metrics import Metric
 from tiejun.money import DASH, grouped, money
+from tiejun.org.selectors import calendar_warning as warning_for
 
 register = template.Library()
 
@@ -75,7 +76,5 @@ def calendar_warning(day: Any) -> dict[str, Any]:
     """The warning every page of a month shows while its year's statutory holidays are not
     loaded (Monday to Friday are counted), with a link to the year's calendar page. No query
     for a year the statutory package covers."""
-    from tiejun.org.selectors import calendar_warning as warning_for
-
     warning = warning_for(day.year) if day else None
     return {"warning": warning}

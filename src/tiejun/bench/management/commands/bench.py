@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "what",
-            choices=["board", "reports", "lab", "checkin", "route"],
+            choices=["board", "reports", "lab", "checkin", "route", "tsplib"],
             help=_("what to benchmark"),
         )
         parser.add_argument("--reps", type=int, default=2000, help=_("sales reps in the company"))
@@ -78,6 +78,15 @@ class Command(BaseCommand):
             result = bench_route(
                 instances=min(options["repeat"], 5),
                 seed=options["seed"],
+                progress=lambda message: self.stderr.write(message),
+            )
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        if options["what"] == "tsplib":
+            from tiejun.bench.route import bench_tsplib
+
+            result = bench_tsplib(
+                runs=min(options["repeat"], 3),
                 progress=lambda message: self.stderr.write(message),
             )
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.broadcast import renderers, services
 from tiejun.errors import TiejunError
 from tiejun.org.models import Unit
 
@@ -65,8 +66,6 @@ class Command(BaseCommand):
         unit = Unit.objects.filter(code=code).first()
         if unit is None:
             raise _fail(_("unknown unit %(code)s") % {"code": code})
-        from tiejun.broadcast import renderers, services
-
         try:
             if send:
                 result = services.report_send(kind=kind, unit=unit, day=day)

@@ -22,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun import routing
+from tiejun.field.selectors.plans import plan_for, plan_solve, plan_stops, route_input, route_json
+from tiejun.org.models import Person
 
 
 def _bad(message: str) -> CommandError:
@@ -125,8 +127,6 @@ class Command(BaseCommand):
         )
 
     def _points(self, options: dict, factor: float | None) -> tuple[dict, list[str]]:
-        from tiejun.field.plans import route_json
-
         points = read_points(options["points"])
         try:
             start, end = routing.parse_hhmm(options["start"]), routing.parse_hhmm(options["end"])
@@ -144,9 +144,6 @@ class Command(BaseCommand):
         return route_json(route, depot_id=points[0].id), route.dropped
 
     def _plan(self, options: dict) -> tuple[dict, list[str]]:
-        from tiejun.field.plans import plan_for, plan_solve, plan_stops, route_input, route_json
-        from tiejun.org.models import Person
-
         if not options["date"]:
             raise _bad(_("--date YYYY-MM-DD is required with an employee number"))
         try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
 from tiejun.lab.selectors import DEFAULT_LOOKBACK_DAYS, efficiency_json, efficiency_report
+from tiejun.lab.validate import run
 from tiejun.org.selectors import unit_by_code
 
 
@@ -92,8 +93,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "validate":
-            from tiejun.lab.validate import run  # engineer B's module
-
             run(
                 seed=options["seed"],
                 stdout=self.stdout,  # type: ignore[arg-type]

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
 from tiejun.org.selectors import calendar_warning_text, unit_by_code
-from tiejun.scoreboard.api import parse_board_args
-from tiejun.scoreboard.selectors import Board, board_for_unit
+from tiejun.scoreboard.selectors import Board, board_for_unit, parse_board_args
 
 
 def _width(text: str) -> int:

@@ -13,6 +13,8 @@ from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from tiejun.notify.worker import EmbeddedWorker
+
 
 class TiejunApplication(BaseApplication):
     """gunicorn configured in code, not from its own command line."""
@@ -26,6 +28,7 @@ class TiejunApplication(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        # The WSGI entry point sits above every app (the stack's top); gunicorn asks for it here.
         from tiejun.wsgi import application
 
         return application
@@ -63,8 +66,6 @@ class Command(BaseCommand):
         self.stdout.flush()
         worker = None
         if settings.EMBEDDED_WORKER and not options["no_worker"]:
-            from tiejun.notify.worker import EmbeddedWorker
-
             worker = EmbeddedWorker()
             worker.start()
         try:

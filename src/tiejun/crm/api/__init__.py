@@ -1,0 +1,1 @@
+"""The crm API routers, one module per entity."""

@@ -1,0 +1,1 @@
+"""Reads of crm data, one module per entity."""

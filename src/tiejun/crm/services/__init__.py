@@ -1,0 +1,1 @@
+"""Writes of crm data, one module per entity."""

@@ -1,0 +1,1 @@
+"""The crm pages, one module per entity."""
