@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from tiejun.errors import TiejunError
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -36,8 +38,6 @@ METRIC_CHOICES = [(m.code, m.label) for m in METRICS.values()]
 
 
 def metric(code: str) -> Metric:
-    from tiejun.errors import TiejunError
-
     try:
         return METRICS[code]
     except KeyError:

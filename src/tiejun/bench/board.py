@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from tiejun.demo.generator import demo_build
+from tiejun.errors import TiejunError
 from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
 from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.selectors import board_for_unit, person_board
@@ -98,8 +99,6 @@ def build_or_reuse(
     """Build the demo company into an empty database; with ``reuse``, keep the one already there.
 
     Returns the build time in seconds (None when an existing demo was reused)."""
-    from tiejun.errors import TiejunError
-
     if migrate:
         call_command("migrate", verbosity=0)
     if Unit.objects.exists():
@@ -223,7 +222,6 @@ def bench_board_http(
     from django.utils import timezone
 
     from tiejun.demo.company import ADMIN_NO, DEMO_PASSWORD
-    from tiejun.errors import TiejunError
     from tiejun.org.services import token_create
 
     say = progress or (lambda _message: None)

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 
 from tiejun.crm.models import Customer, Deal
 from tiejun.demo.generator import demo_build
+from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
 from tiejun.lab.models import SalesModel, Touch
 from tiejun.lab.selectors import efficiency_report
@@ -141,8 +142,6 @@ def bench_lab(
 ) -> dict[str, Any]:
     """Build the company and its touches, then time the efficiency report; returns the JSON."""
     from django.utils import timezone
-
-    from tiejun.errors import TiejunError
 
     say = progress or (lambda _message: None)
     if migrate:

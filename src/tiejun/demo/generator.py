@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from tiejun.crm.models import Customer, Deal
+from tiejun.errors import TiejunError
 from tiejun.org.models import Membership, Person, Role, Unit, UnitKind
 from tiejun.org.selectors import work_calendar
 from tiejun.org.services import closure_rebuild
@@ -538,8 +539,6 @@ def demo_build(
     *, reps: int = 150, months: int = 6, seed: int = 2026, today: dt.date, history_years: int = 2
 ) -> DemoSummary:
     """Build the demo company into an empty database (the caller checks it is empty)."""
-    from tiejun.errors import TiejunError
-
     if reps < MIN_REPS:
         raise TiejunError(
             _("the demo needs at least %(count)d reps") % {"count": MIN_REPS}, field="reps"

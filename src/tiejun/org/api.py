@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -10,8 +9,9 @@ from ninja import Router, Schema, Status
 from tiejun.api_schemas import errors
 from tiejun.dateinput import Day
 from tiejun.errors import Forbidden, TiejunError
+from tiejun.http import AuthedRequest
 
-from .models import Membership, Person, Role, UnitKind
+from .models import Membership, Role, UnitKind
 from .selectors import (
     access_person,
     access_unit,
@@ -85,10 +85,6 @@ class MoveOut(Schema):
     previous: MembershipOut
 
 
-def _viewer(request: HttpRequest) -> Person:
-    return request.user  # type: ignore[return-value]
-
-
 def _membership_out(membership: Membership) -> MembershipOut:
     return MembershipOut(
         unit_code=membership.unit.code,
@@ -104,10 +100,10 @@ def _membership_out(membership: Membership) -> MembershipOut:
     response={200: list[UnitOut], **errors()},
     summary="The units the caller may see, depth-first",
 )
-def units(request: HttpRequest) -> list[UnitOut]:
+def units(request: AuthedRequest) -> list[UnitOut]:
     today = timezone.localdate()
     out: list[UnitOut] = []
-    for root in board_roots(_viewer(request), today):
+    for root in board_roots(request.user, today):
         nodes = unit_tree(root, today)
         codes = {node.unit.pk: node.unit.code for node in nodes}
         root_parent = root.parent.code if root.parent is not None else None
@@ -131,8 +127,8 @@ def units(request: HttpRequest) -> list[UnitOut]:
     response={200: UnitDetailOut, **errors(404)},
     summary="A unit and its current members",
 )
-def unit_detail(request: HttpRequest, code: str) -> UnitDetailOut:
-    unit = access_unit(_viewer(request), code)
+def unit_detail(request: AuthedRequest, code: str) -> UnitDetailOut:
+    unit = access_unit(request.user, code)
     members = unit_members_on(unit, timezone.localdate()).order_by("person__employee_no")
     return UnitDetailOut(
         code=unit.code,
@@ -157,8 +153,8 @@ def unit_detail(request: HttpRequest, code: str) -> UnitDetailOut:
     response={200: PersonOut, **errors(404)},
     summary="A person and their membership history",
 )
-def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
-    person = access_person(_viewer(request), employee_no)
+def person_detail(request: AuthedRequest, employee_no: str) -> PersonOut:
+    person = access_person(request.user, employee_no)
     history = person_history(person)
     today = timezone.localdate()
     current = next((ms for ms in history if ms.covers(today)), None)
@@ -181,8 +177,8 @@ def person_detail(request: HttpRequest, employee_no: str) -> PersonOut:
     description="Closes the current membership the day before ``effective_date`` and opens the "
     "next. The caller must manage both the current and the new unit.",
 )
-def move(request: HttpRequest, payload: MoveIn) -> Status:
-    viewer = _viewer(request)
+def move(request: AuthedRequest, payload: MoveIn) -> Status:
+    viewer = request.user
     person = access_person(viewer, payload.employee_no)
     new_unit = access_unit(viewer, payload.unit_code)
     current = next((ms for ms in person_history(person) if ms.valid_to is None), None)

@@ -58,7 +58,7 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address: the peer's, or behind ``settings.PROXY_COUNT`` trusted reverse
     proxies the entry they appended to X-Forwarded-For (entries further left can be forged)."""
     peer = str(request.META.get("REMOTE_ADDR") or "")
-    proxies = int(getattr(settings, "PROXY_COUNT", 0))
+    proxies = settings.PROXY_COUNT
     if proxies <= 0:
         return peer
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
