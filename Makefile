@@ -29,11 +29,12 @@ run: $(RUN_STAMP)
 	$(BIN)/tiejun demo --if-empty
 	$(BIN)/tiejun serve --host $(HOST) --port $(PORT)
 
-# One pytest process per core (pytest-xdist); a module's tests stay on one worker, so a
-# module-scoped company is built once. JOBS=0 runs everything in this process.
+# One pytest process per core (pytest-xdist). Its default scheduling keeps pytest-django's order
+# on every worker: tests that empty the tables (live servers, races) run after the others, which
+# still see the rows of the data migrations. JOBS=0 runs everything in this process.
 JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
