@@ -199,7 +199,7 @@ def _subject(kind: str, data: dict[str, Any], *, language: str | None = None) ->
         if kind == Report.WIN_FLASH:
             return _("Win flash: %(name)s won %(amount)s") % {
                 "name": data.get("name", ""),
-                "amount": _money_text(data.get("amount")),
+                "amount": money(data.get("amount")),
             }
         if kind == Report.MILESTONE:
             return _("Milestone: %(name)s reached 100%% of the month target") % {
@@ -211,10 +211,6 @@ def _subject(kind: str, data: dict[str, Any], *, language: str | None = None) ->
             Report.REVIEW: _("Evening review"),
         }
         return f"{titles.get(kind, kind)} · {unit} · {day}"  # type: ignore[call-overload]
-
-
-def _money_text(value: Any) -> str:
-    return money(value)
 
 
 def _tidy(text: str, fmt: str) -> str:
