@@ -9,7 +9,7 @@ from tiejun.crm.models import Deal
 from tiejun.demo.generator import demo_build
 from tiejun.lab.models import Attendee, Event, Touch
 from tiejun.lab.planner import planner_for_unit
-from tiejun.lab.selectors import model_monthly_panel
+from tiejun.lab.selectors.panel import model_monthly_panel
 from tiejun.org.models import Unit
 
 TODAY = dt.date(2026, 6, 15)

@@ -35,10 +35,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from tiejun.imports.kinds import KINDS
 from tiejun.imports.readers import RowError
+from tiejun.imports.registry import KINDS
 from tiejun.imports.services import ImportResult, run_import
-from tiejun.imports.views import KIND_LABELS
 
 from .conftest import (
     CUSTOMER_CODES,
@@ -469,7 +468,7 @@ def test_command_line(seeded, tmp_path_factory, capsys, monkeypatch, data, kind)
 
 
 @FEW
-@given(data=st.data(), kind=st.sampled_from(sorted(KIND_LABELS)))
+@given(data=st.data(), kind=st.sampled_from(KIND_NAMES))
 def test_upload_page(seeded, client, data, kind):
     """The upload page (its kinds) answers 200 with the problems listed, whatever the file."""
     columns = data.draw(twisted_header(KINDS[kind].columns))

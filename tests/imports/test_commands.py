@@ -21,7 +21,12 @@ def test_call_command_prints_one_json_object(db, tmp_path, capsys):
     path = tmp_path / "units.csv"
     path.write_bytes(csv_bytes(UNITS, "gb18030"))
     call_command("import", "units", str(path))
-    assert json.loads(capsys.readouterr().out) == {"kind": "units", "created": 5, "updated": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "kind": "units",
+        "created": 5,
+        "updated": 0,
+        "unchanged": 0,
+    }
     assert Unit.objects.count() == 5
 
 
@@ -30,7 +35,7 @@ def test_call_command_dry_run(db, tmp_path, capsys):
     path.write_bytes(xlsx_bytes(UNITS))
     call_command("import", "units", str(path), "--dry-run")
     assert json.loads(capsys.readouterr().out) == {
-        "kind": "units", "created": 5, "updated": 0, "dry_run": True,
+        "kind": "units", "created": 5, "updated": 0, "unchanged": 0, "dry_run": True,
     }  # fmt: skip
     assert not Unit.objects.exists()
 
@@ -105,7 +110,12 @@ def test_cli_imports_every_kind_and_refuses_bad_files(cli):
     ]:
         done = cli("import", kind, f"{kind}.csv", **{f"{kind}.csv": csv_bytes(rows, "gb18030")})
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout) == {"kind": kind, "created": len(rows) - 1, "updated": 0}
+        assert json.loads(done.stdout) == {
+            "kind": kind,
+            "created": len(rows) - 1,
+            "updated": 0,
+            "unchanged": 0,
+        }
     before = table_counts(cli.db)
     assert before["crm_deal"] == 4 and before["scoreboard_fact"] > 0
 
@@ -131,14 +141,25 @@ def test_cli_imports_every_kind_and_refuses_bad_files(cli):
     )
     reasoned = cli("import", "targets", "change.csv", "--reason", "大客户提前签约追加目标")
     assert reasoned.returncode == 0, reasoned.stderr
-    assert json.loads(reasoned.stdout) == {"kind": "targets", "created": 0, "updated": 1}
+    assert json.loads(reasoned.stdout) == {
+        "kind": "targets",
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+    }
 
     # a dry run reports and writes nothing; a deal imported again is updated
     redo = csv_bytes([DEALS[0], ["D1", "E1", "C1", "客户一", "6100", "2026-06-03", ""]])
     dry = cli("import", "deals", "redo.csv", "--dry-run", **{"redo.csv": redo})
-    assert json.loads(dry.stdout) == {"kind": "deals", "created": 0, "updated": 1, "dry_run": True}
+    assert json.loads(dry.stdout) == {
+        "kind": "deals",
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+        "dry_run": True,
+    }
     again = cli("import", "deals", "redo.csv")
-    assert json.loads(again.stdout) == {"kind": "deals", "created": 0, "updated": 1}
+    assert json.loads(again.stdout) == {"kind": "deals", "created": 0, "updated": 1, "unchanged": 0}
 
     board = cli("board", "T1", "--month", "2026-06", "--as-of", "2026-06-30", "--json")
     assert board.returncode == 0, board.stderr

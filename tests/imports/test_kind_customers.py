@@ -1,4 +1,4 @@
-"""Import kind ``customers`` (imports/kinds/customers.py): good rows create and update, bad rows
+"""Import kind ``customers`` (crm/imports.py): good rows create and update, bad rows
 write nothing."""
 
 from tiejun.crm.models import Customer, OwnershipChange

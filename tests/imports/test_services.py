@@ -216,7 +216,13 @@ def test_dry_run_counts_but_writes_nothing(company):
     before = counts()
     result = run_import("deals", csv_bytes(DEALS), dry_run=True, today=TODAY)
     assert (result.ok, result.dry_run, result.created) == (True, True, 4)
-    assert result.to_json() == {"kind": "deals", "created": 4, "updated": 0, "dry_run": True}
+    assert result.to_json() == {
+        "kind": "deals",
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "dry_run": True,
+    }
     assert counts() == before
 
 
@@ -248,7 +254,7 @@ def test_text_past_the_last_column_is_an_error(company):
 
 
 def test_unknown_kind_and_wrong_encoding_are_clear(db):
-    from tiejun.imports.kinds import KINDS
+    from tiejun.imports.registry import KINDS
 
     assert list(KINDS)[:5] == ["units", "people", "moves", "targets", "deals"]
     assert lines(run_import("widgets", b"")) == [

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from tiejun.errors import TiejunError
-from tiejun.lab.selectors import efficiency_json, efficiency_report, headline, model_monthly_panel
+from tiejun.lab.selectors.efficiency import efficiency_json, efficiency_report, headline
+from tiejun.lab.selectors.panel import model_monthly_panel
 
 from .conftest import JUNE, customer
 

@@ -27,7 +27,7 @@ from tiejun.demo.generator import demo_build
 from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
 from tiejun.lab.models import SalesModel, Touch
-from tiejun.lab.selectors import efficiency_report
+from tiejun.lab.selectors.efficiency import efficiency_report
 from tiejun.org.models import Unit, UnitKind
 from tiejun.workdays import add_months, month_start
 

@@ -12,5 +12,8 @@ class BroadcastConfig(AppConfig):
     def ready(self) -> None:
         # Here, not at the top: these modules import models, loaded once the registry is ready.
         from . import signals, tasks  # noqa: F401 - registers the Huey tasks and schedules
+        from .imports import register_kinds
+
+        register_kinds()
 
         deal_won.connect(signals.on_deal_won, dispatch_uid="broadcast.win_flash")

@@ -16,3 +16,7 @@ class CrmConfig(AppConfig):
         register_source("deals", deal_facts.deals_recredit_all)
         membership_changed.connect(deal_facts.on_membership_changed, dispatch_uid="crm.recredit")
         membership_changed.connect(ownership.on_membership_changed, dispatch_uid="crm.customers")
+
+        from .imports import register_kinds
+
+        register_kinds()

@@ -15,3 +15,7 @@ class FieldConfig(AppConfig):
 
         register_source("visits", visits_recredit_all)
         membership_changed.connect(on_membership_changed, dispatch_uid="field.visits")
+
+        from .imports import register_kinds
+
+        register_kinds()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from tiejun.errors import TiejunError
 from tiejun.sheetcells import csv_row
 
-from .kinds import KINDS
+from .registry import KINDS
 
 
 def template_csv(kind: str) -> str:

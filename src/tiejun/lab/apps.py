@@ -14,3 +14,7 @@ class LabConfig(AppConfig):
 
         visit_checked_in.connect(services.on_visit_checked_in, dispatch_uid="lab.checkin")
         visit_checked_out.connect(services.on_visit_checked_out, dispatch_uid="lab.checkout")
+
+        from .imports import register_kinds
+
+        register_kinds()

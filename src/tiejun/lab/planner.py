@@ -20,7 +20,7 @@ from tiejun.org.models import Unit
 from tiejun.workdays import add_months, month_start
 
 from .models import SalesModel
-from .selectors import model_monthly_panel
+from .selectors.panel import model_monthly_panel
 
 HISTORY_MONTHS = 24
 QUARTER = 3

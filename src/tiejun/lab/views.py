@@ -34,7 +34,8 @@ from tiejun.workdays import add_months, month_start
 
 from .attribution import RULES
 from .planner import parse_number, planner_for_unit
-from .selectors import DEFAULT_LOOKBACK_DAYS, efficiency_report, headline
+from .selectors.columns import DEFAULT_LOOKBACK_DAYS
+from .selectors.efficiency import efficiency_report, headline
 
 LAB_ROLES = LEADER_ROLES | {Role.COORDINATOR, Role.ADMIN}
 # One colour per built-in model; models an admin adds take the spare ones in turn.

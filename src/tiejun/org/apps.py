@@ -14,3 +14,7 @@ class OrgConfig(AppConfig):
         from .services import on_person_saved
 
         post_save.connect(on_person_saved, sender=Person, dispatch_uid="org.person_saved")
+
+        from .imports import register_kinds
+
+        register_kinds()

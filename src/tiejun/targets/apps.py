@@ -6,3 +6,8 @@ class TargetsConfig(AppConfig):
     name = "tiejun.targets"
     label = "targets"
     verbose_name = _("Targets")
+
+    def ready(self) -> None:
+        from .imports import register_kinds
+
+        register_kinds()

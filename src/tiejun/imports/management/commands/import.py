@@ -9,8 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from tiejun.imports.kinds import KINDS
-from tiejun.imports.services import run_import
+from tiejun.imports.services import KINDS, run_import
 
 
 class Command(BaseCommand):

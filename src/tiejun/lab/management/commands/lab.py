@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
-from tiejun.lab.selectors import DEFAULT_LOOKBACK_DAYS, efficiency_json, efficiency_report
+from tiejun.lab.selectors.columns import DEFAULT_LOOKBACK_DAYS
+from tiejun.lab.selectors.efficiency import efficiency_json, efficiency_report
 from tiejun.lab.validate import run
 from tiejun.org.selectors import unit_by_code
 

@@ -1,5 +1,9 @@
 """What every import kind shares: one row's cells and their parsers, the context of the run,
-and what applying a row answers."""
+and what applying a row answers.
+
+Domain-free: the cells that name a unit or a person are read by ``tiejun.org.imports.OrgCells``;
+a kind names the cells class its rows need (``Kind.cells``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from tiejun.org.models import Person, Unit
 from tiejun.text import name_problem
+
+if TYPE_CHECKING:
+    from tiejun.org.models import Person
 
 CREATED = "created"
 
@@ -44,12 +51,14 @@ class Context:
     today: dt.date | None
     # The units a manager's file may touch (the subtree they lead); None: all (admin, the CLI).
     scope: frozenset[int] | None = None
+    dry_run: bool = False
 
 
 class Cells:
     """One row's cells with parsers that note every bad cell instead of stopping at the first.
 
-    With a ``scope``, units and people outside it read as unknown, as on the pages.
+    With a ``scope``, units and people outside it read as unknown, as on the pages
+    (``OrgCells`` reads them).
     """
 
     def __init__(self, record: dict[str, str], scope: frozenset[int] | None = None) -> None:
@@ -59,15 +68,6 @@ class Cells:
 
     def unit_in_scope(self, unit_id: int | None) -> bool:
         return self.scope is None or unit_id in self.scope
-
-    def person_in_scope(self, person: Person) -> bool:
-        if self.scope is None:
-            return True
-        membership = (
-            person.memberships.filter(valid_to__isnull=True).first()
-            or person.memberships.order_by("-valid_from").first()
-        )
-        return membership is not None and membership.unit_id in self.scope
 
     def fail(self, column: str, problem: str) -> None:
         self.errors.append((column, problem))
@@ -128,27 +128,6 @@ class Cells:
             self.fail(column, _("the number is too large"))
             return None
         return number
-
-    def unit(self, column: str, *, required: bool = True) -> Unit | None:
-        """The unit whose code is in ``column`` (one created earlier in the same file too)."""
-        code = self.text(column, required=required, max_length=32)
-        if not code:
-            return None
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None or not self.unit_in_scope(unit.pk):
-            self.fail(column, _("unknown unit %(code)s") % {"code": code})
-            return None
-        return unit
-
-    def person(self, column: str) -> Person | None:
-        employee_no = self.text(column, max_length=32)
-        if not employee_no:
-            return None
-        person = Person.objects.filter(employee_no=employee_no).first()
-        if person is None or not self.person_in_scope(person):
-            self.fail(column, _("unknown employee %(no)s") % {"no": employee_no})
-            return None
-        return person
 
 
 def check_name(c: Cells, column: str, value: str) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from tiejun.imports.cells import CREATED, UPDATED, Context, Outcome
+from tiejun.imports.engine import Kind
+from tiejun.imports.registry import register
+from tiejun.org.imports import OrgCells, admin_or_manager
 from tiejun.org.models import Person, Unit
-from tiejun.targets.models import Target
-from tiejun.targets.services import target_set
 
-from .cells import CREATED, UPDATED, Cells, Context, Outcome
+from .models import Target
+from .services import target_set
 
 
-def apply_target(c: Cells, ctx: Context) -> Outcome:
+def apply_target(c: OrgCells, ctx: Context) -> Outcome:
     month = c.month("month")
     scope = c.text("scope").lower()
     owner: dict[str, Unit | Person | None] = {}
@@ -40,3 +44,19 @@ def apply_target(c: Cells, ctx: Context) -> Outcome:
     if before is None:
         return CREATED
     return UPDATED if before.value != target.value else None
+
+
+def register_kinds() -> None:
+    register(
+        Kind(
+            "targets",
+            ("month", "scope", "code", "metric", "value"),
+            "value",
+            label=gettext_lazy("Targets"),
+            position=40,
+            aliases={"reason": "value"},
+            may_import=admin_or_manager,
+            cells=OrgCells,
+            apply=apply_target,
+        )
+    )

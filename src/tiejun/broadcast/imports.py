@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from tiejun.broadcast.services import check_address, check_report, subscription_create
+from django.utils.translation import gettext_lazy
+
 from tiejun.errors import TiejunError
+from tiejun.imports.cells import CREATED, Context, Outcome
+from tiejun.imports.engine import Kind
+from tiejun.imports.registry import register
+from tiejun.org.imports import OrgCells, admin_or_manager
 
-from .cells import CREATED, Cells, Context, Outcome
+from .services import check_address, check_report, subscription_create
 
 
-def apply_subscription(c: Cells, ctx: Context) -> Outcome:
+def apply_subscription(c: OrgCells, ctx: Context) -> Outcome:
 
     unit = c.unit("unit_code")
     report = c.text("report").lower()
@@ -30,3 +35,18 @@ def apply_subscription(c: Cells, ctx: Context) -> Outcome:
         unit=unit, report=report, channel=channel, address=address, by=ctx.by
     )
     return CREATED if created else None
+
+
+def register_kinds() -> None:
+    register(
+        Kind(
+            "subscriptions",
+            ("unit_code", "report", "channel", "address"),
+            "address",
+            label=gettext_lazy("Report subscriptions"),
+            position=90,
+            may_import=admin_or_manager,
+            cells=OrgCells,
+            apply=apply_subscription,
+        )
+    )

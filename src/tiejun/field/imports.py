@@ -13,14 +13,18 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiejun.crm.models import Customer, SalesChannel
 from tiejun.errors import TiejunError
+from tiejun.imports.engine import Kind
+from tiejun.imports.registry import register
+from tiejun.org.imports import OrgCells, admin_or_manager
 
-from ..models import Interest, Visit
-from ..selectors.visits import parse_id, visit_stored
-from .checkins import visit_checkin
-from .visits import coordinate
+from .models import Interest, Visit
+from .selectors.visits import parse_id, visit_stored
+from .services.checkins import visit_checkin
+from .services.visits import coordinate
 
 _DATETIME = re.compile(
     r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
@@ -111,3 +115,28 @@ def apply_visit_row(c: Any, ctx: Any) -> str | None:
         return None
     Visit.objects.filter(pk=stored.pk).update(interest=interest, notes=notes, channel=channel)
     return UPDATED
+
+
+def register_kinds() -> None:
+    register(
+        Kind(
+            "visits",
+            (
+                "visit_id",
+                "employee_no",
+                "customer_code",
+                "checkin_at",
+                "lat",
+                "lon",
+                "outcome",
+                "channel",
+            ),
+            "visit_id",
+            label=gettext_lazy("Visit history"),
+            position=55,
+            aliases={"id": "visit_id"},
+            may_import=admin_or_manager,
+            cells=OrgCells,
+            apply=apply_visit_row,
+        )
+    )

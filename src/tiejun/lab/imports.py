@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiejun.crm.models import Customer
-from tiejun.lab.models import Event, SalesModel, Touch
-from tiejun.lab.services import attendee_add, event_record, touch_record
+from tiejun.imports.cells import CREATED, Context, Outcome
+from tiejun.imports.engine import Kind
+from tiejun.imports.registry import register
+from tiejun.org.imports import OrgCells as Cells
+from tiejun.org.imports import admin_or_manager
 from tiejun.org.models import Membership
 
-from .cells import CREATED, Cells, Context, Outcome
+from .models import Event, SalesModel, Touch
+from .services import attendee_add, event_record, touch_record
 
 
 def _lab_customer(c: Cells, column: str) -> Customer | None:
@@ -136,3 +141,39 @@ def apply_attendee(c: Cells, ctx: Context) -> Outcome:
     assert event is not None and customer is not None
     _attendee, created = attendee_add(event=event, customer=customer)
     return CREATED if created else None
+
+
+def register_kinds() -> None:
+    register(
+        Kind(
+            "activities",
+            ("activity_id", "employee_no", "customer_code", "model", "date", "hours", "cost"),
+            "activity_id",
+            label=gettext_lazy("Sales activities (touches)"),
+            position=60,
+            may_import=admin_or_manager,
+            cells=Cells,
+            apply=apply_activity,
+        ),
+        Kind(
+            "events",
+            ("event_id", "model", "unit_code", "date", "title", "hours", "cost"),
+            "event_id",
+            label=gettext_lazy("Events (salons, livestreams)"),
+            position=70,
+            aliases={"unit": "unit_code"},
+            may_import=admin_or_manager,
+            cells=Cells,
+            apply=apply_event,
+        ),
+        Kind(
+            "attendees",
+            ("event_id", "customer_code"),
+            "event_id",
+            label=gettext_lazy("Event attendees"),
+            position=80,
+            may_import=admin_or_manager,
+            cells=Cells,
+            apply=apply_attendee,
+        ),
+    )

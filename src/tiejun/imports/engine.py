@@ -1,0 +1,278 @@
+"""The import engine: read a file, check every row, then write them all in one transaction.
+
+Two ways for a kind to work (:class:`Kind`):
+
+- **set-based** (``check`` and ``write``): phase one checks the whole file without holding a
+  write lock — reading what the rows refer to with one query per table — and returns a plan;
+  phase two writes the plan in one short transaction with bulk statements. For the large kinds.
+- **row by row** (``apply``): each row goes through the same service a page would call, in its
+  own savepoint inside one transaction, so every bad row is reported. For the small kinds,
+  whose rules are the services' own.
+
+Either way, nothing is written when any row is bad, on a dry run, or when the run is cancelled
+before it writes; problems come back as ``RowError``s, never as exceptions a user can cause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from tiejun.access import is_admin
+from tiejun.errors import TiejunError
+
+from .cells import CREATED, UPDATED, Cells, Context, Outcome, RowInvalid
+from .readers import FILE, ReadError, RowError, Table, check_header, extra_cells, read_table
+from .registry import KINDS, scope_for
+
+if TYPE_CHECKING:
+    from tiejun.org.models import Person
+
+log = logging.getLogger(__name__)
+
+Record = tuple[int, dict[str, str]]  # (row number, {column: text}); the header is row 1
+
+
+class Cancelled(Exception):
+    """The user cancelled the run before it wrote anything."""
+
+
+@dataclass
+class Feedback:
+    """How a run reports progress and learns it was cancelled (a terminal bar, a job row)."""
+
+    # stage is "read", "checked" or "written"; done and total count rows.
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None
+    cancelled: Callable[[], bool] = lambda: False
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.cancelled
+
+    def fail(self, row: int, column: str, problem: str) -> None:
+        self.errors.append(RowError(row, column, problem))
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome == CREATED:
+            self.created += 1
+        elif outcome == UPDATED:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``tiejun import`` prints on success."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+        if self.dry_run:
+            out["dry_run"] = True
+        return out
+
+
+def _admin_only(person: Person) -> bool:
+    return is_admin(person)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One import kind: its exact English header, other spellings, and how its rows apply."""
+
+    name: str
+    columns: tuple[str, ...]
+    default_column: str
+    label: str | Promise = ""
+    # Order on the upload page and in ``tiejun import --help``.
+    position: int = 100
+    # Other spellings of header names (Chinese), each to its column; compared normalised.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # A service error's field name → the column to blame.
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    # Who may import this kind on the page (the CLI may import every kind).
+    may_import: Callable[[Person], bool] = _admin_only
+    cells: type[Cells] = Cells
+    # Row by row: checked and applied through the services, one savepoint each.
+    apply: Callable[[Any, Context], Outcome] | None = None
+    order: Callable[[list[Record]], list[Record]] | None = None
+    prepare: Callable[[list[Record], Context], None] | None = None
+    # Set-based: phase one (reads only; errors into the result) and phase two (in the transaction).
+    check: Callable[[list[Record], Context, ImportResult], Any] | None = None
+    write: Callable[[Any, Context, ImportResult], None] | None = None
+
+    def header_name(self, name: str) -> str:
+        """The column a header cell names: English as is, or one of ``headers``."""
+        key = normalise_header(name)
+        if key in self.columns:
+            return key
+        return _normalised(self.headers).get(key, key)
+
+    def column_for(self, field_name: str | None) -> str:
+        """The column to blame for a service error about ``field_name``."""
+        name = self.aliases.get(field_name or "", field_name)
+        return name if name in self.columns else self.default_column
+
+
+def normalise_header(name: str) -> str:
+    """Full-width to half-width (NFKC), surrounding spaces gone, English lower-cased."""
+    return unicodedata.normalize("NFKC", name).strip().lower()
+
+
+def _normalised(headers: Mapping[str, str]) -> dict[str, str]:
+    return {normalise_header(k): v for k, v in headers.items()}
+
+
+def run_import(
+    kind: str,
+    data: bytes,
+    filename: str = "",
+    *,
+    dry_run: bool = False,
+    by: Person | None = None,
+    reason: str = "",
+    today: dt.date | None = None,
+    feedback: Feedback | None = None,
+) -> ImportResult:
+    """Import ``data`` (CSV or XLSX) as ``kind``: every row or none."""
+    feedback = feedback or Feedback()
+    result = ImportResult(kind=kind, dry_run=dry_run)
+    spec = KINDS.get(kind)
+    if spec is None:
+        result.fail(
+            0,
+            "kind",
+            _("unknown import kind %(kind)s; use one of %(choices)s")
+            % {"kind": kind, "choices": ", ".join(KINDS)},
+        )
+        return result
+    try:
+        table = read_table(data, filename)
+    except ReadError as exc:
+        result.errors = exc.errors
+        return result
+    records = _records(spec, table, result)
+    result.rows = len(table.rows)
+    feedback.progress("read", result.rows, result.rows)
+    if records is None:
+        return result
+    context = Context(
+        by=by, reason=reason.strip(), today=today, scope=scope_for(by, today), dry_run=dry_run
+    )
+    try:
+        if spec.check is not None:
+            _set_based(spec, records, context, result, feedback)
+        else:
+            _row_by_row(spec, records, context, result, feedback)
+    except Cancelled:
+        result.cancelled = True
+    except Exception as exc:  # a failure outside any row (the database went away, …)
+        log.exception("import of %s failed", kind)
+        result.fail(0, FILE, _("the import failed: %(why)s") % {"why": exc})
+    result.errors.sort(key=lambda e: e.row)
+    if not result.ok:
+        result.created = result.updated = result.unchanged = 0
+    return result
+
+
+def _records(spec: Kind, table: Table, result: ImportResult) -> list[Record] | None:
+    table.header = [spec.header_name(name) for name in table.header]
+    result.errors = check_header(table, spec.columns)
+    if result.errors:
+        return None
+    result.errors = extra_cells(table)
+    return table.records()
+
+
+def _set_based(
+    spec: Kind,
+    records: list[Record],
+    context: Context,
+    result: ImportResult,
+    feedback: Feedback,
+) -> None:
+    assert spec.check is not None and spec.write is not None
+    plan = spec.check(records, context, result)
+    feedback.progress("checked", len(records), len(records))
+    if result.errors or context.dry_run:
+        return
+    if feedback.cancelled():
+        raise Cancelled
+    with transaction.atomic():
+        spec.write(plan, context, result)
+        if result.errors:
+            transaction.set_rollback(True)
+    feedback.progress("written", len(records), len(records))
+
+
+def _row_by_row(
+    spec: Kind,
+    records: list[Record],
+    context: Context,
+    result: ImportResult,
+    feedback: Feedback,
+) -> None:
+    assert spec.apply is not None
+    if spec.order is not None:
+        records = spec.order(records)
+    bad_rows = {e.row for e in result.errors}
+    total = len(records)
+    with transaction.atomic():
+        if spec.prepare is not None:
+            spec.prepare(records, context)
+        for done, (number, record) in enumerate(records, start=1):
+            if number not in bad_rows:
+                _apply_row(spec, number, record, context, result)
+            if done % 500 == 0:
+                feedback.progress("checked", done, total)
+                if feedback.cancelled():
+                    transaction.set_rollback(True)
+                    raise Cancelled
+        feedback.progress("checked", total, total)
+        if result.errors or result.dry_run:
+            transaction.set_rollback(True)
+    if result.ok and not result.dry_run:
+        feedback.progress("written", total, total)
+
+
+def _apply_row(
+    spec: Kind, number: int, record: dict[str, str], context: Context, result: ImportResult
+) -> None:
+    assert spec.apply is not None
+    try:
+        with transaction.atomic():
+            outcome = spec.apply(spec.cells(record, context.scope), context)
+    except RowInvalid as exc:
+        result.errors += [RowError(number, col, problem) for col, problem in exc.errors]
+    except TiejunError as exc:
+        result.fail(number, spec.column_for(exc.field), str(exc))
+    except Exception as exc:
+        log.exception("import of %s: row %d failed", spec.name, number)
+        result.fail(
+            number,
+            spec.default_column,
+            _("the row could not be saved: %(why)s") % {"why": exc},
+        )
+    else:
+        result.count(outcome)
