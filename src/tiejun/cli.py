@@ -9,8 +9,36 @@ from __future__ import annotations
 
 import getpass
 import os
+import sqlite3
 import sys
 import tempfile
+
+# Commands that make the database, or need none: everything else expects a migrated one.
+NO_DATABASE_NEEDED = frozenset(
+    {
+        "migrate",
+        "makemigrations",
+        "showmigrations",
+        "sqlmigrate",
+        "check",
+        "help",
+        "version",
+        "bench",
+        "serve",
+        "restore",
+        "collectstatic",
+        "compilemessages",
+        "makemessages",
+        "findstatic",
+        "diffsettings",
+        "test",
+        "shell",
+        "dbshell",
+    }
+)
+# Loads into an empty database: on a fresh TIEJUN_HOME it migrates first.
+MIGRATES_FIRST = frozenset({"demo"})
+EXIT_NO_DATABASE = 2
 
 
 def _prepare_bench(argv: list[str]) -> None:
@@ -38,6 +66,38 @@ def _os_user() -> str:
         return ""
 
 
+def _sqlite_missing(path: str) -> bool:
+    """The SQLite file is not there, or holds no migrated database (an empty file left behind)."""
+    if not os.path.exists(path):
+        return True
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'"
+            ).fetchone()
+    except sqlite3.Error:
+        return False  # locked or damaged: let the command say what is wrong
+    return found is None
+
+
+def _missing_database(command: str) -> str | None:
+    """The path of the SQLite database ``command`` expects but is not there; else None.
+
+    Only the SQLite file under TIEJUN_HOME can be told missing without connecting; a test's
+    in-memory database, and PostgreSQL, are taken as they come."""
+    if not command or command.startswith("-") or command in NO_DATABASE_NEEDED:
+        return None
+    import django
+    from django.db import connections
+
+    django.setup()
+    params = connections["default"].settings_dict
+    name = str(params.get("NAME") or "")
+    if "sqlite" not in params.get("ENGINE", "") or not name or name.startswith(("file:", ":")):
+        return None
+    return name if _sqlite_missing(name) else None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["bench"]:
@@ -47,9 +107,19 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import DatabaseError
 
     try:
-        from django.core.management import execute_from_command_line
+        from django.core.management import call_command, execute_from_command_line
 
         from tiejun.audit.context import acting
+
+        missing = _missing_database(args[0] if args else "")
+        if missing is not None and args[0] in MIGRATES_FIRST:
+            call_command("migrate", interactive=False, verbosity=0)
+        elif missing is not None:
+            print(
+                f"tiejun: no database at {missing} — run `tiejun migrate` or set TIEJUN_HOME",
+                file=sys.stderr,
+            )
+            sys.exit(EXIT_NO_DATABASE)
 
         # The audit trail records what a command writes as the command line's, by this OS user.
         with acting(None, "cli", label=_os_user()):

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "tiejun.lab",
     "tiejun.field",
     "tiejun.imports",
+    "tiejun.accounts",
     "tiejun.web",
     "tiejun.demo",
     "tiejun.bench",
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tiejun.audit.middleware.AuditActorMiddleware",
+    # A password someone else set is changed before anything else is opened.
+    "tiejun.accounts.middleware.PasswordChangeRequiredMiddleware",
     "tiejun.ops.middleware.UserErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -143,6 +146,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": _env("TEST_SQLITE_NAME") or None}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, whose health check looks at the socket instead of sending SELECT 1.
+    DATABASES["default"]["ENGINE"] = "tiejun.ops.postgresql"
+    # The hottest statements (API token, check-in) are prepared on a connection once they have
+    # run this many times there (tiejun.ops.statements); 0 turns it off, for a connection pooler
+    # in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+    _prepare = int(_env("DATABASE_PREPARE_THRESHOLD", "2") or 0)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.Person"
@@ -393,6 +404,34 @@ SMS_TEMPLATE_PARAM = _env("SMS_TEMPLATE_PARAM", "content")
 SMS_APP_ID = _env("SMS_APP_ID")
 SMS_REGION = _env("SMS_REGION")
 SMS_FROM = _env("SMS_FROM")
+
+# --- Accounts: invitations, passwords, WeCom / DingTalk / Feishu sign-in and directory sync ---
+# PUBLIC_URL: the address people open Tiejun at, for links sent outside a request (`tiejun
+# invite`, the nightly sync). A platform is offered at sign-in and synced nightly once its id and
+# secret are set. The *_API_BASE (and *_LOGIN_BASE) settings point a platform elsewhere: a private
+# deployment, or the loopback fakes of the tests.
+PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+WECOM_CORP_ID = _env("WECOM_CORP_ID")
+WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+WECOM_SECRET = _env("WECOM_SECRET")
+WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/")
+WECOM_LOGIN_BASE = _env("WECOM_LOGIN_BASE", "https://login.work.weixin.qq.com").rstrip("/")
+DINGTALK_CLIENT_ID = _env("DINGTALK_CLIENT_ID")
+DINGTALK_CLIENT_SECRET = _env("DINGTALK_CLIENT_SECRET")
+DINGTALK_API_BASE = _env("DINGTALK_API_BASE", "https://api.dingtalk.com").rstrip("/")
+DINGTALK_OAPI_BASE = _env("DINGTALK_OAPI_BASE", "https://oapi.dingtalk.com").rstrip("/")
+DINGTALK_LOGIN_BASE = _env("DINGTALK_LOGIN_BASE", "https://login.dingtalk.com").rstrip("/")
+FEISHU_APP_ID = _env("FEISHU_APP_ID")
+FEISHU_APP_SECRET = _env("FEISHU_APP_SECRET")
+FEISHU_API_BASE = _env("FEISHU_API_BASE", "https://open.feishu.cn").rstrip("/")
+# Calls to the platforms: timeout, and the back-off on a rate limit (base · 2^try, this many tries).
+DIRECTORY_HTTP_TIMEOUT = float(_env("DIRECTORY_HTTP_TIMEOUT", "15"))
+DIRECTORY_BACKOFF_SECONDS = float(_env("DIRECTORY_BACKOFF_SECONDS", "1"))
+DIRECTORY_RATE_RETRIES = int(_env("DIRECTORY_RATE_RETRIES", "5"))
+# The nightly directory sync of every configured platform (local time), and its unit kinds by depth.
+DIRECTORY_SYNC_AT = _env("DIRECTORY_SYNC_AT", "02:30")
+DIRECTORY_KINDS = _env("DIRECTORY_KINDS", "company,region,branch,team")
+# --- end of accounts ---
 
 # The debug page (TIEJUN_DEBUG=true) and error reports mask secrets: besides Django's usual
 # names, the password inside any URL or DSN setting (TIEJUN_EMAIL_URL, TIEJUN_QUEUE_URL, …).

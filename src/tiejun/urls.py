@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("tiejun.audit.urls")),
     path("", include("tiejun.scoreboard.urls")),  # the board, people, TV mode, targets
     path("", include("tiejun.org.urls")),  # the org tree, members, the calendar
+    path("", include("tiejun.accounts.urls")),  # invitations, passwords, platform sign-in
     path("", include("tiejun.web.urls")),
 ]
 

@@ -6,9 +6,9 @@ from tiejun.broadcast.selectors import ENCOURAGE_BEHIND, battle_report, encourag
 
 
 def test_battle_report_of_a_branch(company, django_assert_num_queries):
-    # when: the calendar, the board (units, facts, two for targets), the subtree's units, the
-    # reps' facts day by day, their targets, today's deals
-    with django_assert_num_queries(9):
+    # when: the calendar, the board (units, facts, two for targets), the reps' facts day by
+    # day, their targets, today's deals (the subtree's units are the board's: read once)
+    with django_assert_num_queries(8):
         report = battle_report(company.branch, day=DAY)
         data = report.to_json()
     # then: the board's headline figures (targets are the reps' 35,000)

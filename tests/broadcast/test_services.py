@@ -83,6 +83,7 @@ def test_win_flash_from_the_api(
 
 
 def test_win_flash_from_an_import(flash_subscribers, huey_now, django_capture_on_commit_callbacks):
+    """An import never flashes per row: one summary per win-flash subscription (issue 12)."""
     from tiejun.imports.services import run_import
 
     data = (
@@ -91,16 +92,19 @@ def test_win_flash_from_an_import(flash_subscribers, huey_now, django_capture_on
         f"IMP-2,R2,C-I2,导入客户二,7000,{DAY},salon\n"
     ).encode()
     with django_capture_on_commit_callbacks(execute=True):
-        result = run_import("deals", data, "deals.csv")
+        result = run_import("deals", data, "deals.csv", today=DAY)
     assert result.ok, result.errors
-    keys = sorted((m.address, m.key.split(":")[3]) for m in Message.objects.all())
-    assert keys == [
-        ("hq@example.com", "IMP-1"),
-        ("hq@example.com", "IMP-2"),
-        ("hz1@example.com", "IMP-2"),
-        ("hz@example.com", "IMP-2"),
-        ("nb@example.com", "IMP-1"),
+    assert flashed() == []
+    summaries = sorted(
+        (m.address, m.text) for m in Message.objects.filter(key__startswith="import_summary:")
+    )
+    assert [a for a, _t in summaries] == [
+        "hq@example.com",
+        "hz1@example.com",
+        "hz@example.com",
+        "nb@example.com",
     ]
+    assert "¥13,000.00" in dict(summaries)["hq@example.com"]
 
 
 def test_no_subscriber_no_task(org, django_capture_on_commit_callbacks, monkeypatch):

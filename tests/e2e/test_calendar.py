@@ -23,7 +23,7 @@ SCHEDULE_2027 = (
 )
 
 
-def test_the_warning_on_february_2027_disappears_after_the_year_is_loaded(page, tmp_path):
+def test_the_warning_on_february_2027_disappears_after_the_year_is_loaded(page, tmp_path, huey_now):
     build_org()
     schedule = tmp_path / "2027.csv"
     schedule.write_text(SCHEDULE_2027, encoding="utf-8")
@@ -42,8 +42,7 @@ def test_the_warning_on_february_2027_disappears_after_the_year_is_loaded(page, 
     page.locator("a[href='/import/']").first.click()
     page.select_option("select[name=kind]", "calendar")
     page.set_input_files("input[name=file]", str(schedule))
-    page.uncheck("input[name=dry_run]")
-    page.locator("main button[type=submit]").click()
+    page.click("#import-import")  # the job runs at once (Huey immediate mode)
     expect(page.locator("#import-result")).to_have_class(re.compile("flash-success"))
     # then: the year is the company's and the board counts the festival week off
     page.goto(page.base_url + "/calendar/2027/")

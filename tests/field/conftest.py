@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from tiejun.crm.models import Customer
 
 # West Lake, Hangzhou; about 111 m per 0.001 degree of latitude.
 LAT, LON = Decimal("30.250000"), Decimal("120.150000")
+# The check-in tests' clock: a working Wednesday mid-morning, mid-month (nothing depends on the
+# day the tests run; ``fixed_clock`` starts the clock there and lets it run).
+CLOCK = dt.datetime(2026, 12, 16, 10, 30)
+
+
+@pytest.fixture
+def fixed_clock(time_machine):
+    time_machine.move_to(CLOCK.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)))
 
 
 @pytest.fixture

@@ -26,6 +26,10 @@ from tiejun.field.services.reports import daily_report_save, report_comment_add
 pytestmark = pytest.mark.django_db
 
 
+# The reports happen on a fixed day, whatever the day the tests run (tests/field/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
+
 def _file(rep, day=DAY, when="19:00", **texts):
     texts = texts or {"visited": "拜访了三家客户"}
     return daily_report_save(person=rep, day=day, texts=texts, submit=True, now=at(day, when))[0]

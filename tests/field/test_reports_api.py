@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/daily-reports"
 
 
+# The reports happen on a fixed day, whatever the day the tests run (tests/field/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
+
 def _client(person) -> Client:
     client = Client()
     client.force_login(person)

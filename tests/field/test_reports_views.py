@@ -19,6 +19,10 @@ MINE = reverse("field:report_mine")
 BOARD = reverse("field:report_board")
 
 
+# The reports happen on a fixed day, whatever the day the tests run (tests/field/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
+
 def _client(person) -> Client:
     client = Client()
     client.force_login(person)

@@ -21,6 +21,9 @@ from tiejun.lab.models import Touch
 from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.services import scoreboard_rebuild
 
+# The real clock is never read: the check-ins happen on a fixed day (tests/field/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 
 def late_checkin(org, customers, *, days=3, at=None, now_=None, person="R1", customer="own"):
     visit, created = visit_checkin(

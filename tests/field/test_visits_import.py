@@ -64,7 +64,7 @@ def test_bad_rows_are_reported_and_nothing_is_written(customers):
         f"{uuid.uuid4()},R1,C1,{day} 10:00,95,120.15,,",  # latitude out of range
         f"{uuid.uuid4()},R1,C1,{day} 10:00,30.25,190,,",  # longitude out of range
         f"{uuid.uuid4()},R1,NOPE,{day} 10:00,30.25,120.15,,",  # unknown customer
-        f"not-a-uuid,R1,C1,{day} 10:00,30.25,120.15,,",
+        f"{'V' * 65},R1,C1,{day} 10:00,30.25,120.15,,",  # an id longer than 64 characters
         f"{uuid.uuid4()},R9,C1,{day} 10:00,30.25,120.15,,",  # unknown employee
         f"{uuid.uuid4()},R1,C1,{day} 10:00,30.25,120.15,,bicycle",  # unknown channel
     )

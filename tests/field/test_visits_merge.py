@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from django.utils import timezone
 
 from tests.field.conftest import LAT, LON
@@ -16,6 +17,9 @@ from tiejun.field.services.checkins import visit_checkin
 from tiejun.field.services.visits import visit_checkout
 from tiejun.lab.models import Touch
 from tiejun.scoreboard.models import Fact
+
+# The real clock is never read: the check-ins happen on a fixed day (tests/field/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def checkin(org, customers, customer="own", at=None, person="R1", now_=None):

@@ -1,5 +1,6 @@
 """``tiejun import``: in-process through call_command, and as the installed command."""
 
+import io
 import json
 import os
 import sqlite3
@@ -182,3 +183,65 @@ def test_cli_clear_errors_without_traceback(cli):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr
         assert "Traceback" not in done.stderr
+
+
+# --- --json and the progress bar --------------------------------------------------------------
+
+
+def test_json_prints_the_summary_on_success_and_the_problems_on_failure(company, tmp_path, capsys):
+    path = tmp_path / "deals.csv"
+    path.write_bytes(csv_bytes([DEALS[0], DEALS[2]]))
+    call_command("import", "deals", str(path), "--dry-run", "--json")
+    assert json.loads(capsys.readouterr().out) == {
+        "kind": "deals", "created": 1, "updated": 0, "unchanged": 0, "dry_run": True,
+    }  # fmt: skip
+
+    before = counts()
+    path.write_bytes(
+        csv_bytes([DEALS[0], DEALS[2], ["D9", "E1", "C9", "", "-1", "2026-06-03", "visit"]])
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "deals", str(path), "--json")
+    assert caught.value.returncode == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["kind"] == "deals" and data["ok"] is False
+    assert {(e["row"], e["column"]) for e in data["errors"]} == {(3, "amount")}
+    # the same problems, one line each, on stderr
+    assert captured.err.splitlines() == [
+        f"row {e['row']}: {e['column']}: {e['problem']}" for e in data["errors"]
+    ]
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "column"),
+    [(["widgets", "x.csv"], "kind"), (["deals", "/nonexistent/deals.csv"], "file")],
+)
+def test_json_reports_a_refused_command_too(db, capsys, args, column):
+    with pytest.raises(CommandError) as caught:
+        call_command("import", *args, "--json")
+    assert caught.value.returncode == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["kind"] == args[0]
+    assert [e["column"] for e in data["errors"]] == [column]
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_progress_bar_goes_to_a_terminal_only(db, tmp_path, capsys):
+    path = tmp_path / "units.csv"
+    path.write_bytes(csv_bytes(UNITS))
+    terminal = Terminal()
+    call_command("import", "units", str(path), "--dry-run", stderr=terminal)
+    drawn = terminal.getvalue()
+    assert "\x1b[" in drawn  # drawn, then cleared (the bar is transient)
+    assert "5/5" in drawn
+    assert json.loads(capsys.readouterr().out)["created"] == 5
+    # not a terminal: nothing but the problems, if any
+    piped = io.StringIO()
+    call_command("import", "units", str(path), "--dry-run", stderr=piped)
+    assert piped.getvalue() == ""

@@ -91,3 +91,37 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(org):
 def test_wrong_header_is_refused(org):
     result = run_import("customers", b"code,name\nX,Y\n", "c.csv")
     assert not result.ok and not Customer.objects.exists()
+
+
+def _queries(data: bytes, **kw) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run_import("customers", data, "c.csv", **kw)
+    assert result.ok, result.errors
+    return len(captured)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(org):
+    from django.db import connection
+
+    def rows(n, start, owner):
+        return [f"Q{i},客户{i},,,,,{owner if i % 2 else ''},,B" for i in range(start, start + n)]
+
+    # created (half with an owner: their history rows), then updated (owners change)
+    assert _queries(csv(*rows(3, 0, "R1")), by=org.admin) == _queries(
+        csv(*rows(50, 100, "R1")), by=org.admin
+    )
+    changed = _queries(csv(*rows(3, 0, "R2")), by=org.admin)
+    assert changed == _queries(csv(*rows(50, 100, "R2")), by=org.admin)
+    # phase one: customers, people (by number, by id), memberships; phase two: the check
+    # again, the owners' numbers, the updates, the history rows, the audit, savepoints
+    assert changed == {"sqlite": 13, "postgresql": 13}[connection.vendor]
+    assert reasons("Q101")[-1] == ("import", "R1", "R2")
+
+
+def test_a_managers_file_reads_other_branches_people_as_unknown(org):
+    result = run_import("customers", csv("K9,客户,,,,,R5,,A"), "c.csv", by=org.manager)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "owner_employee_no")]
+    assert not Customer.objects.exists()

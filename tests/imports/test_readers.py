@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import secrets
 import tracemalloc
 import zipfile
 from decimal import Decimal
@@ -247,3 +248,48 @@ def test_a_workbook_that_unpacks_past_the_ceiling_is_refused(monkeypatch):
     with pytest.raises(ReadError) as caught:
         read_table(data)
     assert "unpacks to more than 1 MB" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_past_the_size_limit_is_refused_at_once_with_the_limit(monkeypatch, kind):
+    # given a limit of 1 MB and a file just past it, CSV or XLSX alike
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1024 * 1024)
+    rows = [["code", "name"], *([f"C{i:06d}", secrets.token_hex(32)] for i in range(40_000))]
+    data = csv_bytes(rows) if kind == "csv" else xlsx_bytes(rows)
+    assert len(data) > 1024 * 1024
+    parsed = []
+    monkeypatch.setattr(readers, "_collect", lambda *a: parsed.append(a))
+    # when / then: refused before a single row is read
+    with pytest.raises(ReadError) as caught:
+        read_table(data, f"big.{kind}")
+    assert [str(e) for e in caught.value.errors] == [
+        "file: the file is larger than 1 MB; split it into smaller files"
+    ]
+    assert parsed == []
+
+
+def test_the_limits_are_stated():
+    assert readers.MAX_FILE_BYTES == 200 * 1024 * 1024
+    assert readers.MAX_ROWS == 1_000_000
+
+
+def test_a_row_error_prints_the_english_contract_whatever_the_label():
+    error = RowError(7, "amount", "must not be negative", "金额")
+    assert str(error) == "row 7: amount: must not be negative"
+    assert error.shown_column == "amount"
+    assert str(RowError(0, "file", "the file is empty")) == "file: the file is empty"
+    assert str(ReadError([error, RowError(0, "file", "x")])) == (
+        "row 7: amount: must not be negative; file: x"
+    )
+
+
+def test_check_header_labels_unknown_duplicate_and_missing_columns():
+    table = readers.Table(header=["code", "code", "颜色"])
+    errors = check_header(
+        table, ("code", "name"), spelled=["编码", "code", "颜色"], labels={"name": "名称"}
+    )
+    assert [(e.row, e.column, e.problem, e.label) for e in errors] == [
+        (1, "code", "duplicate column", "code"),
+        (1, "颜色", "unknown column", "颜色"),
+        (1, "name", "missing column", "名称"),
+    ]

@@ -87,8 +87,9 @@ def test_a_bad_file_writes_nothing_and_names_every_bad_row(company):
         "row 3: employee_no: unknown employee NOBODY",
         "row 4: amount: the amount must be greater than zero",
         "row 5: won_date: a deal cannot be won in the future",
-        "row 6: amount: abc is not a number",
-        "row 6: won_date: 2026-6-31 is not a date YYYY-MM-DD",
+        "row 6: amount: abc is not an amount (such as 1234.50, 1,234.50, ¥1,234.50 or 1234元)",
+        "row 6: won_date: 2026-6-31 is not a date YYYY-MM-DD (also YYYY/M/D, YYYY.M.D, "
+        "YYYY年M月D日, an Excel date)",
         "row 7: channel: unknown channel fax; use one of visit, salon, online, partner, "
         "community, livestream, other",
         "row 8: amount: the amount has more than two decimals",
@@ -129,7 +130,9 @@ def test_people_errors_and_updates(company):
     assert lines(result) == [
         "row 2: unit_code: unknown unit NOPE",
         "row 3: email: not-an-email is not an e-mail address",
-        "row 4: start_date: yesterday is not a date YYYY-MM-DD",
+        "row 4: role: unknown role boss; use one of rep, supervisor, manager, coordinator, admin",
+        "row 4: start_date: yesterday is not a date YYYY-MM-DD (also YYYY/M/D, YYYY.M.D, "
+        "YYYY年M月D日, an Excel date)",
     ]
     assert counts() == before
 
@@ -201,13 +204,13 @@ def test_target_cell_errors(company):
     ]
     result = run_import("targets", csv_bytes(rows), today=EARLY)
     assert lines(result) == [
-        "row 2: month: 2026-13 is not a month YYYY-MM",
+        "row 2: month: 2026-13 is not a month YYYY-MM (also YYYY/M, YYYY年M月)",
         "row 3: scope: scope is unit or person, not team",
         "row 4: metric: unknown metric profit; use one of revenue, new_customers, visits",
         "row 5: value: a New customers target is a whole number",
         "row 6: value: a target cannot be negative",
         "row 7: code: unknown employee XX",
-        "row 7: value: NaN is not a number",
+        "row 7: value: NaN is not an amount (such as 1234.50, 1,234.50, ¥1,234.50 or 1234元)",
     ]
     assert not Target.objects.exists()
 

@@ -123,7 +123,10 @@ def test_bad_activities_write_nothing_and_name_every_problem(org):
     assert "row 5: cost: the cost cannot be negative" in got
     assert "row 6: employee_no: unknown employee NOBODY" in got
     assert "row 7: customer_code: unknown customer NOCUST" in got
-    assert "row 8: date: 2026-06-31 is not a date YYYY-MM-DD" in got
+    assert (
+        "row 8: date: 2026-06-31 is not a date YYYY-MM-DD (also YYYY/M/D, YYYY.M.D, "
+        "YYYY年M月D日, an Excel date)" in got
+    )
     assert "row 9: date: a touch cannot be in the future" in got
     assert "row 10: hours: abc is not a number" in got
     assert len(got) == 8

@@ -277,3 +277,32 @@ def test_token_command_refuses_an_unknown_employee(org, action):
         call_command("token", action, "NOBODY", stdout=io.StringIO(), stderr=err)
     assert exit_.value.code == 2
     assert "unknown employee NOBODY" in err.getvalue()
+
+
+# --- tiejun person set-password -----------------------------------------------------------
+
+
+def set_password(monkeypatch, employee_no: str, typed: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    try:
+        call_command("person", "set-password", employee_no, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_set_password_reads_stdin_and_forces_a_change_at_sign_in(org, monkeypatch, client):
+    code, out, _err = set_password(monkeypatch, "R1", "handed-out-2026\n")
+    assert code == 0 and "must change it" in out
+    assert Person.objects.get(employee_no="R1").check_password("handed-out-2026")
+    response = sign_in(client, "R1", "handed-out-2026")
+    assert response.status_code == 302
+    assert client.get("/me/").url == "/account/password/"
+
+
+def test_set_password_refuses_a_weak_password_or_an_unknown_person(org, monkeypatch):
+    code, _out, err = set_password(monkeypatch, "R1", "abc\n")
+    assert code == 2 and "too short" in err
+    assert Person.objects.get(employee_no="R1").check_password(PASSWORD)
+    assert set_password(monkeypatch, "NOPE", "handed-out-2026\n")[0] == 2

@@ -251,7 +251,8 @@ def test_field_signals_are_risk_points_where_the_field_app_is_used(review_org):
     yesterday = work_calendar().previous_workdays(DAY, 1)[0]
     reps = list(review_org.reps.values())
     filer, other = reps[0], reps[1]
-    DailyReport.objects.create(person=filer, date=yesterday, submitted_at=timezone.now())
+    filed_at = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(20)))
+    DailyReport.objects.create(person=filer, date=yesterday, submitted_at=filed_at)
     customer = Customer.objects.create(code="V1", name="拜访客户")
     membership = filer.memberships.get(valid_to__isnull=True)
     for _i in range(2):

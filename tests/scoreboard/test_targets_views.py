@@ -1,10 +1,11 @@
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from tests.factories import deal, person
 from tiejun.org.models import Role, UnitKind
@@ -14,10 +15,19 @@ from tiejun.targets.services import target_set
 from tiejun.workdays import add_months
 
 # "now" is real in views: next month is always open, last month always locked.
-TODAY = timezone.localdate()
+# The targets pages read the clock (next month, the lock): it is fixed, whatever the day the
+# tests run.
+TODAY = dt.date(2026, 12, 16)
 NEXT = add_months(TODAY, 1)
 PREV = add_months(TODAY, -1)
 EARLY = add_months(TODAY, -3)  # a "today" before last month locked
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(time_machine):
+    time_machine.move_to(
+        dt.datetime.combine(TODAY, dt.time(10, 30), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    )
 
 
 def url(code, month=NEXT, metric="revenue"):

@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from tests.factories import client_for, deal, person
 from tiejun.org.models import Membership, Person, Role
@@ -258,10 +257,12 @@ def test_tv_with_no_visible_unit_says_so(org):
     assert "tv-empty" in response.content.decode()
 
 
-def test_tv_panel_shows_fresh_figures(org):
+def test_tv_panel_shows_fresh_figures(org, time_machine):
+    # TV mode shows today: a fixed one, whatever the day the test runs
+    time_machine.move_to(dt.datetime(2026, 6, 10, 12, tzinfo=ZoneInfo(settings.TIME_ZONE)))
     client = client_for(org.reps["R1"])
     client.get("/tv/panel/HZ1/")
-    today = timezone.localdate()
+    today = dt.date(2026, 6, 10)
     deal(org.reps["R2"], 777, today, today=today)
     panel = client.get("/tv/panel/HZ1/")
     assert panel.context["panel"]["board"].today == Decimal(777)

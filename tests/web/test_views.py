@@ -167,3 +167,137 @@ def test_money_format():
     assert money(Decimal("-12")) == "-¥12.00"
     assert money(None) == "—"
     assert percent(0.65432) == "65.4%"
+
+
+# --- the menu shows only what the role can open --------------------------------------------
+
+NAV_LINK = r'<nav class="nav-links"[^>]*>(.*?)</nav>'
+
+
+def nav_links(client) -> list[str]:
+    import re
+
+    html = client.get("/me/").content.decode()
+    nav = re.search(NAV_LINK, html, re.S)
+    assert nav is not None
+    return re.findall(r'href="([^"]+)"', nav.group(1))
+
+
+@pytest.fixture
+def coordinator(org):
+    import datetime as dt
+
+    from tiejun.org.services import person_create
+
+    return person_create(
+        employee_no="C1",
+        name="协调员",
+        unit=org.branch,
+        role="coordinator",
+        start_date=dt.date(2025, 1, 1),
+        password=PASSWORD,
+    )
+
+
+@pytest.mark.parametrize(
+    ("employee_no", "absent"),
+    [
+        ("R1", {"/lab/", "/import/", "/audit/"}),
+        ("S1", {"/import/", "/audit/"}),
+        ("M1", {"/audit/"}),
+        ("C1", {"/import/", "/audit/"}),
+        ("A1", set()),
+    ],
+)
+def test_every_menu_link_opens_for_the_role(login, org, coordinator, employee_no, absent):
+    client = login(employee_no)
+    links = nav_links(client)
+    assert not absent & set(links)
+    assert {"/", "/me/", "/deals/", "/customers/", "/field/"} <= set(links)
+    for url in links:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, (employee_no, url)
+
+
+def test_the_menu_costs_no_query_once_signed_in(login, org, django_assert_num_queries):
+    client = login("R1")
+    client.get("/me/")
+    from tiejun.web.context_processors import navigation
+
+    request = client.get("/me/").wsgi_request
+    with django_assert_num_queries(0):
+        navigation(request)
+
+
+# --- the command line without its database -------------------------------------------------
+
+
+def test_a_command_without_its_database_says_so_and_creates_nothing(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tiejun = Path(sys.executable).with_name("tiejun")
+    env = {**os.environ, "TIEJUN_HOME": str(tmp_path)}
+    env.pop("TIEJUN_DATABASE_URL", None)
+    done = subprocess.run(
+        [str(tiejun), "board", "HQ"], env=env, capture_output=True, text=True, timeout=120
+    )
+    database = tmp_path / "tiejun.sqlite3"
+    assert done.returncode != 0
+    assert f"no database at {database} — run `tiejun migrate` or set TIEJUN_HOME" in done.stderr
+    assert "temporarily unavailable" not in done.stderr
+    assert not database.exists()
+    # the commands that make the database, or need none, still run on a fresh home
+    checked = subprocess.run(
+        [str(tiejun), "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_serve_prints_the_address_it_really_serves(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tiejun = Path(sys.executable).with_name("tiejun")
+    env = {
+        **os.environ,
+        "TIEJUN_HOME": str(tmp_path),
+        "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
+        "TIEJUN_EMBEDDED_WORKER": "0",
+        "TIEJUN_LANGUAGE": "en",
+    }
+    subprocess.run([str(tiejun), "migrate", "--no-input", "-v0"], env=env, check=True, timeout=300)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [str(tiejun), "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        import selectors
+        import time
+
+        assert server.stdout is not None
+        watch = selectors.DefaultSelector()
+        watch.register(server.stdout, selectors.EVENT_READ)
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("serving at" in x for x in lines):
+            if watch.select(timeout=1):
+                line = server.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+        assert any(f"serving at http://127.0.0.1:{port}/" in x for x in lines), lines
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

@@ -68,6 +68,19 @@ def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 30) -> None:
     raise TiejunError(_("gunicorn did not start within %(s)d s") % {"s": seconds})
 
 
+def _wait_until_settled(pid: int, seconds: float = 60) -> None:
+    """Until the processes under ``pid`` stop using CPU: gunicorn's master listens before its
+    workers have loaded the app, and a worker still starting would be timed (and metered)."""
+    deadline = time.monotonic() + seconds
+    before = sum(_cpu_seconds(p) for p in _process_tree(pid))
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = sum(_cpu_seconds(p) for p in _process_tree(pid))
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of process ``pid`` so far (0 when it is gone)."""
     try:
@@ -313,6 +326,7 @@ def _serve_and_fire(
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for(port, proc)
+        _wait_until_settled(proc.pid)
         result = _fire(
             f"http://127.0.0.1:{port}",
             tokens,

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from tiejun.crm.signals import deal_won
+from tiejun.crm.signals import deal_won, deals_imported
 
 
 class BroadcastConfig(AppConfig):
@@ -17,3 +17,4 @@ class BroadcastConfig(AppConfig):
         register_kinds()
 
         deal_won.connect(signals.on_deal_won, dispatch_uid="broadcast.win_flash")
+        deals_imported.connect(signals.on_deals_imported, dispatch_uid="broadcast.import_summary")

@@ -8,22 +8,20 @@ from tiejun.errors import TiejunError
 from tiejun.imports.cells import CREATED, Context, Outcome
 from tiejun.imports.engine import Kind
 from tiejun.imports.registry import register
+from tiejun.imports.spellings import SUBSCRIPTIONS_HEADERS
+from tiejun.notify.models import DeliveryChannel
 from tiejun.org.imports import OrgCells, admin_or_manager
 
-from .services import check_address, check_report, subscription_create
+from .models import Report
+from .services import check_address, subscription_create
 
 
 def apply_subscription(c: OrgCells, ctx: Context) -> Outcome:
 
     unit = c.unit("unit_code")
-    report = c.text("report").lower()
-    channel = c.text("channel").lower()
+    report = c.choice("report", dict(Report.choices))
+    channel = c.choice("channel", dict(DeliveryChannel.choices))
     address = c.text("address", max_length=1000)
-    if report:
-        try:
-            check_report(report)
-        except TiejunError as exc:
-            c.fail("report", str(exc))
     if channel:
         try:
             address = check_address(channel, address) if address else address
@@ -45,6 +43,7 @@ def register_kinds() -> None:
             "address",
             label=gettext_lazy("Report subscriptions"),
             position=90,
+            headers=SUBSCRIPTIONS_HEADERS,
             may_import=admin_or_manager,
             cells=OrgCells,
             apply=apply_subscription,

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tiejun.access import is_admin
-from tiejun.crm.models import Deal
+from tiejun.crm.models import Customer, Deal
 from tiejun.errors import NotFound
 from tiejun.metrics import REVENUE
-from tiejun.org.models import Role, Unit, UnitClosure, UnitKind
-from tiejun.org.selectors import membership_on, subtree_ids
+from tiejun.ops.statements import date_from_db, decimal_from_db
+from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure
+from tiejun.org.selectors import membership_on
 from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.selectors import board_for_unit
 from tiejun.targets.models import Target
@@ -206,10 +207,9 @@ def battle_report(
     """
     month = month_start(day)
     board = board_for_unit(unit, month=month, as_of=day, calendar=calendar)
-    # The subtree's ids as a list, not the closure subquery: with a list PostgreSQL reads only
-    # the subtree's facts through the (metric, unit, day) index (the board does the same). A
-    # team is a leaf (units under a branch are teams): its own id, without a query.
-    subtree = [unit.pk] if unit.kind == UnitKind.TEAM else list(subtree_ids(unit))
+    # The subtree's ids as the board read them, as a list, not the closure subquery: with a list
+    # PostgreSQL reads only the subtree's facts through the (metric, unit, day) index.
+    subtree = board.subtree
     reps, days = _rep_days(subtree, month, day)
     _add_targets(reps, subtree, month, day)
     for line in reps.values():
@@ -235,28 +235,65 @@ def battle_report(
 
 DaySums = list[tuple[dt.date, Decimal]]
 
+# The report's three queries are SQL written here, not querysets: compiling a queryset cost more
+# Python than running it (issue 11). Their columns are what the querysets of before read.
+_REP_DAYS_SQL = """
+SELECT f.person_id, p.employee_no, p.name, f.day, SUM(f.value)
+FROM {fact} f INNER JOIN {person} p ON p.id = f.person_id
+WHERE f.metric = %s AND f.day >= %s AND f.day <= %s AND f.unit_id IN ({units})
+    AND f.person_id IS NOT NULL
+GROUP BY f.person_id, p.employee_no, p.name, f.day
+ORDER BY f.person_id, f.day
+"""
+_TARGETS_SQL = """
+SELECT t.person_id, p.employee_no, p.name, t.value
+FROM {target} t INNER JOIN {person} p ON p.id = t.person_id
+INNER JOIN {membership} m ON m.person_id = p.id
+WHERE t.month = %s AND t.metric = %s AND m.unit_id IN ({units}) AND m.valid_from <= %s
+    AND (m.valid_to IS NULL OR m.valid_to >= %s)
+"""
+_WINS_SQL = """
+SELECT d.deal_no, p.employee_no, p.name, c.name, d.amount, d.channel
+FROM {deal} d INNER JOIN {person} p ON p.id = d.person_id
+INNER JOIN {customer} c ON c.id = d.customer_id
+WHERE d.won_date = %s AND d.unit_id IN ({units})
+ORDER BY d.amount DESC, d.deal_no ASC
+"""
+_TABLES = (
+    ("fact", Fact),
+    ("person", Person),
+    ("target", Target),
+    ("membership", Membership),
+    ("deal", Deal),
+    ("customer", Customer),
+)
+
+
+def _rows(sql: str, subtree: list[int], params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one of the statements above over the units ``subtree`` (one placeholder per
+    unit where ``{units}`` stands); ``params`` are all of its values, in order."""
+    q = connection.ops.quote_name
+    text = sql.format(
+        units=", ".join(["%s"] * len(subtree)),
+        **{name: q(model._meta.db_table) for name, model in _TABLES},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        return cursor.fetchall()
+
 
 def _rep_days(
     subtree: list[int], month: dt.date, day: dt.date
 ) -> tuple[dict[int, RepLine], dict[int, DaySums]]:
     """Each rep's month to date and today, with the day-by-day sums they add up from (which
     tell the day a rep reached the target): one query over the (rep, day) sums."""
-    rows = (
-        Fact.objects.filter(
-            metric=REVENUE.code,
-            day__gte=month,
-            day__lte=day,
-            unit_id__in=subtree,
-            person__isnull=False,
-        )
-        .values_list("person_id", "person__employee_no", "person__name", "day")
-        .annotate(total=Sum("value"))
-        .order_by("person_id", "day")
-    )
+    d = connection.ops.adapt_datefield_value
+    rows = _rows(_REP_DAYS_SQL, subtree, [REVENUE.code, d(month), d(day), *subtree])
     reps: dict[int, RepLine] = {}
     days: dict[int, DaySums] = {}
-    for person_id, employee_no, name, fact_day, value in rows:
-        value = value or ZERO
+    for person_id, employee_no, name, fact_day, total in rows:
+        fact_day = date_from_db(fact_day)
+        value = decimal_from_db(total) or ZERO
         line = reps.get(person_id)
         if line is None:
             line = reps[person_id] = RepLine(person_id, employee_no, name, None, ZERO, ZERO)
@@ -271,21 +308,12 @@ def _rep_days(
 def _add_targets(
     reps: dict[int, RepLine], subtree: list[int], month: dt.date, day: dt.date
 ) -> None:
-    """The person targets of everyone in the subtree on the day (one filter: the same
-    membership), with a line for those who have no facts yet."""
-    targets = (
-        Target.objects.filter(
-            Q(person__memberships__valid_to__isnull=True)
-            | Q(person__memberships__valid_to__gte=day),
-            month=month,
-            metric=REVENUE.code,
-            person__memberships__unit_id__in=subtree,
-            person__memberships__valid_from__lte=day,
-        )
-        .values_list("person_id", "person__employee_no", "person__name", "value")
-        .order_by()
-    )
-    for person_id, employee_no, name, value in targets:
+    """The person targets of everyone in the subtree on the day (the membership of that day),
+    with a line for those who have no facts yet."""
+    d = connection.ops.adapt_datefield_value
+    rows = _rows(_TARGETS_SQL, subtree, [d(month), REVENUE.code, *subtree, d(day), d(day)])
+    for person_id, employee_no, name, target in rows:
+        value = decimal_from_db(target, places=2)
         line = reps.get(person_id)
         if line is None:
             reps[person_id] = RepLine(person_id, employee_no, name, value, ZERO, ZERO)
@@ -308,14 +336,11 @@ def _reached_on(line: RepLine, days: DaySums) -> dt.date | None:
 
 def _wins(subtree: list[int], day: dt.date) -> list[Win]:
     """The deals won on ``day`` in the subtree, the largest first."""
-    rows = (
-        Deal.objects.filter(won_date=day, unit_id__in=subtree)
-        .values_list(
-            "deal_no", "person__employee_no", "person__name", "customer__name", "amount", "channel"
-        )
-        .order_by("-amount", "deal_no")
-    )
-    return [Win(*row) for row in rows]
+    rows = _rows(_WINS_SQL, subtree, [connection.ops.adapt_datefield_value(day), *subtree])
+    return [
+        Win(deal_no, employee_no, name, customer, decimal_from_db(amount, places=2), channel)  # type: ignore[arg-type]
+        for deal_no, employee_no, name, customer, amount, channel in rows
+    ]
 
 
 def subscriptions_for_unit(unit: Unit) -> list[Subscription]:

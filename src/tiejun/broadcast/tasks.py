@@ -21,6 +21,7 @@ from tiejun.tasking import fresh_connections
 
 from .models import Report, Subscription
 from .services import report_deliver, win_flash_send
+from .summaries import import_summary_send
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ def report_deliver_task(subscription_id: int, day: str) -> None:
 @fresh_connections
 def win_flash_task(deal_id: int) -> None:
     win_flash_send(deal_id=deal_id)
+
+
+@HUEY.task(name="broadcast.import_summary", retries=3, retry_delay=10)
+@fresh_connections
+def import_summary_task(
+    key: str, day: str, units: dict[int, tuple[int, str]], won_today: list[int]
+) -> None:
+    import_summary_send(key=key, day=dt.date.fromisoformat(day), units=units, won_today=won_today)
 
 
 @HUEY.periodic_task(_periodic(Report.KICKOFF), name="broadcast.kickoff")

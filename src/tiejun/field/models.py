@@ -121,6 +121,11 @@ class Visit(models.Model):
         _("channel"), max_length=16, choices=SalesChannel.choices, default=SalesChannel.VISIT
     )
     source = models.CharField(max_length=16, default="app")  # app, api, import
+    # The id of a visit imported from another system when it is not a UUID (else it is ``id``):
+    # up to 64 printable characters, unique, so a re-import finds the visit it stored.
+    external_id = models.CharField(
+        _("external id"), max_length=64, null=True, blank=True, unique=True
+    )
     # Closed by the rep's next check-in elsewhere, not by the rep: the end is an upper bound.
     auto_checkout = models.BooleanField(_("checked out by the next check-in"), default=False)
     approval = models.CharField(

@@ -7,3 +7,8 @@ visit_checked_in = Signal()
 
 # A visit was checked out (or its outcome corrected). kwargs: visit, hours (Decimal).
 visit_checked_out = Signal()
+
+# Visits were imported (inside the import's transaction), a batch at a time, instead of one
+# ``visit_checked_in`` per row. kwargs: rows, (visit id, person id, customer id, unit id, day) of
+# each new visit that counts. Receivers write in the same transaction, set-based.
+visits_imported = Signal()

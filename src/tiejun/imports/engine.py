@@ -15,11 +15,13 @@ before it writes; problems come back as ``RowError``s, never as exceptions a use
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -30,7 +32,16 @@ from tiejun.access import is_admin
 from tiejun.errors import TiejunError
 
 from .cells import CREATED, UPDATED, Cells, Context, Outcome, RowInvalid
-from .readers import FILE, ReadError, RowError, Table, check_header, extra_cells, read_table
+from .readers import (
+    FILE,
+    ReadError,
+    Records,
+    RowError,
+    Table,
+    check_header,
+    extra_cells,
+    read_table,
+)
 from .registry import KINDS, scope_for
 
 if TYPE_CHECKING:
@@ -64,6 +75,8 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     cancelled: bool = False
+    # The file's spelling of each column's header (``{"amount": "金额"}``), for the errors.
+    spellings: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -119,15 +132,34 @@ class Kind:
     order: Callable[[list[Record]], list[Record]] | None = None
     prepare: Callable[[list[Record], Context], None] | None = None
     # Set-based: phase one (reads only; errors into the result) and phase two (in the transaction).
-    check: Callable[[list[Record], Context, ImportResult], Any] | None = None
+    # (``check`` gets a ``readers.Records``: the records, and the cells by position.)
+    check: Callable[[Records, Context, ImportResult], Any] | None = None
     write: Callable[[Any, Context, ImportResult], None] | None = None
 
+    @cached_property
+    def _header_table(self) -> dict[str, str]:
+        table = {normalise_header(k): v for k, v in self.headers.items() if v in self.columns}
+        table.update((c, c) for c in self.columns)
+        return table
+
     def header_name(self, name: str) -> str:
-        """The column a header cell names: English as is, or one of ``headers``."""
+        """The column a header cell names: English (any case, any width) or one of ``headers``;
+        an unknown name comes back normalised."""
         key = normalise_header(name)
-        if key in self.columns:
-            return key
-        return _normalised(self.headers).get(key, key)
+        return self._header_table.get(key, key)
+
+    def chinese_header(self, column: str) -> str:
+        """The first Chinese spelling of ``column`` in ``headers`` (the column if none)."""
+        for spelling, name in self.headers.items():
+            if name == column and not spelling.isascii():
+                return spelling
+        return column
+
+    def header_row(self, language: str = "en") -> tuple[str, ...]:
+        """The header of a template: the English columns, or their Chinese spellings."""
+        if language.lower().startswith("zh"):
+            return tuple(self.chinese_header(c) for c in self.columns)
+        return self.columns
 
     def column_for(self, field_name: str | None) -> str:
         """The column to blame for a service error about ``field_name``."""
@@ -138,10 +170,6 @@ class Kind:
 def normalise_header(name: str) -> str:
     """Full-width to half-width (NFKC), surrounding spaces gone, English lower-cased."""
     return unicodedata.normalize("NFKC", name).strip().lower()
-
-
-def _normalised(headers: Mapping[str, str]) -> dict[str, str]:
-    return {normalise_header(k): v for k, v in headers.items()}
 
 
 def run_import(
@@ -181,7 +209,7 @@ def run_import(
         by=by, reason=reason.strip(), today=today, scope=scope_for(by, today), dry_run=dry_run
     )
     try:
-        if spec.check is not None:
+        if isinstance(records, Records):
             _set_based(spec, records, context, result, feedback)
         else:
             _row_by_row(spec, records, context, result, feedback)
@@ -191,23 +219,43 @@ def run_import(
         log.exception("import of %s failed", kind)
         result.fail(0, FILE, _("the import failed: %(why)s") % {"why": exc})
     result.errors.sort(key=lambda e: e.row)
+    _label(result)
     if not result.ok:
         result.created = result.updated = result.unchanged = 0
     return result
 
 
-def _records(spec: Kind, table: Table, result: ImportResult) -> list[Record] | None:
-    table.header = [spec.header_name(name) for name in table.header]
-    result.errors = check_header(table, spec.columns)
+def _records(spec: Kind, table: Table, result: ImportResult) -> list[Record] | Records | None:
+    spelled = list(table.header)
+    table.header = [spec.header_name(name) for name in spelled]
+    for column, spelling in zip(table.header, spelled, strict=True):
+        result.spellings.setdefault(column, spelling)
+    missing = {c: spec.chinese_header(c) for c in spec.columns}
+    result.errors = check_header(table, spec.columns, spelled, missing)
     if result.errors:
         return None
     result.errors = extra_cells(table)
+    if spec.check is not None:  # issue 12 part D: no dict per row for the large kinds
+        return Records(table)
     return table.records()
+
+
+def _label(result: ImportResult) -> None:
+    """Give each error the file's spelling of its column (shown in Chinese: "第 7 行：金额：…")."""
+    spellings = result.spellings
+    if not spellings:
+        return
+    result.errors = [
+        dataclasses.replace(e, label=spellings[e.column])
+        if not e.label and e.row > 0 and e.column in spellings
+        else e
+        for e in result.errors
+    ]
 
 
 def _set_based(
     spec: Kind,
-    records: list[Record],
+    records: Records,
     context: Context,
     result: ImportResult,
     feedback: Feedback,

@@ -7,7 +7,8 @@ the file was: an XLSX date cell reads as ``YYYY-MM-DD``, a whole number ``3.0`` 
 Memory stays bounded whatever a file claims: an XLSX ``<dimension>`` is ignored (a sheet that
 declares ``A1:XFD20000`` for one far cell would otherwise be padded to 300 million cells), rows are
 kept only as wide as the header, and the header, the rows, the cells and the unpacked workbook
-each have a ceiling below.
+each have a ceiling below. The ceilings are the same for CSV and XLSX, and a file past one is
+refused before any row is checked, with the limit in the message.
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast, overload
 
 import openpyxl
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 XLSX_MAGIC = b"PK\x03\x04"
 FILE = "file"  # the column named for problems of the whole file
 
+MAX_FILE_BYTES = 200 * 1024 * 1024  # bytes of a file, CSV or XLSX (the upload page's limit too)
 MAX_ROWS = 1_000_000  # data rows below the header; a 200,000-row file fits five times over
 MAX_COLUMNS = 100  # header columns; every import kind has far fewer
 MAX_CELL = 32_767  # characters in one cell: Excel's own limit
@@ -34,18 +39,34 @@ MAX_UNPACKED = 1024 * 1024 * 1024  # bytes an XLSX may unpack to (a zip bomb is 
 XLSX_LAST_ROW = 1_048_576  # no spreadsheet has rows past this, whatever its XML says
 
 
+def _english() -> bool:
+    return (translation.get_language() or settings.LANGUAGE_CODE).lower().startswith("en")
+
+
 @dataclass(frozen=True)
 class RowError:
-    """One problem of one row; ``row`` counts the header as row 1 (0: the file as a whole)."""
+    """One problem of one row; ``row`` counts the header as row 1 (0: the file as a whole).
+
+    ``column`` is the kind's own (English) column; ``label`` how the file spelled its header
+    (``金额`` for ``amount``), shown instead of the column in any language but English.
+    """
 
     row: int
     column: str
     problem: str
+    label: str = field(default="", compare=False)
+
+    @property
+    def shown_column(self) -> str:
+        """The column as a person reading the active language knows it."""
+        return self.label if self.label and not _english() else self.column
 
     def __str__(self) -> str:
+        """``row 7: amount: …`` in English (the CLI's contract), ``第 7 行：金额：…`` in Chinese."""
+        values = {"row": self.row, "column": self.shown_column, "problem": self.problem}
         if self.row <= 0:
-            return f"{self.column}: {self.problem}"
-        return f"row {self.row}: {self.column}: {self.problem}"
+            return _("%(column)s: %(problem)s") % values
+        return _("row %(row)d: %(column)s: %(problem)s") % values
 
 
 class ReadError(Exception):
@@ -75,6 +96,54 @@ class Table:
             padded = cells + [""] * (len(self.header) - len(cells))
             out.append((number, dict(zip(self.header, padded, strict=False))))
         return out
+
+
+# --- issue 12 part D: a set-based kind reads the cells by position -----------------------------
+
+
+class Records(Sequence[tuple[int, dict[str, str]]]):
+    """The table's rows as ``records()`` gives them, without a dict per row held for the run.
+
+    Iterating builds each row's dict on the way (what any kind may keep doing); a set-based
+    kind reads ``rows`` with ``positions`` (column → position; every row is padded to the header)
+    and may ``release`` the rows once it has parsed them, to free their memory.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.header = list(table.header)
+        self.rows = table.rows
+        self.positions = {column: i for i, column in enumerate(self.header)}
+        self._count = len(table.rows)
+        width = len(self.header)
+        for _number, cells in self.rows:
+            if len(cells) < width:
+                cells += [""] * (width - len(cells))
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, dict[str, str]]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[int, dict[str, str]]]: ...
+
+    def __getitem__(
+        self, i: int | slice
+    ) -> tuple[int, dict[str, str]] | list[tuple[int, dict[str, str]]]:
+        if isinstance(i, slice):
+            return [(n, dict(zip(self.header, c, strict=False))) for n, c in self.rows[i]]
+        number, cells = self.rows[i]
+        return number, dict(zip(self.header, cells, strict=False))
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        header = self.header
+        for number, cells in self.rows:
+            yield number, dict(zip(header, cells, strict=False))
+
+    def release(self) -> None:
+        """Drop the rows (the count stays): the kind holds what it parsed from them."""
+        self.rows = []
 
 
 def is_xlsx(data: bytes, filename: str = "") -> bool:
@@ -156,7 +225,9 @@ def _read_csv(data: bytes) -> Table:
             yield record
 
     try:
-        return _collect(records(), _cell_text)
+        # Every CSV cell is text already: ``str.strip`` is ``_cell_text`` for it, at C speed
+        # (issue 12 part D).
+        return _collect(records(), cast(Callable[[object], str], str.strip))
     except csv.Error as exc:
         raise ReadError(
             [RowError(read + 1, FILE, _("not a valid CSV row (%(why)s)") % {"why": exc})]
@@ -207,6 +278,7 @@ def _read_xlsx(data: bytes) -> Table:
 
 def _too_many(what: str, limit: int, row: int = 0) -> ReadError:
     messages = {
+        "bytes": _("the file is larger than %(n)d MB; split it into smaller files"),
         "rows": _("the file has more than %(n)d rows below the header; split it"),
         "columns": _("the header has more than %(n)d columns"),
         "cell": _("a cell holds more than %(n)d characters"),
@@ -269,29 +341,46 @@ def read_table(data: bytes, filename: str = "") -> Table:
     """Read ``data`` (CSV or XLSX, told apart by content) into a :class:`Table`.
 
     Raises :class:`ReadError` when the file is empty, undecodable, not a table or past one of the
-    ceilings (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CELL`). Blank rows are skipped
+    ceilings (:data:`MAX_FILE_BYTES`, :data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CELL`,
+    :data:`MAX_UNPACKED`). Blank rows are skipped
     (row numbers still count them); cells past the last header column are kept out of the rows
     and noted in ``overflow``. A ``MemoryError`` is the server's problem, never the file's: it
     propagates.
     """
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_many("bytes", MAX_FILE_BYTES // (1024 * 1024))
     return _read_xlsx(data) if is_xlsx(data, filename) else _read_csv(data)
 
 
-def check_header(table: Table, columns: tuple[str, ...]) -> list[RowError]:
-    """Unknown, duplicate and missing columns of the header, each an error of row 1."""
+def check_header(
+    table: Table,
+    columns: tuple[str, ...],
+    spelled: list[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[RowError]:
+    """Unknown, duplicate and missing columns of the header, each an error of row 1.
+
+    ``table.header`` holds the columns the header cells name; ``spelled`` the cells as the file
+    spelled them (the label of an unknown or duplicate column), ``labels`` the label of a
+    missing column. Two spellings of one column (``code`` and ``编码``) are a duplicate.
+    """
     errors: list[RowError] = []
     seen: set[str] = set()
-    for index, name in enumerate(table.header, start=1):
+    spelled = spelled or table.header
+    for index, (name, spelling) in enumerate(zip(table.header, spelled, strict=False), start=1):
         if not name:
             errors.append(
                 RowError(1, _("column %(n)d") % {"n": index}, _("the column has no name"))
             )
         elif name not in columns:
-            errors.append(RowError(1, name, _("unknown column")))
+            errors.append(RowError(1, name, _("unknown column"), spelling))
         elif name in seen:
-            errors.append(RowError(1, name, _("duplicate column")))
+            errors.append(RowError(1, name, _("duplicate column"), spelling))
         seen.add(name)
-    errors += [RowError(1, c, _("missing column")) for c in columns if c not in seen]
+    labels = labels or {}
+    errors += [
+        RowError(1, c, _("missing column"), labels.get(c, "")) for c in columns if c not in seen
+    ]
     return errors
 
 

@@ -1,22 +1,37 @@
-"""The import page: upload a CSV or XLSX of units, people, moves, targets or deals."""
+"""The import pages: upload a file of any kind the user may import, check it, then import it.
+
+An upload becomes a job (``services.job_start``) that a worker runs; its page shows the progress
+(refreshed by ``web/imports.js`` from the job's JSON, or by a plain reload without script), then
+the result, the errors and what comes next: "import this file now" after a passing check.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from tiejun.errors import TiejunError
 from tiejun.http import AuthedRequest
 
+from . import exports
+from .engine import Kind
+from .models import ImportJob
 from .registry import KINDS, kinds_for
-from .services import run_import
+from .selectors import access_import_job, import_job_errors, import_jobs_recent, row_errors
+from .services import MAX_FILE_BYTES, job_cancel, job_import_checked, job_start
 
-MAX_UPLOAD = 20 * 1024 * 1024
+CHECK, IMPORT = "check", "import"
+TEMPLATE_LANGUAGES = ("en", "zh-hans")
 
 
 class ImportForm(forms.Form):
@@ -25,9 +40,6 @@ class ImportForm(forms.Form):
         label=gettext_lazy("File (CSV or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
-    dry_run = forms.BooleanField(
-        label=gettext_lazy("Dry run: check only, write nothing"), required=False, initial=True
-    )
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         required=False,
@@ -35,16 +47,22 @@ class ImportForm(forms.Form):
         help_text=gettext_lazy("Needed to change the targets of a locked month."),
     )
 
+    def __init__(self, *args: Any, kinds: list[Kind], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.name, k.label) for k in kinds]  # type: ignore[attr-defined]
+
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(n)d MB.") % {"n": MAX_FILE_BYTES // (1024 * 1024)}
+            )
         return upload
 
 
-def _check_may_import(request: AuthedRequest) -> list[Any]:
+def _check_may_import(request: AuthedRequest) -> list[Kind]:
     """The kinds the user may import; with none, the page does not exist for them."""
     kinds = kinds_for(request.user)
     if not kinds:
@@ -52,40 +70,154 @@ def _check_may_import(request: AuthedRequest) -> list[Any]:
     return kinds
 
 
+def _page_language() -> str:
+    return "zh-hans" if (get_language() or "").lower().startswith("zh") else "en"
+
+
+def _template_text(kind: str, language: str) -> str:
+    """The template of ``kind`` with its header in ``language``."""
+    return exports.template_csv(kind, language)
+
+
+def _kind_rows(kinds: list[Kind]) -> list[dict[str, Any]]:
+    language = _page_language()
+    return [
+        {
+            "code": k.name,
+            "label": k.label,
+            "header": _template_text(k.name, language).strip(),
+            "lang": language,
+        }
+        for k in kinds
+    ]
+
+
 @login_required
 def upload(request: AuthedRequest) -> HttpResponse:
+    """The form (kind, file, reason; "Check" or "Import"), the kinds, the user's recent jobs."""
     allowed = _check_may_import(request)
-    choices = [(k.name, k.label) for k in allowed]
-    result = None
     if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        form.fields["kind"].choices = choices  # type: ignore[attr-defined]
+        form = ImportForm(request.POST, request.FILES, kinds=allowed)
         if form.is_valid():
             data = form.cleaned_data
-            upload = data["file"]
-            result = run_import(
-                data["kind"],
-                upload.read(),
-                upload.name,
-                dry_run=data["dry_run"],
-                by=request.user,
-                reason=data["reason"],
-            )
+            try:
+                job = job_start(
+                    by=request.user,
+                    kind=data["kind"],
+                    data=data["file"].read(),
+                    filename=data["file"].name,
+                    dry_run=request.POST.get("action") != IMPORT,
+                    reason=data["reason"],
+                    language=get_language() or "",
+                )
+            except TiejunError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                return redirect("imports:job", job_id=job.pk)
     else:
-        form = ImportForm()
-        form.fields["kind"].choices = choices  # type: ignore[attr-defined]
-    kinds = [{"code": k.name, "label": k.label, "header": ",".join(k.columns)} for k in allowed]
-    return render(request, "imports/upload.html", {"form": form, "result": result, "kinds": kinds})
+        form = ImportForm(kinds=allowed)
+    labels = {k.name: k.label for k in allowed}
+    jobs = [(job, labels.get(job.kind, job.kind)) for job in import_jobs_recent(request.user)]
+    context = {"form": form, "kinds": _kind_rows(allowed), "jobs": jobs}
+    return render(request, "imports/upload.html", context)
 
 
 @login_required
 def template_csv(request: AuthedRequest, kind: str) -> HttpResponse:
-    """An empty CSV with the header row of ``kind`` (UTF-8 with BOM, so Excel reads it right)."""
+    """An empty CSV with the header row of ``kind`` (UTF-8 with BOM, so Excel reads it right);
+    English unless ``?lang=zh-hans``."""
     allowed = {k.name for k in _check_may_import(request)}
     if kind not in allowed:
         raise Http404(_("No such import kind."))
+    language = request.GET.get("lang", "en").lower()
+    if language not in TEMPLATE_LANGUAGES:
+        raise Http404(_("No such language."))
     response = HttpResponse(
-        "\ufeff" + ",".join(KINDS[kind].columns) + "\r\n", content_type="text/csv; charset=utf-8"
+        "\ufeff" + _template_text(kind, language).replace("\r\n", "\n").replace("\n", "\r\n"),
+        content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="tiejun-{kind}.csv"'
+    suffix = "" if language == "en" else f"-{language}"
+    response["Content-Disposition"] = f'attachment; filename="tiejun-{kind}{suffix}.csv"'
     return response
+
+
+def _kind_label(job: ImportJob) -> Any:
+    spec = KINDS.get(job.kind)
+    return spec.label if spec is not None else job.kind
+
+
+@login_required
+def job(request: AuthedRequest, job_id: int) -> HttpResponse:
+    """A job's progress while it runs; its result, errors and next step once it ends."""
+    job = access_import_job(request.user, job_id)
+    context = {
+        "job": job,
+        "label": _kind_label(job),
+        "errors": [str(error) for error in row_errors(job.errors)],
+        "more_errors": job.error_count > len(job.errors),
+        "may_import_now": job.dry_run
+        and job.state == "checked"
+        and job.upload_id is not None
+        and job.follow_up_id is None,
+    }
+    return render(request, "imports/job.html", context)
+
+
+def job_progress(job: ImportJob) -> dict[str, Any]:
+    """What the job page's script reads."""
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "finished": job.finished,
+        "cancellable": job.cancellable,
+        "percent": job.percent,
+        "rows_read": job.rows_read,
+        "rows_checked": job.rows_checked,
+        "rows_written": job.rows_written,
+    }
+
+
+@login_required
+def job_json(request: AuthedRequest, job_id: int) -> JsonResponse:
+    job = access_import_job(request.user, job_id)
+    response = JsonResponse(job_progress(job))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def job_errors_csv(request: AuthedRequest, job_id: int) -> HttpResponse:
+    """Every error of a job as CSV (row, column, problem), the header in the page's language."""
+    job = access_import_job(request.user, job_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_("row"), _("column"), _("problem")])
+    writer.writerows([e.row, e.shown_column, e.problem] for e in import_job_errors(job))
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tiejun-import-{job.pk}-errors.csv"'
+    return response
+
+
+@require_POST
+@login_required
+def job_cancel_view(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = access_import_job(request.user, job_id)
+    try:
+        job_cancel(job=job)
+    except TiejunError as exc:
+        messages.error(request, str(exc))
+    return redirect("imports:job", job_id=job.pk)
+
+
+@require_POST
+@login_required
+def job_import_now(request: AuthedRequest, job_id: int) -> HttpResponse:
+    """Import the file a passing check read: a new job on the same bytes."""
+    job = access_import_job(request.user, job_id)
+    try:
+        follow_up = job_import_checked(job=job, by=request.user, language=get_language() or "")
+    except TiejunError as exc:
+        messages.error(request, str(exc))
+        return redirect("imports:job", job_id=job.pk)
+    return redirect("imports:job", job_id=follow_up.pk)

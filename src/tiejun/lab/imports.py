@@ -5,10 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tiejun.crm.models import Customer
+from tiejun.crm.models import Customer, SalesChannel
 from tiejun.imports.cells import CREATED, Context, Outcome
 from tiejun.imports.engine import Kind
 from tiejun.imports.registry import register
+from tiejun.imports.spellings import (
+    ACTIVITIES_HEADERS,
+    ATTENDEES_HEADERS,
+    CHANNEL_LABELS,
+    EVENTS_HEADERS,
+)
 from tiejun.org.imports import OrgCells as Cells
 from tiejun.org.imports import admin_or_manager
 from tiejun.org.models import Membership
@@ -32,19 +38,15 @@ def _lab_customer(c: Cells, column: str) -> Customer | None:
 
 
 def _lab_model(c: Cells, column: str) -> SalesModel | None:
-
-    code = c.text(column).lower()
-    if not code:
-        return None
-    model = SalesModel.objects.filter(code=code, active=True).first()
-    if model is None:
-        choices = SalesModel.objects.filter(active=True).values_list("code", flat=True)
-        c.fail(
-            column,
-            _("unknown sales model %(model)s; use one of %(choices)s")
-            % {"model": code, "choices": ", ".join(choices)},
-        )
-    return model
+    """An active sales model by its code or its name (Chinese or English): 沙龙, Salon, salon."""
+    models = {m.code: m for m in SalesModel.objects.filter(active=True)}
+    # A built-in model is a deal channel: its labels (沙龙, Salon) name it too.
+    channels = dict(SalesChannel.choices)
+    choices = {code: channels.get(code, m.name) for code, m in models.items()}
+    names = {k: v for k, v in CHANNEL_LABELS.items() if v in models}
+    names.update((n, m.code) for m in models.values() for n in (m.name, m.name_en) if n)
+    code = c.choice(column, choices, labels=names, what=_("sales model"))
+    return models.get(code)
 
 
 def _lab_id_taken(c: Cells, column: str, problem: str, unit_id: int | None) -> None:
@@ -56,13 +58,13 @@ def _lab_id_taken(c: Cells, column: str, problem: str, unit_id: int | None) -> N
 
 def apply_activity(c: Cells, ctx: Context) -> Outcome:
 
-    activity_id = c.text("activity_id", max_length=64)
+    activity_id = c.external_id("activity_id")
     person = c.person("employee_no")
     customer = _lab_customer(c, "customer_code")
     model = _lab_model(c, "model")
     date = c.date("date")
     hours = c.decimal("hours")
-    cost = c.decimal("cost")
+    cost = c.amount("cost", allow_negative=True)
     if c.scope is not None:
         if activity_id:
             taken = Touch.objects.filter(activity_id=activity_id).values_list("unit_id").first()
@@ -98,13 +100,13 @@ def apply_activity(c: Cells, ctx: Context) -> Outcome:
 
 def apply_event(c: Cells, ctx: Context) -> Outcome:
 
-    event_id = c.text("event_id", max_length=64)
+    event_id = c.external_id("event_id")
     model = _lab_model(c, "model")
     unit = c.unit("unit_code")
     date = c.date("date")
     title = c.text("title", max_length=200)
     hours = c.decimal("hours")
-    cost = c.decimal("cost")
+    cost = c.amount("cost", allow_negative=True)
     if c.scope is not None and event_id:
         taken = Event.objects.filter(event_id=event_id).values_list("unit_id").first()
         _lab_id_taken(
@@ -130,7 +132,7 @@ def apply_event(c: Cells, ctx: Context) -> Outcome:
 
 def apply_attendee(c: Cells, ctx: Context) -> Outcome:
 
-    event_id = c.text("event_id", max_length=64)
+    event_id = c.external_id("event_id")
     event = Event.objects.filter(event_id=event_id).first() if event_id else None
     if event is not None and not c.unit_in_scope(event.unit_id):
         event = None  # another branch's event reads as unknown
@@ -151,6 +153,7 @@ def register_kinds() -> None:
             "activity_id",
             label=gettext_lazy("Sales activities (touches)"),
             position=60,
+            headers=ACTIVITIES_HEADERS,
             may_import=admin_or_manager,
             cells=Cells,
             apply=apply_activity,
@@ -161,6 +164,7 @@ def register_kinds() -> None:
             "event_id",
             label=gettext_lazy("Events (salons, livestreams)"),
             position=70,
+            headers=EVENTS_HEADERS,
             aliases={"unit": "unit_code"},
             may_import=admin_or_manager,
             cells=Cells,
@@ -172,6 +176,7 @@ def register_kinds() -> None:
             "event_id",
             label=gettext_lazy("Event attendees"),
             position=80,
+            headers=ATTENDEES_HEADERS,
             may_import=admin_or_manager,
             cells=Cells,
             apply=apply_attendee,

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.crm.importing import insert_rows
 from tiejun.crm.models import Customer, SalesChannel
 from tiejun.errors import TiejunError
 from tiejun.org.models import Membership, Person, Unit
@@ -189,6 +190,35 @@ def on_visit_checked_in(
                 VISIT,
             ],
         )
+
+
+def on_visits_imported(sender: object, *, rows: list[tuple[Any, ...]], **_: object) -> None:
+    """Imported visits count as ``visit`` touches, as check-ins do: one statement for a batch
+    of (visit id, person, customer, unit, day), unless that model is switched off."""
+    model_id = SalesModel.objects.filter(code=VISIT, active=True).values_list("id", flat=True)
+    model = model_id.first()
+    if model is None or not rows:
+        return
+    source = Touch.Source.CHECKIN.value
+    insert_rows(
+        Touch._meta.db_table,
+        TOUCH_COLUMNS,
+        [(f"checkin:{v}", model, p, c, u, None, d, 0, 0, source) for v, p, c, u, d in rows],
+    )
+
+
+TOUCH_COLUMNS = (
+    "activity_id",
+    "model_id",
+    "person_id",
+    "customer_id",
+    "unit_id",
+    "event_id",
+    "date",
+    "hours",
+    "cost",
+    "source",
+)
 
 
 def on_visit_checked_out(sender: object, *, visit: Any, hours: Decimal, **_: object) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.core.exceptions import ValidationError
@@ -14,9 +15,26 @@ from django.utils.translation import gettext_lazy
 
 from tiejun.access import is_admin
 from tiejun.errors import TiejunError
-from tiejun.imports.cells import CREATED, DATE, UPDATED, Cells, Context, Outcome, check_name
+from tiejun.imports.cells import (
+    CREATED,
+    UPDATED,
+    Cells,
+    Context,
+    Outcome,
+    check_name,
+    choose,
+    parse_date,
+)
 from tiejun.imports.engine import Kind, Record
 from tiejun.imports.registry import register, set_scope_resolver
+from tiejun.imports.spellings import (
+    CALENDAR_HEADERS,
+    MOVES_HEADERS,
+    PEOPLE_HEADERS,
+    ROLE_LABELS,
+    UNIT_KIND_LABELS,
+    UNITS_HEADERS,
+)
 
 from .holidays import (
     MAX_YEAR,
@@ -90,15 +108,9 @@ def apply_unit(c: OrgCells, ctx: Context) -> Outcome:
     code = c.text("code", max_length=32)
     name = c.text("name", max_length=100)
     check_name(c, "name", name)
-    kind = c.text("kind").lower()
+    kind = c.choice("kind", dict(UnitKind.choices), labels=UNIT_KIND_LABELS, what=_("unit kind"))
     parent = c.unit("parent_code", required=False)
     parent_code = c.record.get("parent_code", "").strip()
-    if kind and kind not in UnitKind.values:
-        c.fail(
-            "kind",
-            _("unknown unit kind %(kind)s; use one of %(choices)s")
-            % {"kind": kind, "choices": ", ".join(UnitKind.values)},
-        )
     if c.scope is not None and parent is None and not c.errors:
         c.fail("parent_code", _("a value is required"))
     c.check()
@@ -131,8 +143,8 @@ def units_order(records: list[Record]) -> list[Record]:
     """Parents before children, whatever order the file lists them in."""
 
     def depth(item: Record) -> int:
-        kind = item[1].get("kind", "").strip().lower()
-        return KIND_DEPTH.get(kind, len(KIND_DEPTH))  # type: ignore[call-overload]
+        kind = choose(item[1].get("kind", ""), dict(UnitKind.choices), UNIT_KIND_LABELS)
+        return KIND_DEPTH.get(kind, len(KIND_DEPTH))  # type: ignore[call-overload, arg-type]
 
     return sorted(records, key=depth)
 
@@ -161,7 +173,7 @@ def apply_person(c: OrgCells, ctx: Context) -> Outcome:
         person_update(person=existing, name=name, email=email, phone=phone)
         return UPDATED
     unit = c.unit("unit_code")
-    role = c.text("role").lower()
+    role = c.choice("role", dict(Role.choices), labels=ROLE_LABELS)
     start_date = c.date("start_date")
     _check_grant(c, role)
     c.check()
@@ -188,16 +200,10 @@ def _check_grant(c: OrgCells, role: str) -> None:
 def apply_move(c: OrgCells, ctx: Context) -> Outcome:
     person = c.person("employee_no")
     unit = c.unit("unit_code", required=False)
-    role = c.text("role", required=False).lower()
+    role = c.choice("role", dict(Role.choices), required=False, labels=ROLE_LABELS)
     effective = c.date("effective_date")
-    if not c.record.get("unit_code", "").strip() and not role:
+    if not c.record.get("unit_code", "").strip() and not c.record.get("role", "").strip():
         c.fail("unit_code", _("give a new unit_code, a new role, or both"))
-    if role and role not in Role.values:
-        c.fail(
-            "role",
-            _("unknown role %(role)s; use one of %(choices)s")
-            % {"role": role, "choices": ", ".join(Role.values)},
-        )
     _check_grant(c, role)
     if c.scope is not None and person is not None and ctx.by is not None and person == ctx.by:
         c.fail("employee_no", _("you may not move yourself"))
@@ -210,9 +216,8 @@ def apply_move(c: OrgCells, ctx: Context) -> Outcome:
 def _calendar_years(records: list[Record]) -> set[int]:
     years = set()
     for _number, record in records:
-        match = DATE.match(record.get("date", "").strip())
-        if match is not None:
-            years.add(int(match[1]))
+        with contextlib.suppress(ValueError):  # the row reports it
+            years.add(parse_date(record.get("date", "")).year)
     return years
 
 
@@ -255,6 +260,7 @@ def register_kinds() -> None:
             "code",
             label=gettext_lazy("Units"),
             position=10,
+            headers=UNITS_HEADERS,
             may_import=admin_or_manager,
             cells=OrgCells,
             apply=apply_unit,
@@ -266,6 +272,7 @@ def register_kinds() -> None:
             "employee_no",
             label=gettext_lazy("People"),
             position=20,
+            headers=PEOPLE_HEADERS,
             may_import=admin_or_manager,
             cells=OrgCells,
             apply=apply_person,
@@ -277,6 +284,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Transfers and promotions"),
             position=30,
             aliases={"effective": "effective_date"},
+            headers=MOVES_HEADERS,
             may_import=admin_or_manager,
             cells=OrgCells,
             apply=apply_move,
@@ -288,7 +296,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Calendar: a year's statutory holidays and make-up days"),
             position=110,
             aliases={"year": "date", "name": "name"},
-            headers={"日期": "date", "类型": "kind", "名称": "name"},
+            headers=CALENDAR_HEADERS,
             apply=apply_calendar,
             prepare=prepare_calendar,
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_change, audit_record
 from tiejun.errors import TiejunError
+from tiejun.ops.statements import fetch_instance, prepared_cursor
 from tiejun.text import check_name
 
 from .models import (
@@ -274,28 +276,41 @@ def token_create(*, person: Person) -> str:
     return key
 
 
-# Every API request asks this: one statement written once, not a queryset compiled each time.
+# Every API request asks this: one statement written once per process (and prepared on
+# PostgreSQL), not a queryset compiled each time.
 _TOKEN_SQL = (
-    "SELECT p.*, t.id AS token_id, "
-    "(t.last_used_at IS NULL OR t.last_used_at < %s) AS token_used_long_ago "
+    "SELECT {columns}, t.id, "
+    "(t.last_used_at IS NULL OR t.last_used_at < %s) "
     "FROM {person} p JOIN {token} t ON t.person_id = p.id "
     "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
 )
+_PERSON_FIELDS = tuple(f.attname for f in Person._meta.concrete_fields)
+
+
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    return _TOKEN_SQL.format(
+        columns=", ".join(f"p.{q(str(f.column))}" for f in Person._meta.concrete_fields),
+        person=q(Person._meta.db_table),
+        token=q(ApiToken._meta.db_table),
+    )
 
 
 def token_authenticate(key: str) -> Person | None:
     now = timezone.now()
-    sql = _TOKEN_SQL.format(
-        person=connection.ops.quote_name(Person._meta.db_table),
-        token=connection.ops.quote_name(ApiToken._meta.db_table),
-    )
     since = connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)
-    person = next(iter(Person.objects.raw(sql, [since, _hash_token(key)])), None)
-    if person is None or not person.is_active:
+    with prepared_cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [since, _hash_token(key)])
+        found = fetch_instance(Person, cursor, _PERSON_FIELDS)
+    if found is None:
+        return None
+    person, (token_id, used_long_ago) = found
+    if not person.is_active:
         return None
     # "Last used" to the minute is enough; a write on every API request is not.
-    if person.__dict__["token_used_long_ago"]:
-        ApiToken.objects.filter(pk=person.__dict__["token_id"]).update(last_used_at=now)
+    if used_long_ago:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return person
 
 

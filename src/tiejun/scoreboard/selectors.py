@@ -8,19 +8,22 @@ query, the targets in at most two, whatever the size of the subtree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Case, DecimalField, Q, Sum, Value, When
+from django.db import connection
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from tiejun.dateinput import parse_day, parse_month
 from tiejun.errors import TiejunError
 from tiejun.metrics import Metric
 from tiejun.metrics import metric as get_metric
+from tiejun.ops.statements import decimal_from_db
 from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
 from tiejun.org.selectors import work_calendar
 from tiejun.targets.models import Target
@@ -82,6 +85,9 @@ class Board(Figures):
     own_target: Decimal | None = None
     children_target: Decimal | None = None
     rows: list[BoardRow] = field(default_factory=list)
+    # The ids of the unit and every unit under it, as the board read them (not in the JSON):
+    # what a report built on the board filters its own queries by, without reading them again.
+    subtree: list[int] = field(default_factory=list)
 
     @property
     def time_progress(self) -> float | None:
@@ -158,31 +164,53 @@ def _period(month: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:
     return start, min(as_of, end)
 
 
-def _sums(month: dt.date, as_of: dt.date) -> dict[str, Any]:
-    start, end = _period(month, as_of)
-    in_month = start <= as_of <= month_end(month)
-    today_value = (
-        Sum(Case(When(day=as_of, then="value"), default=Value(ZERO), output_field=DecimalField()))
-        if in_month
-        else Value(ZERO, output_field=DecimalField())
-    )
-    return {"achieved": Sum("value"), "today_sum": today_value, "_range": (start, end)}
+# The board's statements are SQL written here, not querysets: compiling a queryset cost more
+# Python than running it (issue 11). Their columns and sums are what the querysets of before read.
+_FACTS_SQL = (
+    "SELECT {group}, SUM(value), SUM(CASE WHEN day = %s THEN value ELSE 0 END) FROM {fact} "
+    "WHERE metric = %s AND day >= %s AND day <= %s{filter} GROUP BY {group}"
+)
 
 
 def _facts(
-    metric: str, month: dt.date, as_of: dt.date, group: str, **filters: Any
+    metric: str,
+    month: dt.date,
+    as_of: dt.date,
+    group: str,
+    *,
+    unit_ids: list[int] | None = None,
+    person_id: int | None = None,
 ) -> dict[Any, tuple[Decimal, Decimal]]:
-    sums = _sums(month, as_of)
-    start, end = sums.pop("_range")
+    """The facts of ``metric`` in ``month`` up to ``as_of``, summed per ``group`` (``unit_id`` or
+    ``person_id``): (month to date, the day ``as_of``); of the units ``unit_ids`` or the person
+    ``person_id`` if given. One grouped statement."""
+    start, end = _period(month, as_of)
     if end < start:
         return {}
-    rows = (
-        Fact.objects.filter(metric=metric, day__gte=start, day__lte=end, **filters)
-        .values(group)
-        .annotate(**sums)
-        .order_by()
+    d = connection.ops.adapt_datefield_value
+    params: list[Any] = [d(as_of), metric, d(start), d(end)]
+    condition = ""
+    if unit_ids is not None:
+        condition = f" AND unit_id IN ({', '.join(['%s'] * len(unit_ids))})"
+        params += unit_ids
+    if person_id is not None:
+        condition += " AND person_id = %s"
+        params.append(person_id)
+    assert group in ("unit_id", "person_id")
+    sql = _FACTS_SQL.format(
+        group=group, fact=connection.ops.quote_name(Fact._meta.db_table), filter=condition
     )
-    return {r[group]: (r["achieved"] or ZERO, r["today_sum"] or ZERO) for r in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    in_month = start <= as_of <= month_end(month)
+    return {
+        key: (
+            decimal_from_db(achieved) or ZERO,
+            (decimal_from_db(today) or ZERO) if in_month else ZERO,
+        )
+        for key, achieved, today in rows
+    }
 
 
 def _progress(calendar: WorkCalendar | None, month: dt.date, as_of: dt.date) -> MonthProgress:
@@ -209,7 +237,7 @@ def board_for_unit(
 def _team_board(
     unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
 ) -> Board:
-    facts = _facts(m.code, month, as_of, "person_id", unit=unit)
+    facts = _facts(m.code, month, as_of, "person_id", unit_ids=[unit.pk])
     members = list(
         Membership.objects.on(as_of)
         .filter(unit=unit)
@@ -269,6 +297,7 @@ def _team_board(
         own_target=own,
         children_target=children_target,
         rows=_rank(rows),
+        subtree=[unit.pk],  # a team is a leaf: units under a branch are teams
     )
 
 
@@ -286,14 +315,10 @@ class _UnitRow(NamedTuple):
 def _unit_board(
     unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
 ) -> Board:
-    subtree = UnitClosure.objects.filter(ancestor=unit).values("descendant_id")
     # Plain rows, not model instances: a 20,000-rep company has a few thousand units.
-    units = {
-        row[0]: _UnitRow(*row)
-        for row in Unit.objects.filter(pk__in=subtree).values_list(
-            "id", "code", "name", "kind", "parent_id", "sort"
-        )
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(_subtree_sql(), [unit.pk])
+        units = {row[0]: _UnitRow(*row) for row in cursor.fetchall()}
     children = sorted(
         (u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code)
     )
@@ -306,7 +331,7 @@ def _unit_board(
     if unit.kind == UnitKind.COMPANY:
         per_unit = _facts(m.code, month, as_of, "unit_id")
     else:
-        per_unit = _facts(m.code, month, as_of, "unit_id", unit_id__in=list(units))
+        per_unit = _facts(m.code, month, as_of, "unit_id", unit_ids=list(units))
     facts = _roll_up(per_unit, units, unit.pk)
     effective, own_targets, children_sums = effective_targets(
         units, m.code, month, as_of, root=unit.pk
@@ -339,6 +364,17 @@ def _unit_board(
         own_target=own_targets.get(unit.pk),
         children_target=children_sums.get(unit.pk),
         rows=_rank(rows),
+        subtree=list(units),
+    )
+
+
+@functools.cache
+def _subtree_sql() -> str:
+    q = connection.ops.quote_name
+    return (
+        "SELECT u.id, u.code, u.name, u.kind, u.parent_id, u.sort "  # noqa: S608
+        f"FROM {q(Unit._meta.db_table)} u INNER JOIN {q(UnitClosure._meta.db_table)} c "
+        "ON c.descendant_id = u.id WHERE c.ancestor_id = %s"
     )
 
 
@@ -397,16 +433,7 @@ def effective_targets(
     it, so the person targets are read only for the teams reached without one — often none,
     and then a 20,000-rep company board reads no person target at all.
     """
-    scope: Any = (
-        UnitClosure.objects.filter(ancestor_id=root).values("descendant_id")
-        if root is not None
-        else list(units)
-    )
-    own = dict(
-        Target.objects.filter(month=month, metric=metric, unit_id__in=scope).values_list(
-            "unit_id", "value"
-        )
-    )
+    own = _own_targets(units, metric, month, root=root)
     kids: dict[int, list[int]] = defaultdict(list)
     for u in units.values():
         if u.parent_id in units:
@@ -446,6 +473,31 @@ def effective_targets(
     return effective, own, children_sum
 
 
+def _own_targets(
+    units: Mapping[int, Any], metric: str, month: dt.date, *, root: int | None
+) -> dict[int, Decimal]:
+    """The targets set on the units themselves: of ``units``, or of ``root``'s subtree."""
+    q = connection.ops.quote_name
+    params: list[Any] = [connection.ops.adapt_datefield_value(month), metric]
+    if root is not None:
+        closure = q(UnitClosure._meta.db_table)
+        scope = f"SELECT descendant_id FROM {closure} WHERE ancestor_id = %s"  # noqa: S608
+        params.append(root)
+    else:
+        scope = ", ".join(["%s"] * len(units)) or "NULL"
+        params += list(units)
+    sql = (
+        f"SELECT unit_id, value FROM {q(Target._meta.db_table)} "  # noqa: S608
+        f"WHERE month = %s AND metric = %s AND unit_id IN ({scope})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            unit_id: decimal_from_db(value, places=2)  # type: ignore[misc]
+            for unit_id, value in cursor.fetchall()
+        }
+
+
 def _team_people_targets(
     teams: list[int], metric: str, month: dt.date, as_of: dt.date
 ) -> dict[int, Decimal]:
@@ -479,7 +531,7 @@ def person_board(
     m = get_metric(metric)
     month = month_start(month)
     progress = _progress(calendar, month, as_of)
-    facts = _facts(m.code, month, as_of, "person_id", person=person)
+    facts = _facts(m.code, month, as_of, "person_id", person_id=person.pk)
     achieved, today = facts.get(person.pk, (ZERO, ZERO))
     target = (
         Target.objects.filter(month=month, metric=m.code, person=person)

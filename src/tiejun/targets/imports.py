@@ -5,19 +5,24 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tiejun.imports.cells import CREATED, UPDATED, Context, Outcome
+from tiejun.imports.cells import CREATED, UPDATED, Context, Outcome, choose
 from tiejun.imports.engine import Kind
 from tiejun.imports.registry import register
+from tiejun.imports.spellings import METRIC_LABELS, SCOPE_LABELS, TARGETS_HEADERS
+from tiejun.metrics import METRIC_CHOICES, METRICS
 from tiejun.org.imports import OrgCells, admin_or_manager
 from tiejun.org.models import Person, Unit
 
 from .models import Target
 from .services import target_set
 
+SCOPES = {"unit": gettext_lazy("Unit"), "person": gettext_lazy("Person")}
+
 
 def apply_target(c: OrgCells, ctx: Context) -> Outcome:
     month = c.month("month")
-    scope = c.text("scope").lower()
+    scope_text = c.text("scope")
+    scope = choose(scope_text, SCOPES, SCOPE_LABELS) if scope_text else ""
     owner: dict[str, Unit | Person | None] = {}
     if scope == "unit":
         owner["unit"] = c.unit("code")
@@ -25,10 +30,15 @@ def apply_target(c: OrgCells, ctx: Context) -> Outcome:
         owner["person"] = c.person("code")
     else:
         c.text("code", max_length=32)
-        if scope:
-            c.fail("scope", _("scope is unit or person, not %(scope)s") % {"scope": scope})
-    metric = c.text("metric").lower()
-    value = c.decimal("value")
+        if scope_text:
+            c.fail("scope", _("scope is unit or person, not %(scope)s") % {"scope": scope_text})
+    metric = c.choice("metric", dict(METRIC_CHOICES), labels=METRIC_LABELS)
+    # Money as offices write it (¥50,000); a count as a plain number. Negative values reach the
+    # service, whose message says why they are refused.
+    if metric in METRICS and not METRICS[metric].money:
+        value = c.decimal("value")
+    else:
+        value = c.amount("value", allow_negative=True)
     c.check()
     assert month is not None and value is not None
     before = Target.objects.filter(month=month, metric=metric, **owner).first()
@@ -54,6 +64,7 @@ def register_kinds() -> None:
             "value",
             label=gettext_lazy("Targets"),
             position=40,
+            headers=TARGETS_HEADERS,
             aliases={"reason": "value"},
             may_import=admin_or_manager,
             cells=OrgCells,

@@ -5,7 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tiejun.access import is_admin
+from tiejun.imports.registry import kinds_for
+from tiejun.org.models import LEADER_ROLES, Person, Role
+from tiejun.org.selectors import default_unit, membership_on
 
 # The sections of the navigation; the last four belong to other apps, linked by path.
 SECTIONS = [
@@ -23,28 +29,65 @@ SECTIONS = [
 ]
 
 
-# Sections for administrators only. Shown to superusers, which costs no query; an admin by role
-# reaches them by address (the pages themselves check the role).
+# Sections for administrators only (the audit trail answers 404 to anyone else).
 ADMIN_SECTIONS: list[tuple[str, Any, str, tuple[str, ...]]] = [
     ("audit", _("Audit trail"), "/audit/", ("/audit/",)),
 ]
+
+# The sections a person may open, worked out once at sign-in (and once a day after) and kept in
+# the session, so that drawing the menu costs no query. The rules are the pages' own: the lab is
+# for leaders, coordinators and admins (``lab.views.lab_unit``), the import page for whoever may
+# import a kind (``imports.registry.kinds_for``), targets, kickoff & review and the battle report
+# open the viewer's own unit (``org.selectors.default_unit``), the audit trail is the admins'.
+NAV_SESSION_KEY = "tiejun_nav"
+LAB_ROLES = LEADER_ROLES | {Role.COORDINATOR, Role.ADMIN}
+NEEDS_UNIT = ("targets", "rhythm", "broadcast")
+
+
+def nav_grants(person: Person) -> dict[str, Any]:
+    """The sections ``person`` may open today, as the session keeps them."""
+    today = timezone.localdate()
+    membership = membership_on(person, today)
+    has_unit = default_unit(person, today) is not None
+    allowed = {
+        "lab": person.is_superuser or (membership is not None and membership.role in LAB_ROLES),
+        "import": bool(kinds_for(person)),
+        "audit": is_admin(person),
+        **dict.fromkeys(NEEDS_UNIT, has_unit),
+    }
+    return {"day": today.isoformat(), "hidden": sorted(k for k, ok in allowed.items() if not ok)}
+
+
+def remember_nav(sender: object, request: HttpRequest | None, user: Any, **_kwargs: Any) -> None:
+    """At sign-in (``user_logged_in``): keep the person's sections in the session."""
+    if request is not None and hasattr(request, "session") and isinstance(user, Person):
+        request.session[NAV_SESSION_KEY] = nav_grants(user)
 
 
 def _is_active(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p if p == "/" else path.startswith(p) for p in prefixes)
 
 
-def _admin_sections(request: HttpRequest) -> list[tuple[str, Any, str, tuple[str, ...]]]:
+def _hidden(request: HttpRequest) -> set[str]:
     user = getattr(request, "user", None)
-    return ADMIN_SECTIONS if getattr(user, "is_superuser", False) else []
+    if not isinstance(user, Person) or not hasattr(request, "session"):
+        return set()
+    grants = request.session.get(NAV_SESSION_KEY)
+    if not grants or grants.get("day") != timezone.localdate().isoformat():
+        grants = nav_grants(user)  # a session from before, or from yesterday
+        request.session[NAV_SESSION_KEY] = grants
+    return set(grants["hidden"])
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The top navigation and the language switch; no database query."""
+    """The top navigation (the sections the person may open) and the language switch; no
+    database query once the session knows the person's sections."""
     path = request.path
+    hidden = _hidden(request)
     items = [
         {"key": key, "label": label, "url": url, "active": _is_active(path, prefixes)}
-        for key, label, url, prefixes in SECTIONS + _admin_sections(request)
+        for key, label, url, prefixes in SECTIONS + ADMIN_SECTIONS
+        if key not in hidden
     ]
     return {
         "nav_items": items,

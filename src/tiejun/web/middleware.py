@@ -7,7 +7,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 
 SESSION_KEY = "tiejun_language"
 
@@ -22,7 +21,9 @@ class UserLanguageMiddleware:
         if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = language
         response = self.get_response(request)
-        if request.method == "POST" and request.path == reverse("set_language"):
+        # The view that ran, not the path reversed on every POST (a check-in is one).
+        match = getattr(request, "resolver_match", None)
+        if request.method == "POST" and match is not None and match.view_name == "set_language":
             self._remember_choice(request, response)
         return response
 

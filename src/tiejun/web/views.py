@@ -10,9 +10,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tiejun.http import AuthedRequest
+from tiejun.org.models import Person
 from tiejun.org.selectors import default_unit
 
 from .forms import LoginForm
@@ -27,18 +29,42 @@ class TiejunLoginView(LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        # The person's saved language follows them to every browser they sign in on.
-        language = form.get_user().language
-        if language in dict(settings.LANGUAGES):
-            self.request.session["tiejun_language"] = language
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-            )
+        remember_language(self.request, response, form.get_user())
         return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "platforms": sign_in_platforms()}
+
+
+def remember_language(request: HttpRequest, response: HttpResponse, person: Person) -> None:
+    """The person's saved language follows them to every browser they sign in on."""
+    language = person.language
+    if language in dict(settings.LANGUAGES):
+        request.session["tiejun_language"] = language
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+
+
+# The platforms a person may sign in with, once their id and secret are set (the accounts app
+# serves /login/<platform>/; this page only offers the way there).
+PLATFORM_LOGINS = [
+    ("wecom", _("WeCom"), ("WECOM_CORP_ID", "WECOM_SECRET")),
+    ("dingtalk", _("DingTalk"), ("DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET")),
+    ("feishu", _("Feishu"), ("FEISHU_APP_ID", "FEISHU_APP_SECRET")),
+]
+
+
+def sign_in_platforms() -> list[dict[str, Any]]:
+    return [
+        {"key": key, "label": label, "url": f"/login/{key}/"}
+        for key, label, names in PLATFORM_LOGINS
+        if all(getattr(settings, name, "") for name in names)
+    ]
 
 
 login_view = TiejunLoginView.as_view()
@@ -58,7 +84,12 @@ def login_locked_out(
         minutes,
     ) % {"minutes": minutes}
     form = LoginForm(request, initial={"username": request.POST.get("username", "")})
-    context = {"form": form, "lockout": lockout, "next": request.POST.get("next", "")}
+    context = {
+        "form": form,
+        "lockout": lockout,
+        "next": request.POST.get("next", ""),
+        "platforms": sign_in_platforms(),
+    }
     return render(request, "web/login.html", context, status=429)
 
 

@@ -9,14 +9,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from tiejun.metrics import NEW_CUSTOMERS, REVENUE
 from tiejun.org.models import Membership
 from tiejun.org.services import people_lock
+from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.services import facts_load, facts_replace
 
+from ..importing import CHUNK, rows_in, temp_fill
 from ..models import Deal
 
 DEAL_METRICS = (REVENUE.code, NEW_CUSTOMERS.code)
@@ -140,3 +142,76 @@ def on_membership_changed(
     last_day = last.values_list("won_date", flat=True).first()
     if last_day is not None:
         deals_recredit([(person_id, effective, last_day)])
+
+
+# --- set-based upkeep (imports) -----------------------------------------------------------------
+
+_SPANS = "tiejun_deal_spans"
+_DELETE_SQL = (
+    "DELETE FROM {fact} WHERE metric IN (%s, %s) AND EXISTS (SELECT 1 FROM {spans} s "
+    "WHERE s.person_id = {fact}.person_id AND {fact}.day >= s.first_day "
+    "AND {fact}.day <= s.last_day)"
+)
+_REVENUE_SQL = (
+    "INSERT INTO {fact} (metric, day, unit_id, person_id, value) "
+    "SELECT %s, d.won_date, d.unit_id, d.person_id, SUM(d.amount) "
+    "FROM {deal} d JOIN {spans} s ON s.person_id = d.person_id "
+    "AND d.won_date >= s.first_day AND d.won_date <= s.last_day "
+    "GROUP BY d.won_date, d.unit_id, d.person_id"
+)
+_FIRSTS_SQL = (
+    "INSERT INTO {fact} (metric, day, unit_id, person_id, value) "
+    "SELECT %s, d.won_date, d.unit_id, d.person_id, COUNT(DISTINCT d.customer_id) "
+    "FROM {deal} d JOIN {spans} s ON s.person_id = d.person_id "
+    "AND d.won_date >= s.first_day AND d.won_date <= s.last_day "
+    "WHERE NOT EXISTS (SELECT 1 FROM {deal} e WHERE e.customer_id = d.customer_id "
+    "AND (e.won_date < d.won_date OR (e.won_date = d.won_date AND e.id < d.id))) "
+    "GROUP BY d.won_date, d.unit_id, d.person_id"
+)
+
+
+def first_deal_spans_many(customer_ids: Iterable[int]) -> list[Span]:
+    """``first_deal_spans`` for any number of customers (``importing.rows_in``: a query per
+    ``CHUNK`` ids, or one past ``MANY_KEYS``)."""
+    seen: set[int] = set()
+    spans: list[Span] = []
+    first_deals = Deal.objects.order_by("customer_id", "won_date", "id")
+    for customer_id, person_id, day in rows_in(
+        first_deals, "customer_id", customer_ids, "customer_id", "person_id", "won_date"
+    ):
+        if customer_id not in seen:
+            seen.add(customer_id)
+            spans.append((person_id, day, day))
+    return spans
+
+
+def deals_recredit_many(spans: Iterable[Span]) -> None:
+    """Recompute the deal facts of many (person, day) spans with a fixed number of statements.
+
+    Each person's facts are recounted from their first to their last touched day (a recount of
+    more days than changed gives the same facts): the people locked (as ``deals_recredit``
+    does), the spans in a temporary table, then one DELETE and one INSERT … SELECT per metric.
+    The deals' teams are what the writer set from the memberships on their won dates.
+    """
+    ranges: dict[int, tuple[dt.date, dt.date]] = {}
+    for person_id, start, end in spans:
+        low, high = ranges.get(person_id, (start, end))
+        ranges[person_id] = (min(low, start), max(high, end))
+    if not ranges:
+        return
+    for batch in range(0, len(ranges), CHUNK):
+        people_lock(*sorted(ranges)[batch : batch + CHUNK])
+    q = connection.ops.quote_name
+    names = {"fact": q(Fact._meta.db_table), "deal": q(Deal._meta.db_table), "spans": _SPANS}
+    day = connection.ops.adapt_datefield_value
+    temp_fill(
+        _SPANS,
+        "person_id bigint, first_day date, last_day date",
+        ("person_id", "first_day", "last_day"),
+        [(p, day(a), day(b)) for p, (a, b) in ranges.items()],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_DELETE_SQL.format(**names), list(DEAL_METRICS))
+        cursor.execute(_REVENUE_SQL.format(**names), [REVENUE.code])
+        cursor.execute(_FIRSTS_SQL.format(**names), [NEW_CUSTOMERS.code])
+        cursor.execute(f"DELETE FROM {_SPANS}")  # noqa: S608 - a fixed name

@@ -21,12 +21,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.crm.models import Customer, SalesChannel
 from tiejun.crm.selectors.customers import customer_visible
 from tiejun.errors import NotFound, TiejunError
+from tiejun.ops.statements import fetch_instance, prepared_cursor
 from tiejun.org.models import Membership, Person, Unit
 from tiejun.routing import haversine_m
 
@@ -64,10 +66,10 @@ def _checkin_at(at: Any, now: dt.datetime) -> dt.datetime:
 
 
 _CONTEXT_SQL = """
-SELECT c.*, u.id AS checkin_unit_id, u.code AS checkin_unit_code,
+SELECT {columns}, u.id, u.code,
     (SELECT s.id FROM {stop} s JOIN {plan} p ON p.id = s.plan_id
      WHERE p.person_id = %s AND p.date = %s AND s.customer_id = c.id
-     ORDER BY s.seq LIMIT 1) AS checkin_plan_stop_id{key_share}
+     ORDER BY s.seq LIMIT 1){key_share}
 FROM {customer} c
 LEFT JOIN {membership} m ON m.person_id = %s AND m.valid_from <= %s
     AND (m.valid_to IS NULL OR m.valid_to >= %s)
@@ -75,7 +77,16 @@ LEFT JOIN {unit} u ON u.id = m.unit_id
 WHERE c.{key} = %s
 ORDER BY m.valid_from, m.id LIMIT 1{lock}
 """
-_KEY_SHARE_SQL = ",\n    (SELECT 1 FROM {person} WHERE id = %s FOR KEY SHARE) AS key_share"
+_KEY_SHARE_SQL = ",\n    (SELECT 1 FROM {person} WHERE id = %s FOR KEY SHARE)"
+
+
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _columns_sql(alias: str, model: type[Model]) -> str:
+    q = connection.ops.quote_name
+    return ", ".join(f"{alias}.{q(str(f.column))}" for f in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -97,6 +108,7 @@ def _context_sql(vendor: str, by_code: bool) -> str:
     key_share = _KEY_SHARE_SQL.format(person=q(Person._meta.db_table))
     return _CONTEXT_SQL.format(  # table names from the models; values are parameters
         **tables,
+        columns=_columns_sql("c", Customer),
         key="code" if by_code else "id",
         key_share=key_share if postgresql else "",
         lock=" FOR NO KEY UPDATE OF c" if postgresql else "",
@@ -128,18 +140,18 @@ def _context(person: Person, customer: Customer | str, day: dt.date) -> _Context
         params.append(person.pk)
     params += [person.pk, day_value, day_value]
     params.append(customer if isinstance(customer, str) else customer.pk)
-    sql = _context_sql(connection.vendor, by_code)
-    row = next(iter(Customer.objects.raw(sql, params)), None)
-    if row is None:
+    with prepared_cursor() as cursor:
+        cursor.execute(_context_sql(connection.vendor, by_code), params)
+        found = fetch_instance(Customer, cursor, _attnames(Customer))
+    if found is None:
         return _Context(None, None, None)
-    extra = row.__dict__  # the statement's own columns
+    row, (unit_id, unit_code, plan_stop_id, *_lock) = found
     unit = None
-    if extra["checkin_unit_id"] is not None:  # the code is read; the rest loads if asked for
-        unit = Unit.from_db(
-            None, ["id", "code"], [extra["checkin_unit_id"], extra["checkin_unit_code"]]
-        )
-    found = customer if isinstance(customer, Customer) else row
-    return _Context(found, unit, extra["checkin_plan_stop_id"], row.last_activity_on)
+    if unit_id is not None:  # the code is read; the rest loads if asked for
+        unit = Unit.from_db(None, ["id", "code"], [unit_id, unit_code])
+    if isinstance(customer, Customer):
+        row = customer
+    return _Context(row, unit, plan_stop_id, found[0].last_activity_on)
 
 
 def visit_checkin(
@@ -338,7 +350,7 @@ def _flags(visit: Visit) -> dict[str, Any]:
 
 
 _NEIGHBOURS_SQL = """
-SELECT v.*, c.name AS customer_name
+SELECT {columns}, c.name
 FROM {visit} v JOIN {customer} c ON c.id = v.customer_id
 WHERE v.person_id = %s AND (
     v.id = %s
@@ -354,7 +366,9 @@ def _neighbours_sql(vendor: str) -> str:
     to, the day's start, the check-in time."""
     q = connection.ops.quote_name
     return _NEIGHBOURS_SQL.format(
-        visit=q(Visit._meta.db_table), customer=q(Customer._meta.db_table)
+        columns=_columns_sql("v", Visit),
+        visit=q(Visit._meta.db_table),
+        customer=q(Customer._meta.db_table),
     )
 
 
@@ -375,22 +389,26 @@ def _neighbours(visit: Visit) -> tuple[Visit | None, list[tuple[uuid.UUID, str]]
         moment(day_start(local_day(at))),
         moment(at),
     ]
-    rows = list(Visit.objects.raw(_neighbours_sql(connection.vendor), params))
+    rows: list[tuple[Visit, str]] = []
+    with prepared_cursor() as cursor:
+        cursor.execute(_neighbours_sql(connection.vendor), params)
+        while (found := fetch_instance(Visit, cursor, _attnames(Visit))) is not None:
+            rows.append((found[0], found[1][0]))
     same = next(
-        (v for v in rows if v.customer_id == customer_id and abs(v.checkin_at - at) <= window),
+        (
+            v
+            for v, _name in rows
+            if v.customer_id == customer_id and abs(v.checkin_at - at) <= window
+        ),
         None,
     )
     if same is not None and not window and same.pk != visit.pk:
         same = None  # merging switched off (a window of 0): only the same id is the same visit
     if same is None:
-        same = next((v for v in rows if v.pk == visit.pk), None)
+        same = next((v for v, _name in rows if v.pk == visit.pk), None)
     if same is not None:
         return _stored_as_answer(same, visit), []
-    return None, [
-        (v.pk, v.__dict__["customer_name"])
-        for v in rows
-        if v.checkout_at is None and v.checkin_at < at
-    ]
+    return None, [(v.pk, name) for v, name in rows if v.checkout_at is None and v.checkin_at < at]
 
 
 def _stored_as_answer(stored: Visit, sent: Visit) -> Visit:
@@ -420,7 +438,7 @@ def _check_out(ids: list[uuid.UUID], *, at: dt.datetime) -> None:
     sql = _CHECK_OUT_SQL.format(
         visit=connection.ops.quote_name(Visit._meta.db_table), ids=", ".join(["%s"] * len(ids))
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             sql,
             [

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "what",
-            choices=["board", "reports", "lab", "checkin", "route", "tsplib"],
+            choices=["board", "reports", "lab", "checkin", "route", "tsplib", "import"],
             help=_("what to benchmark"),
         )
         parser.add_argument("--reps", type=int, default=2000, help=_("sales reps in the company"))
@@ -42,6 +42,15 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help=_("client threads (checkin 16; board --url 1)"),
+        )
+        parser.add_argument(
+            "--customers", type=int, default=100_000, help=_("import: customers in the file")
+        )
+        parser.add_argument(
+            "--deals", type=int, default=200_000, help=_("import: deals in the file")
+        )
+        parser.add_argument(
+            "--visits", type=int, default=500_000, help=_("import: visits in the file")
         )
         parser.add_argument("--today", help=_("the demo's today, YYYY-MM-DD (default: today)"))
         parser.add_argument(
@@ -64,6 +73,21 @@ class Command(BaseCommand):
                 "`tiejun worker` processes already running"
             ),
         )
+
+    def _bench_import(self, options: dict[str, Any]) -> None:
+        from tiejun.bench.imports import bench_import
+
+        if min(options["customers"], options["deals"], options["visits"]) < 1:
+            raise CommandError(_("--customers, --deals and --visits must be at least 1"))
+        result = bench_import(
+            reps=options["reps"],
+            customers=options["customers"],
+            deals=options["deals"],
+            visits=options["visits"],
+            seed=options["seed"],
+            progress=lambda message: self.stderr.write(message),
+        )
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["repeat"] < 1:
@@ -90,6 +114,9 @@ class Command(BaseCommand):
                 progress=lambda message: self.stderr.write(message),
             )
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        if options["what"] == "import":
+            self._bench_import(options)
             return
         if options["what"] == "checkin":
             from tiejun.bench.checkin import bench_checkin

@@ -79,7 +79,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             _(
-                "Demo ready: open http://127.0.0.1:8000 — log in as %(admin)s / %(password)s "
+                "Demo ready: `tiejun serve` prints the address to open — log in as %(admin)s / "
+                "%(password)s "
                 "(or any employee number with the same password, e.g. a rep '%(rep)s', "
                 "a supervisor '%(supervisor)s', a branch manager '%(manager)s')."
             )

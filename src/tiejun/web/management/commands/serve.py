@@ -59,11 +59,6 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         # Workers are forked: no connection of this process may leak into them.
         connections.close_all()
-        host, port = options["host"], options["port"]
-        self.stdout.write(
-            _("Tiejun is serving at http://%(host)s:%(port)d/") % {"host": host, "port": port}
-        )
-        self.stdout.flush()
         worker = None
         if settings.EMBEDDED_WORKER and not options["no_worker"]:
             worker = EmbeddedWorker()
@@ -87,5 +82,19 @@ class Command(BaseCommand):
                 "accesslog": "-",
                 "errorlog": "-",
                 "loglevel": "warning",
+                "when_ready": self._banner,
             }
         ).run()
+
+    def _banner(self, server: Any) -> None:
+        """Once gunicorn holds its sockets: the address it really listens on (``--port 0`` is
+        the port the system chose; an any-address bind is opened on this machine)."""
+        for listener in server.LISTENERS:
+            host, port = listener.sock.getsockname()[:2]
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+            if ":" in shown:
+                shown = f"[{shown}]"
+            self.stdout.write(
+                _("Tiejun is serving at http://%(host)s:%(port)d/") % {"host": shown, "port": port}
+            )
+        self.stdout.flush()
