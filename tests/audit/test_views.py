@@ -93,7 +93,8 @@ def test_filters(trail):
 
 def test_before_and_after_are_shown_per_field(trail):
     html = client_for(trail.admin).get("/audit/", {"type": "target"}).content.decode()
-    assert '<span class="before">1000.00</span> → <span class="after">1200.00</span>' in html
+    # a money target's value is shown as money (issue 14: through tiejun.money)
+    assert '<span class="before">¥1,000.00</span> → <span class="after">¥1,200.00</span>' in html
     assert "new product line" in html
     assert "员工M1" in html and "M1" in html
     template = client_for(trail.admin).get("/audit/", {"type": "report_template"}).content.decode()
@@ -139,3 +140,35 @@ def test_the_admin_site_shows_entries_read_only(trail):
     response = client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_objects_by_name_and_fields_in_words(trail, settings):
+    """Issue 14: the page names people and objects, never an internal key; field names are
+    translated; the badges do not wrap."""
+    with acting(trail.admin, "web"):
+        target_set(
+            month=dt.date(2026, 12, 1),
+            metric="revenue",
+            value=Decimal("230000"),
+            person=trail.reps["R1"],
+            by=trail.admin,
+            today=dt.date(2026, 11, 1),
+        )
+    admin = client_for(trail.admin)
+    html = admin.get("/audit/", {"type": "target", "object": "2026-12"}).content.decode()
+    row = html[html.index('<tr class="entry"') :]
+    row = row[: row.index("</tr>")]
+    cell = row[row.index('<td class="object"') :]
+    cell = cell[cell.index(">") + 1 : cell.index("</td>")]
+    assert "员工R1" in cell and "R1" in cell and "2026-12 · Revenue" in cell
+    assert "2026-12:revenue:person:R1" not in cell  # only in the cell's title, for a search
+    assert "¥230,000.00" in row
+    assert ".page-audit .badge { white-space: nowrap; }" in html
+    # every field the services record has a label (gettext: the Chinese page names it in Chinese)
+    from tiejun.audit.kinds import FIELD_LABELS
+
+    for entry in AuditEntry.objects.all():
+        for side in (entry.before, entry.after):
+            for key in side if isinstance(side, dict) else {}:
+                assert key in FIELD_LABELS or key[:4].isdigit(), key
+    assert '<span class="field">value</span>' in row  # the English label of "value"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
 import re
 import uuid
 import zlib
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from reportlab.pdfbase import pdfmetrics
 
 from tests.factories import PASSWORD
 from tiejun.crm.models import Contact, Customer, Opportunity
@@ -36,6 +38,7 @@ from tiejun.field.services.plans import (
     plan_remove_customer,
     plan_update,
 )
+from tiejun.field.views.plans import EMBEDDED_FONT, FONT_FILES, navigation_links, tel_uri
 
 DAY = dt.date(2026, 3, 2)
 
@@ -373,7 +376,12 @@ def test_route_sheet_is_printable(client, org, planned, django_assert_num_querie
     assert "@media print" in html
     assert "王经理" in html and "年度采购" in html and "只在下午" in html
     brief = html.split('id="brief-C1"')[1].split("sheet-stop")[0]
-    assert brief.count("2026-") == 3  # the last three visits of four
+    last_visits = brief.split("Last visits")[1].split("</p>")[0]
+    assert last_visits.count("2026-") == 3  # the last three visits of four
+    assert "last visit 2026-02-27" in brief  # the real day of the newest visit
+    c3 = html.split('id="brief-C4"')[1].split("sheet-stop")[0]
+    assert "no visit recorded" in c3
+    assert "¥50,000.00" in html  # the opportunity's amount as money
 
 
 def test_customer_briefs_read_only_the_last_three_visits(
@@ -409,11 +417,37 @@ def test_route_sheet_pdf(client, org, planned, django_assert_num_queries):
     body = response.content
     assert body.startswith(b"%PDF")
     assert b"Route sheet R1 2026-03-02" in body  # the document title
-    text = b"".join(_inflate(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", body, re.S))
-    assert b"STSong-Light" in body
-    # Chinese text is written in the CID font as UCS-2: look for the customer's code and name
-    for needle in ("C1", "客户C1", "王经理", "年度采购"):
-        assert needle.encode("utf-16-be") in _unescape(text), needle
+    # Issue 14: a CJK TrueType font is embedded (no reader-supplied STSong-Light, whose missing
+    # "·" printed as a box): the Debian package fonts-wqy-microhei (.ci/run installs it)
+    assert os.path.exists(FONT_FILES[0][0]), "apt-get install fonts-wqy-microhei"
+    assert b"/FontFile2" in body and b"WenQuanYiMicroHei" in body
+    assert b"STSong-Light" not in body
+    font = pdfmetrics.getFont(EMBEDDED_FONT)
+    for char in "·客户C1王经理年度采购¥50,000.00—上次拜访":
+        assert ord(char) in font.face.charToGlyph, char
+
+
+def test_navigation_and_call_links(client, org, planned):
+    """Issue 14: each stop opens AMap, Baidu Maps or Apple Maps on its coordinates, and calls."""
+    Customer.objects.filter(code="C1").update(phone="0571-8888 1234")
+    login(client, "R1")
+    html = client.get(plan_url()).content.decode()
+    row = html.split('data-code="C1"')[1].split("</tr>")[0]
+    assert 'href="tel:057188881234"' in row
+    assert "https://uri.amap.com/navigation?to=120.170000,30.260000,%E5%AE%A2%E6%88%B7C1" in row
+    assert "coordinate=wgs84" in row
+    assert "baidumap://map/direction?destination=latlng:30.260000,120.170000|name:" in row
+    assert "https://maps.apple.com/?daddr=30.260000,120.170000" in row
+    assert 'id="start-here"' in html and 'id="plan-settings-form"' in html
+    assert tel_uri("") == "" and tel_uri("+86 138-0000-0000") == "tel:+8613800000000"
+    no_place = Customer(code="Z", name="Z", lat=None, lon=None)
+    assert navigation_links(no_place) == {}
+
+
+def test_the_map_stays_under_the_sticky_bar(client, org, planned):
+    login(client, "R1")
+    html = client.get(plan_url()).content.decode()
+    assert "#plan-map{" in html and "isolation:isolate" in html and "z-index:0" in html
 
 
 def _inflate(data: bytes) -> bytes:

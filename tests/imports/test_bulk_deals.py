@@ -54,9 +54,10 @@ def queries(data: bytes) -> int:
 # only when a leader is named); phase two: the check again, customers (inserted, ids read back),
 # first deals before, deals (inserted, ids read back) + history, the import's audit entry,
 # customers made customers, first deals after, the recount (lock on PostgreSQL, temporary table,
-# clear, spans, delete, two inserts, clear) and savepoints. Rows go in as one statement per batch
-# (``executemany`` on SQLite, ``COPY`` on PostgreSQL, which the capture does not see).
-EXPECTED = {"sqlite": 23, "postgresql": 20}
+# clear, spans (analysed on PostgreSQL), delete, two inserts, clear) and savepoints. Rows go in as one statement per batch
+# (``executemany`` on SQLite, ``COPY`` on PostgreSQL, which the capture does not see); on
+# SQLite the page cache is raised around the writes and put back (three statements).
+EXPECTED = {"sqlite": 26, "postgresql": 21}
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(org):

@@ -126,9 +126,9 @@ def _queries(rows: list[str]) -> int:
 # Phase one: people, memberships, customers, visits by UUID, visits by external id, planned
 # stops, the owners' memberships; phase two: the check again (two), the inserts, the lab's
 # sales model and touches, the facts and the customers' last activity (each: a temporary table
-# created, cleared, filled, then one statement), and savepoints. ``COPY`` (PostgreSQL's inserts)
-# is not captured.
-EXPECTED = {"sqlite": 21, "postgresql": 17}
+# created, cleared, filled (and analysed on PostgreSQL), then one statement), and savepoints. ``COPY`` (PostgreSQL's inserts)
+# is not captured; on SQLite the page cache is raised around the writes and put back (three).
+EXPECTED = {"sqlite": 24, "postgresql": 19}
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(customers):

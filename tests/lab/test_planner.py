@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from tiejun.demo.generator import demo_build
-from tiejun.lab.planner import parse_number, planner_for_unit
+from tiejun.lab.planner import REP_HOURS_PER_QUARTER, ModelRow, parse_number, planner_for_unit
 from tiejun.org.models import Person, Unit
 
 
@@ -76,3 +76,35 @@ def test_parse_number():
     assert parse_number("-3") is None
     assert parse_number("abc") is None
     assert parse_number(None) is None
+
+
+def test_planner_speaks_in_people_and_names_its_caps(client, company):
+    """Issue 14: the move is said in reps' time with a range; a recommendation stopped by a cap
+    says so, in plain words (no "bootstrap", no "unit-months")."""
+    client.force_login(Person.objects.get(employee_no="admin"))
+    response = client.get("/lab/planner/?unit=TJ")
+    result = response.context["result"]
+    html = response.content.decode()
+    explanation = result.explanation
+    if explanation is not None:
+        assert explanation["reps"] == round(explanation["hours"] / REP_HOURS_PER_QUARTER, 1)
+        assert f"Move about {explanation['reps']} reps" in html
+        if explanation["low"] is not None:
+            assert explanation["low"] <= explanation["gain"] <= explanation["high"]
+            assert "(range ¥" in html
+    for row in result.capped_rows:
+        assert f'data-cap="{row.code}"' in html
+    if result.capped_rows:
+        assert 'id="cap-note"' in html and "three times its share" in html
+    page = html.lower()
+    for jargon in ("bootstrap", "unit-months", "last_touch", "marginal"):
+        assert jargon not in page, jargon
+    assert "/lab/efficiency/?unit=TJ&amp;from=" in html and "attribution=linear" in html
+
+
+def test_a_row_at_its_maximum_is_at_the_cap():
+    row = ModelRow(code="online", name="online", fitted=True, recommended_hours=4775, high=4775)
+    assert row.at_cap
+    row.recommended_hours = 3000
+    assert not row.at_cap
+    assert not ModelRow(code="x", name="x", fitted=False, high=10, recommended_hours=10).at_cap

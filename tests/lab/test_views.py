@@ -103,3 +103,29 @@ def test_query_count_does_not_grow_with_rows(client, history, django_assert_num_
     with django_assert_num_queries(len(first.captured_queries)):
         response = client.get(URL + "&unit=HZ")
     assert 'data-model="community"' in response.content.decode()
+
+
+def test_a_partial_month_is_marked_and_not_plotted(client, history):
+    """Issue 14: a month the period covers in part is not drawn as a spike."""
+    from tiejun.lab.views import partial_months
+
+    login(client, history.org.manager)
+    response = client.get("/lab/efficiency/?from=2026-05-01&to=2026-06-15&unit=HZ")
+    assert response.context["partial"] == {dt.date(2026, 6, 1)}
+    chart = response.context["chart"]
+    for line in chart["lines"]:
+        assert all(d["month"] != dt.date(2026, 6, 1) for d in line["dots"])
+    assert any(label["text"] == "2026-06*" for label in chart["labels"])
+    html = response.content.decode()
+    assert 'id="partial-note"' in html and "data-partial" in html
+    may, june = dt.date(2026, 5, 1), dt.date(2026, 6, 1)
+    assert partial_months([may, june], dt.date(2026, 5, 2), dt.date(2026, 6, 30)) == {may}
+    assert partial_months([may, june], may, dt.date(2026, 6, 30)) == set()
+
+
+def test_the_page_speaks_plainly(client, history):
+    login(client, history.org.manager)
+    html = client.get(URL + "&unit=HZ").content.decode()
+    assert '"last_touch";' not in html and 'by the rule "Last touch"' in html
+    assert "How these figures are worked out" in html
+    assert '<span class="code muted hide-sm">visit</span>' not in html

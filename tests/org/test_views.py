@@ -44,3 +44,21 @@ def test_page_query_counts_are_pinned(org, django_assert_num_queries, url, queri
     client.get(url)  # warm up
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_move_form_date_defaults_to_today_in_chinese_too(org, settings):
+    """Issue 14: an <input type="date"> takes ISO 8601 only; the localised 2026/12/04 showed
+    an empty field on a Chinese page."""
+    from django.utils import timezone, translation
+
+    from tiejun.org.forms import MoveForm
+    from tiejun.org.models import Unit
+
+    today = timezone.localdate()
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            form = MoveForm(units=Unit.objects.all(), initial={"effective_date": today})
+            assert f'value="{today.isoformat()}"' in str(form["effective_date"]), language
+    client = client_for(org.manager)
+    html = client.get("/people/R1/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'name="effective_date" value="{today.isoformat()}"' in html

@@ -69,3 +69,65 @@ def test_anonymous_is_sent_to_sign_in(client, company):
     response = client.get("/rhythm/kickoff/HZ/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_kickoff_total_adds_up_or_says_why(client, company):
+    """Issue 14: the reps' total is the sum of the rows; the team's own target (above it here)
+    is shown apart, with the reason."""
+    client.force_login(company.manager)
+    html = client.get("/rhythm/kickoff/HZ1/" + Q).content.decode()
+    total = html[html.index('data-row="reps_total"') :]
+    total = total[: total.index("</tr>")]
+    assert '<th class="num" data-figure="target">¥20,000.00</th>' in total  # 10,000 + 10,000
+    assert "Team (own figures)" in html and "¥40,000.00" in html
+    assert "is ¥20,000.00 above what its reps" in html
+
+
+def test_kickoff_group_sums():
+    from decimal import Decimal
+
+    from tiejun.rhythm.selectors.kickoff import KickoffGroup, KickoffRow
+
+    def row(code, target, done):
+        return KickoffRow("person", code, code, target, Decimal(done), Decimal(0), Decimal(0), 4)
+
+    team = row("T", Decimal(100), 50)
+    group = KickoffGroup(team, [row("A", Decimal(60), 70), row("B", Decimal(60), 10)])
+    assert group.reps_total.target == Decimal(120) and group.reps_total.done == Decimal(80)
+    assert group.left_total == Decimal(50)  # A is ahead: nothing left, B 50
+    assert group.target_gap == Decimal(-20) and group.target_gap_size == Decimal(20)
+    assert group.done_gap == Decimal(-30)
+
+
+def test_risk_labels_money_and_legend(client, company):
+    """Issue 14: every kind has a label (no raw `missing_report`), money reads as money, the
+    legend lists every kind."""
+    from tiejun.rhythm.selectors.risks import RISK_KINDS
+
+    client.force_login(company.manager)
+    html = client.get("/rhythm/review/HZ/" + Q).content.decode()
+    assert "¥40,000.00" in html and "40000.00 " not in html
+    legend = html[html.index('class="risk-legend') :]
+    for kind in RISK_KINDS:
+        assert f'<div class="risk-{kind}">' in legend, kind
+    assert "No daily report" in legend and "Too few visits" in legend
+    labels = client.get("/rhythm/risks/HZ/" + Q).content.decode()
+    for raw in ("missing_report</span>", "visit_shortfall</span>", ">behind<", ">idle<"):
+        assert raw not in labels
+
+
+def test_risks_filter_by_kind_and_unit(client, company):
+    client.force_login(company.manager)
+    everything = client.get("/rhythm/risks/HZ/" + Q).context["board"]
+    kinds = {r.kind for r in everything.risks}
+    assert {"idle", "allocation_gap"} <= kinds
+    idle = client.get("/rhythm/risks/HZ/" + Q + "&kind=idle").context["board"]
+    assert idle.risks and {r.kind for r in idle.risks} == {"idle"}
+    assert idle.total == len(everything.risks)
+    team_b = client.get("/rhythm/risks/HZ/" + Q + "&within=HZ2").context["board"]
+    assert all(r.unit == "HZ2" for r in team_b.risks)
+    assert {r.code for r in team_b.risks} < {r.code for r in everything.risks}
+    odd = client.get("/rhythm/risks/HZ/" + Q + "&kind=nope&within=NB1").context["board"]
+    assert (odd.kind, odd.within, len(odd.risks)) == ("", "", len(everything.risks))
+    html = client.get("/rhythm/risks/HZ/" + Q + "&kind=idle").content.decode()
+    assert '<option value="idle" selected>' in html

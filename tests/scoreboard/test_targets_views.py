@@ -136,7 +136,7 @@ def test_preview_shows_shares_and_writes_nothing(org, client):
     response = client.post(url("HZ"), {"total": "1001", "method": "even", "preview": "1"})
     assert response.status_code == 200
     assert sorted(response.context["preview"].values()) == [Decimal("500.50"), Decimal("500.50")]
-    assert 'id="preview-total">1001.00<' in response.content.decode()
+    assert 'id="preview-total">¥1,001.00<' in response.content.decode()
     assert not Target.objects.exists()
 
 
@@ -288,3 +288,54 @@ def test_the_page_refuses_a_token_reason_on_a_locked_month(org, client):
     assert unit_targets(PREV) == {"HZ1": Decimal(100)}
     # the form says so before anyone tries
     assert "at least 10 letters or digits" in client.get(url("HZ1", month=PREV)).content.decode()
+
+
+def test_preview_by_hand_shows_money_and_the_gap(org, client):
+    """Issue 14: a preview shows formatted money and what a split by hand leaves unassigned."""
+    client.force_login(org.manager)
+    form = {
+        "total": "1000000",
+        "method": "manual",
+        f"share_unit_{org.team_a.pk}": "300000",
+        f"share_unit_{org.team_b.pk}": "450000.5",
+        "preview": "1",
+    }
+    html = client.post(url("HZ"), form).content.decode()
+    assert 'id="preview-total">¥750,000.50<' in html
+    assert "Not assigned (allocation gap)" in html and 'id="preview-gap">¥249,999.50<' in html
+    over = client.post(url("HZ"), {**form, f"share_unit_{org.team_b.pk}": "800000"})
+    assert "Assigned above the total" in over.content.decode()
+    assert 'id="preview-gap">¥100,000.00<' in over.content.decode()
+    assert unit_targets() == {}  # a preview writes nothing
+
+
+def test_even_split_rounds_to_a_hundred_or_a_thousand(org, client):
+    client.force_login(org.manager)
+    form = {"total": "1000050", "method": "even", "rounding": "1000", "preview": "1"}
+    preview = client.post(url("HZ"), form).context["preview"]
+    assert sorted(preview.values()) == [Decimal(500000), Decimal(500050)]  # the rest: largest
+    del form["preview"]
+    form["save"] = "1"
+    assert client.post(url("HZ"), {**form, "rounding": "100"}).status_code == 302
+    assert unit_targets() == {
+        "HZ": Decimal(1000050),
+        "HZ1": Decimal(500050),
+        "HZ2": Decimal(500000),
+    }
+
+
+def test_rounded_shares_add_up_to_the_total():
+    from tiejun.scoreboard.forms import rounded_shares
+
+    weights = {("unit", i): Decimal(w) for i, w in enumerate([3, 3, 3, 1, 0])}
+    shares = rounded_shares(Decimal("1234567.89"), weights, Decimal(1000))
+    assert sum(shares.values()) == Decimal("1234567.89")
+    assert sum(1 for v in shares.values() if v % 1000) <= 1
+
+
+def test_reason_help_stands_under_the_reason(org, client):
+    client.force_login(org.manager)
+    html = client.get(url("HZ")).content.decode()
+    reason = html[html.index('<div class="field reason') :]
+    reason = reason[: reason.index("</div>")]
+    assert 'id="reason-help"' in reason and 'aria-describedby="reason-help"' in reason

@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from tiejun.access import is_admin
 from tiejun.dateinput import check_day
 from tiejun.errors import NotFound
+from tiejun.metrics import METRICS
+from tiejun.money import money
 
-from .kinds import ACTIONS, OBJECT_TYPES, SOURCES
+from .kinds import ACTIONS, FIELD_LABELS, OBJECT_TYPES, SOURCES
 from .models import AuditEntry
 
 if TYPE_CHECKING:
@@ -110,6 +112,35 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
 
 
 @dataclass(frozen=True)
+class ObjectLabel:
+    """How the page names an entry's object: a name, the code people know it by, and what
+    else tells it apart (a target's month and metric) — never an internal key."""
+
+    name: str
+    code: str = ""
+    detail: str = ""
+
+
+def object_label(entry: AuditEntry) -> ObjectLabel:
+    """The object of ``entry`` by name; a target's key ``2026-12:revenue:person:R1`` becomes
+    the person's name, ``R1`` and "2026-12 · Revenue"."""
+    if entry.object_type == "target":
+        parts = entry.object_id.split(":")
+        if len(parts) == 4:
+            month, metric, _scope, code = parts
+            suffix = f" {month} {metric}"
+            name = entry.object_repr
+            name = name[: -len(suffix)] if name.endswith(suffix) else name
+            known = METRICS.get(metric)
+            label = str(known.label) if known is not None else metric
+            return ObjectLabel(name or code, code, f"{month} · {label}")
+    if entry.object_repr and entry.object_repr != entry.object_id:
+        code = "" if entry.object_id.isdigit() or entry.object_id == "bulk" else entry.object_id
+        return ObjectLabel(entry.object_repr, code)
+    return ObjectLabel(entry.object_id)
+
+
+@dataclass(frozen=True)
 class FieldChange:
     field: str
     before: Any
@@ -128,20 +159,42 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def _money_fields(entry: AuditEntry) -> set[str]:
+    """The fields of ``entry`` that hold money: a deal's amount, a money target's value."""
+    fields = {"amount", "min_amount"}
+    if entry.object_type == "target":
+        metric = METRICS.get([*entry.object_id.split(":"), "", ""][1])
+        if metric is not None and metric.money:
+            fields |= {"value", "total"}
+    return fields
+
+
+def _shown(value: Any, as_money: bool) -> str:
+    if as_money and isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return money(value)
+        except ArithmeticError:  # not a number after all: shown as stored
+            return _display(value)
+    return _display(value)
+
+
 def field_changes(entry: AuditEntry) -> list[FieldChange]:
     """The entry's fields, before → after, in a form a page can show line by line."""
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
+    money_fields = _money_fields(entry)
     out = []
     for name in dict.fromkeys([*before, *after]):
         old, new = before.get(name), after.get(name)
-        old_text = _display(old) if entry.before is not None else ""
-        new_text = _display(new) if entry.after is not None else ""
+        as_money = name in money_fields
+        old_text = _shown(old, as_money) if entry.before is not None else ""
+        new_text = _shown(new, as_money) if entry.after is not None else ""
         long = any(len(t) > 80 or "\n" in t for t in (old_text, new_text))
         diff = []
         if long and old_text and new_text:
             diff = list(
                 difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=1)
             )[2:]
-        out.append(FieldChange(name, old_text, new_text, long, diff))
+        label = str(FIELD_LABELS.get(name, name.replace("_", " ")))
+        out.append(FieldChange(label, old_text, new_text, long, diff))
     return out

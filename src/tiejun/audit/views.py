@@ -13,7 +13,7 @@ from tiejun.errors import NotFound
 from tiejun.http import AuthedRequest
 
 from .kinds import ACTIONS, OBJECT_TYPES, SOURCES
-from .selectors import AuditFilters, audit_entries, field_changes, filter_choices
+from .selectors import AuditFilters, audit_entries, field_changes, filter_choices, object_label
 
 PAGE_SIZE = 50
 
@@ -36,6 +36,7 @@ def audit_list(request: AuthedRequest) -> HttpResponse:
             "action_label": ACTIONS.get(entry.action, entry.action),
             "source_label": SOURCES.get(entry.source, entry.source),
             "changes": field_changes(entry),
+            "object": object_label(entry),
         }
         for entry in page.object_list
     ]

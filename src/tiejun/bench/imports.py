@@ -32,6 +32,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tiejun.crm.imports import CUSTOMER_COLUMNS, DEAL_COLUMNS
+from tiejun.field.imports import COLUMNS as VISIT_COLUMNS
 from tiejun.org.models import Membership, Person, Role, Unit, UnitKind
 from tiejun.org.services import unit_create
 
@@ -39,36 +41,6 @@ PREFIX = "BI"
 AIMS = {"customers": 30.0, "deals": 60.0, "visits": 120.0}
 MEMORY_AIM_MB = 1024
 RATIO_AIM = 60
-CUSTOMER_HEADER = [
-    "customer_code",
-    "name",
-    "industry",
-    "address",
-    "lat",
-    "lon",
-    "owner_employee_no",
-    "phone",
-    "priority",
-]
-DEAL_HEADER = [
-    "deal_no",
-    "employee_no",
-    "customer_code",
-    "customer_name",
-    "amount",
-    "won_date",
-    "channel",
-]
-VISIT_HEADER = [
-    "visit_id",
-    "employee_no",
-    "customer_code",
-    "checkin_at",
-    "lat",
-    "lon",
-    "outcome",
-    "channel",
-]
 CHANNELS = ["visit", "visit", "visit", "salon", "online", "partner"]
 
 
@@ -115,7 +87,7 @@ def company_build(reps: int) -> list[str]:
     return numbers
 
 
-def _csv(header: list[str], rows: Any) -> bytes:
+def _csv(header: tuple[str, ...], rows: Any) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -178,9 +150,9 @@ def files_generate(
         for i in range(visits)
     )
     return {
-        "customers": _csv(CUSTOMER_HEADER, customer_rows),
-        "deals": _csv(DEAL_HEADER, deal_rows),
-        "visits": _csv(VISIT_HEADER, visit_rows),
+        "customers": _csv(CUSTOMER_COLUMNS, customer_rows),
+        "deals": _csv(DEAL_COLUMNS, deal_rows),
+        "visits": _csv(VISIT_COLUMNS, visit_rows),
     }
 
 

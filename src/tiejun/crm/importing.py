@@ -9,8 +9,10 @@ statement's parameters allow on every engine); no lock is taken.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from django.db import connection, models
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tiejun.access import ADMIN_ROLE
 from tiejun.org.models import LEADER_ROLES, Membership, Person, Role, UnitClosure
@@ -46,33 +49,40 @@ def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
-# More keys than this are handed to the database in a temporary table (one statement to fill it,
-# one query) instead of as parameters (a query per ``CHUNK``): the per-parameter work of an
-# ``__in`` lookup costs more than the query.
+# More keys than this go to the database as one parameter (a JSON array on SQLite, an array on
+# PostgreSQL) instead of one parameter each (a query per ``CHUNK``): the per-parameter work of an
+# ``__in`` lookup costs more than the query, and no temporary table (no write) is needed.
 MANY_KEYS = 2_000
 
 
 def rows_in(qs: QuerySet[Any], field_name: str, keys: Iterable[Any], *columns: str) -> list[Any]:
     """``qs.filter(<field>__in=keys).values_list(*columns)``: one query per ``CHUNK`` keys, or
-    past ``MANY_KEYS`` keys one query joined to a temporary table of the keys."""
+    one past ``MANY_KEYS`` keys (``filter_in``). Unordered unless ``qs`` orders explicitly (a
+    model's default ordering would only sort on the server)."""
+    if not qs.query.order_by:
+        qs = qs.order_by()
+    out: list[Any] = []
+    for part in filter_in(qs, field_name, keys):
+        out += part.values_list(*columns)
+    return out
+
+
+def filter_in(qs: QuerySet[Any], field_name: str, keys: Iterable[Any]) -> list[QuerySet[Any]]:
+    """``qs.filter(<field>__in=keys)`` as querysets: one per ``CHUNK`` keys, or past
+    ``MANY_KEYS`` keys one, the keys in a single array parameter."""
     unique = {k for k in keys if k is not None}
     key_field = _key_field(qs.model, field_name) if len(unique) > MANY_KEYS else None
-    if key_field is not None:
-        table = _keys_fill(key_field, unique)
-        match = RawSQL(f"SELECT k FROM {table}", ())  # noqa: S608, S611 - a fixed name
-        return list(qs.filter(**{f"{field_name}__in": match}).values_list(*columns))
-    out: list[Any] = []
-    for batch in chunks(sorted(unique)):
-        out += qs.filter(**{f"{field_name}__in": batch}).values_list(*columns)
-    return out
+    if key_field is not None and connection.vendor in ("sqlite", "postgresql"):
+        return [qs.filter(**{f"{field_name}__in": _keys_array(key_field, unique)})]
+    return [qs.filter(**{f"{field_name}__in": batch}) for batch in chunks(sorted(unique))]
 
 
 _KEY_TYPES = {"text": "text", "int": "bigint", "uuid": "uuid"}
 
 
 def _key_field(model: type[models.Model], field_name: str) -> models.Field[Any, Any] | None:
-    """The field a key set matches, when its keys can go in a temporary table (text, integer
-    or UUID columns of the model itself)."""
+    """The field a key set matches, when its keys can go in one array (text, integer or UUID
+    columns of the model itself)."""
     if "__" in field_name:
         return None
     found = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
@@ -86,28 +96,33 @@ def _key_field(model: type[models.Model], field_name: str) -> models.Field[Any, 
     return None
 
 
-def _keys_fill(key_field: models.Field[Any, Any], keys: set[Any]) -> str:
+def _keys_array(key_field: models.Field[Any, Any], keys: set[Any]) -> RawSQL:
+    """The keys as a subquery of one parameter: ``json_each`` of a JSON array on SQLite,
+    ``unnest`` of a typed array on PostgreSQL."""
+    values: list[Any]
     if isinstance(key_field, models.UUIDField):
+        # As ``UUIDField.get_db_prep_value``: the value, or its hex where no UUID type exists.
         kind = "uuid"
-        prep = key_field.get_db_prep_value
-        values = [(prep(k, connection),) for k in keys]
-    elif isinstance(key_field, models.CharField | models.TextField):
-        kind, values = "text", [(k,) for k in keys]
+        native = connection.features.has_native_uuid_field
+        values = list(keys) if native else [k.hex for k in keys]
     else:
-        kind, values = "int", [(k,) for k in keys]
-    table = f"tiejun_import_keys_{kind}"
-    type_ = _KEY_TYPES[kind] if connection.vendor == "postgresql" else ""
-    temp_fill(table, f"k {type_}".strip(), ("k",), values)
-    return table
+        kind = "text" if isinstance(key_field, models.CharField | models.TextField) else "int"
+        values = list(keys)
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{_KEY_TYPES[kind]}[])", (values,))  # noqa: S611
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),))
 
 
 def temp_fill(table: str, ddl: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Create the temporary ``table`` (``ddl``: its columns) if the connection has none, empty
-    it, and insert ``rows``: how a set of values meets a table in one statement."""
+    it, and insert ``rows`` (analysed on PostgreSQL): how a set of values meets a table in one
+    statement, inside the writing transaction."""
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({ddl})")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a fixed name
-    insert_rows(table, columns, rows)
+        insert_rows(table, columns, rows)
+        if connection.vendor == "postgresql":  # its size, for the plans that join it
+            cursor.execute(f"ANALYZE {table}")
 
 
 @dataclass
@@ -130,6 +145,21 @@ class Staff:
     def unit_on(self, day: dt.date) -> int | None:
         found = self.membership_on(day)
         return found[0] if found is not None else None
+
+    def unit_or_problem(
+        self, day: dt.date, column: str, problems: list[tuple[str, str]]
+    ) -> int | None:
+        """The unit on ``day``; without one, the row's problem is noted against ``column``."""
+        unit_id = self.unit_on(day)
+        if unit_id is None:
+            problems.append(
+                (
+                    column,
+                    _("%(name)s did not belong to any unit on %(day)s")
+                    % {"name": self.name, "day": day.isoformat()},
+                )
+            )
+        return unit_id
 
     def current_unit(self) -> int | None:
         """The unit of the open membership, else of the latest (what ``OrgCells`` checks)."""
@@ -238,9 +268,10 @@ def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]
 
 
 def cell_rows(records: Records, columns: tuple[str, ...]) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """Each row's number and its cells of ``columns``, in that order."""
+    """Each row's number and its cells of ``columns``, in that order; the rows are let go of
+    as they are read (``Records.drain``)."""
     cells_of = itemgetter(*(records.positions[c] for c in columns))
-    for number, cells in records.rows:
+    for number, cells in records.drain():
         yield number, cells_of(cells)
 
 
@@ -259,21 +290,20 @@ def plain_date(text: str) -> dt.date | None:
 def plain_moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
     """``YYYY-MM-DD HH:MM[:SS]`` (or with ``T``) as an aware date-time in ``tz``, on a day
     without a clock change; None for any other text."""
-    if len(text) not in (16, 19) or text[10] not in " T" or not text.isascii():
+    size = len(text)
+    if (size != 16 and size != 19) or not text.isascii():
         return None
-    day = plain_date(text[:10])
-    clock = text[11:]
-    if day is None or clock[2] != ":" or not (clock[:2].isdigit() and clock[3:5].isdigit()):
+    if text[4] != "-" or text[7] != "-" or text[10] not in " T" or text[13] != ":":
         return None
-    if len(clock) == 8 and (clock[5] != ":" or not clock[6:].isdigit()):
+    if size == 19 and text[16] != ":":
         return None
-    if not _steady(tz, day):
-        return None
-    try:
-        moment = dt.time.fromisoformat(clock)
+    try:  # every other character must be a digit: ISO's own reading checks it
+        naive = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return dt.datetime.combine(day, moment, tzinfo=tz)
+    if not _steady(tz, naive.date()):
+        return None
+    return naive.replace(tzinfo=tz)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -311,6 +341,29 @@ def moment_adapter() -> Callable[[dt.datetime], Any]:
         return lambda value: value
     utc = dt.UTC
     return lambda value: str(value.astimezone(utc).replace(tzinfo=None))
+
+
+# SQLite's page cache while an import writes (KiB): the tables and their indexes a large file
+# touches fit in it, so an insert does not read back pages the cache dropped (the default is 2 MB).
+SQLITE_CACHE_KIB = 128 * 1024
+
+
+@contextlib.contextmanager
+def bulk_writing() -> Iterator[None]:
+    """Around the writes of a large import: on SQLite a page cache the size of what it touches
+    (``SQLITE_CACHE_KIB``), back to the connection's own afterwards; nothing elsewhere."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 class Inserter:

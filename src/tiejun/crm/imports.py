@@ -33,7 +33,13 @@ from tiejun.org.imports import admin_or_manager
 
 from .importing import Staff, cell_rows, plain_date, plain_decimal, rows_in, sight, staff
 from .models import Customer, Deal, Priority, SalesChannel
-from .services.customers import code_unusable, validate_customer_code
+from .services.customers import (
+    CODE_FORBIDDEN,
+    CODE_MAX,
+    RESERVED_CODES,
+    code_unusable,
+    validate_customer_code,
+)
 from .services.customers_bulk import (
     CUSTOMER_FIELDS,
     CustomerLine,
@@ -89,9 +95,12 @@ def _code(c: Cells, column: str) -> str:
 
 
 def _plain_code(code: str) -> bool:
-    """A customer code the ``Cells`` path accepts as it is."""
-    if not 0 < len(code) <= 32:
+    """A customer code the ``Cells`` path accepts as it is: printable (so no control
+    character), none of the characters a URL bends on, no reserved word; else the rule says."""
+    if not 0 < len(code) <= min(32, CODE_MAX):
         return False
+    if code.isprintable() and not CODE_FORBIDDEN.search(code):
+        return code.lower() not in RESERVED_CODES
     try:
         validate_customer_code(code)
     except TiejunError:
@@ -242,7 +251,6 @@ class _DealReads:
 def check_deals(records: Records, ctx: Context, result: ImportResult) -> DealsPlan:
     today = ctx.today or timezone.localdate()
     parsed = _parse_deals(records, ctx, today)
-    records.release()
     reads = _DealReads(parsed, ctx, today)
     plan = DealsPlan(numbers=reads.numbers, stored_numbers=set(reads.stored))
     first_row: dict[str, int] = {}
@@ -283,15 +291,8 @@ def _deal_line(
     reads: _DealReads,
 ) -> DealLine | None:
     deal_no, _employee_no, code, name, amount, won, channel = row
-    unit_id = person.unit_on(won)
+    unit_id = person.unit_or_problem(won, "won_date", problems)
     if unit_id is None:
-        problems.append(
-            (
-                "won_date",
-                _("%(name)s did not belong to any unit on %(day)s")
-                % {"name": person.name, "day": won.isoformat()},
-            )
-        )
         return None
     customer = reads.customers.get(code)
     keeps = found is not None and found[0].customer_code == code and found[0].person_id == person.id
@@ -432,7 +433,6 @@ def _stored_customers(codes: set[str]) -> dict[str, StoredCustomer]:
 def check_customers(records: Records, ctx: Context, result: ImportResult) -> CustomersPlan:
     today = ctx.today or timezone.localdate()
     parsed = _parse_customers(records, ctx)
-    records.release()
     stored = _stored_customers({row[0] for _n, row, _p in parsed if row[0]})
     people, by_id = staff(
         employee_nos={row[6] for _n, row, _p in parsed if row[6]},

@@ -145,6 +145,15 @@ class Records(Sequence[tuple[int, dict[str, str]]]):
         """Drop the rows (the count stays): the kind holds what it parsed from them."""
         self.rows = []
 
+    def drain(self) -> Iterator[tuple[int, list[str]]]:
+        """The rows in order, each let go of once read (then ``release``d): a kind that parses
+        the whole file holds its parse, not the parse and the rows."""
+        rows = self.rows
+        rows.reverse()
+        while rows:
+            yield rows.pop()
+        self.release()
+
 
 def is_xlsx(data: bytes, filename: str = "") -> bool:
     """XLSX is a zip archive: decided by the content; the name only breaks a tie for empty data."""
@@ -298,8 +307,8 @@ def _first_value_after(values: Sequence[object], width: int, text: Callable[[obj
 
 
 def _texts(values: Sequence[object], text: Callable[[object], str], row: int) -> list[str]:
-    cells = [text(value) for value in values]
-    if any(len(cell) > MAX_CELL for cell in cells):
+    cells = list(map(text, values))
+    if cells and max(map(len, cells)) > MAX_CELL:
         raise _too_many("cell", MAX_CELL, row)
     return cells
 

@@ -25,6 +25,8 @@ from .selectors.panel import model_monthly_panel
 HISTORY_MONTHS = 24
 QUARTER = 3
 DRAWS = 200
+# A rep's time in a quarter, to speak of hours as people: 8 hours × about 63 working days.
+REP_HOURS_PER_QUARTER = 8 * 63
 
 
 def _panel(*, start: dt.date, end: dt.date, unit: Unit) -> list[dict[str, Any]]:
@@ -51,10 +53,18 @@ class ModelRow:
     marginal_recommended: labmath.Interval | None = None
     low: float | None = None
     high: float | None = None
+    default_cap: bool = False  # ``high`` is the planner's own cap, not one the user gave
 
     @property
     def shift(self) -> float:
         return self.recommended_hours - self.current_hours
+
+    @property
+    def at_cap(self) -> bool:
+        """The recommendation stops at the model's maximum, not where the curve would have it."""
+        if not self.fitted or self.high is None or self.high <= 0:
+            return False
+        return self.recommended_hours >= self.high - max(1.0, self.high * 0.005)
 
 
 @dataclass
@@ -74,6 +84,20 @@ class PlannerResult:
     @property
     def fitted_rows(self) -> list[ModelRow]:
         return [r for r in self.rows if r.fitted]
+
+    @property
+    def capped_rows(self) -> list[ModelRow]:
+        return [r for r in self.rows if r.at_cap]
+
+    @property
+    def reps(self) -> float:
+        """Next quarter's hours as reps' time."""
+        return self.total_hours / REP_HOURS_PER_QUARTER
+
+    @property
+    def current_to(self) -> dt.date:
+        """The last day of the quarter the current mix is taken from."""
+        return add_months(self.quarter_from, QUARTER) - dt.timedelta(days=1)
 
 
 TRUST_GROWTH = 3.0
@@ -176,6 +200,7 @@ def planner_for_unit(
             row.marginal_now = the_plan.current.marginal_per_hour[sm.code]
             row.marginal_recommended = the_plan.recommended.marginal_per_hour[sm.code]
             row.low, row.high = clean_bounds.get(sm.code, (None, None))
+            row.default_cap = sm.code not in (bounds or {})
         rows.append(row)
 
     curves = {
@@ -221,12 +246,38 @@ def _explain(
     gain = total(after) - total(before)
     if gain <= 0:  # the plan's gain comes from several small moves together, none alone
         return None
+    low, high = _gain_range(fits, (source, target), before, after, cells)
     return {
         "source": names.get(source, source),
         "target": names.get(target, target),
         "hours": round(hours),
+        "reps": round(hours / REP_HOURS_PER_QUARTER, 1),
         "gain": Decimal(str(round(gain))),
+        "low": Decimal(str(round(low))) if low is not None else None,
+        "high": Decimal(str(round(high))) if high is not None else None,
     }
+
+
+def _gain_range(
+    fits: Mapping[str, labmath.ModelFit],
+    moved: tuple[str, str],
+    before: Mapping[str, float],
+    after: Mapping[str, float],
+    cells: int,
+) -> tuple[float | None, float | None]:
+    """The 5th and 95th percentiles of the move's gain over the curves' refits."""
+    n = min(len(fits[m].draws) for m in moved)
+    if n < 10:
+        return None, None
+    gains = [
+        sum(
+            cells * float(fits[m].draws[i].revenue(after[m] / cells))
+            - cells * float(fits[m].draws[i].revenue(before[m] / cells))
+            for m in moved
+        )
+        for i in range(n)
+    ]
+    return float(np.percentile(gains, 5)), float(np.percentile(gains, 95))
 
 
 def parse_number(text: str | None) -> float | None:

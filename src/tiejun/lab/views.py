@@ -4,6 +4,7 @@ planner (current mix vs recommended, next quarter's inputs, what-if sliders)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from tiejun.org.selectors import (
     membership_on,
     visible_unit_ids,
 )
-from tiejun.workdays import add_months, month_start
+from tiejun.workdays import add_months, month_end, month_start
 
 from .attribution import RULES
 from .planner import parse_number, planner_for_unit
@@ -108,13 +109,25 @@ def _bars(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     ]
 
 
-def _trend_chart(report: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
+def partial_months(months: list[dt.date], start: dt.date, end: dt.date) -> set[dt.date]:
+    """The months the period covers only in part (it starts after the 1st or ends before the
+    last day): their figures are not comparable with whole months."""
+    return {m for m in months if start > m or end < month_end(m)}
+
+
+def _trend_chart(
+    report: dict[str, Any], colours: dict[str, str], partial: AbstractSet[dt.date] = frozenset()
+) -> dict[str, Any]:
     """Revenue per rep-hour per month per model as SVG polylines (a month without hours breaks
-    the line)."""
+    the line; a partial month is not plotted: a few days' figures would show as a spike)."""
     months = report["months"]
-    series = [r for r in report["rows"] if any(p["revenue_per_hour"] for p in r["trend"])]
+
+    def plotted(i: int, point: dict[str, Any]) -> Any:
+        return None if months[i] in partial else point["revenue_per_hour"]
+
+    series = [r for r in report["rows"] if any(plotted(i, p) for i, p in enumerate(r["trend"]))]
     top = max(
-        (p["revenue_per_hour"] for r in series for p in r["trend"] if p["revenue_per_hour"]),
+        (plotted(i, p) for r in series for i, p in enumerate(r["trend"]) if plotted(i, p)),
         default=Decimal(0),
     )
     plot_w, plot_h = CHART_W - PAD_L - 8, CHART_H - PAD_B - PAD_T
@@ -130,7 +143,7 @@ def _trend_chart(report: dict[str, Any], colours: dict[str, str]) -> dict[str, A
     for r in series:
         segments: list[list[str]] = [[]]
         for i, point in enumerate(r["trend"]):
-            if point["revenue_per_hour"] is None:
+            if plotted(i, point) is None:
                 segments.append([])
             else:
                 segments[-1].append(f"{x(i)},{y(point['revenue_per_hour'])}")
@@ -143,7 +156,7 @@ def _trend_chart(report: dict[str, Any], colours: dict[str, str]) -> dict[str, A
                 "dots": [
                     {"x": x(i), "y": y(p["revenue_per_hour"]), "month": p["month"], "value": p}
                     for i, p in enumerate(r["trend"])
-                    if p["revenue_per_hour"] is not None
+                    if plotted(i, p) is not None
                 ],
             }
         )
@@ -156,7 +169,9 @@ def _trend_chart(report: dict[str, Any], colours: dict[str, str]) -> dict[str, A
         "right": CHART_W - 8,
         "lines": lines,
         "labels": [
-            {"x": x(i), "text": f"{m:%Y-%m}"} for i, m in enumerate(months) if i % every == 0
+            {"x": x(i), "text": f"{m:%Y-%m}" + ("*" if m in partial else "")}
+            for i, m in enumerate(months)
+            if i % every == 0 or m in partial
         ],
         "ticks": [{"y": y(top * k / 4), "value": top * k / 4} for k in range(5) if top],
     }
@@ -181,6 +196,7 @@ def efficiency(request: AuthedRequest) -> HttpResponse:
         start=start, end=end, unit=unit, attribution=attribution, lookback_days=lookback
     )
     rows = report["rows"]
+    partial = partial_months(report["months"], start, end)
     colours = {r["model"]: _colour(r["model"], i) for i, r in enumerate(rows)}
     for r in rows:
         r["colour"] = colours[r["model"]]
@@ -194,7 +210,9 @@ def efficiency(request: AuthedRequest) -> HttpResponse:
         "headline": headline(report),
         "rph_bars": _bars(rows, "revenue_per_hour"),
         "roc_bars": _bars(rows, "return_on_cost"),
-        "chart": _trend_chart(report, colours),
+        "chart": _trend_chart(report, colours, partial),
+        "partial": partial,
+        "rule_label": RULE_LABELS.get(report["attribution"], report["attribution"]),
         "rules": [(code, RULE_LABELS.get(code, code)) for code in RULES],
         "units": units.order_by("sort", "code") if person.is_authenticated else [],
         "planner_url": planner_url,
@@ -250,5 +268,16 @@ def planner(request: AuthedRequest) -> HttpResponse:
             "current": current,
             "recommended": {r.code: r.recommended_hours for r in result.fitted_rows},
         },
+        # The efficiency page over the planner's "now" with its rule: the same per-hour figures.
+        "efficiency_same_window": reverse("lab:efficiency")
+        + "?"
+        + urlencode(
+            {
+                "unit": unit.code,
+                "from": result.quarter_from.isoformat(),
+                "to": result.current_to.isoformat(),
+                "attribution": "linear",
+            }
+        ),
     }
     return render(request, "lab/planner.html", context)

@@ -22,7 +22,9 @@ class MoveForm(forms.Form):
     """Transfer and/or promote a person from an effective date."""
 
     effective_date = forms.DateField(
-        label=_("Effective date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Effective date"),
+        # An <input type="date"> takes ISO 8601 only: the localised 2026/12/04 would show empty.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     unit = UnitChoiceField(label=_("New unit"), queryset=Unit.objects.none())
     role = forms.ChoiceField(label=_("New role"), choices=Role.choices)

@@ -22,7 +22,7 @@ from tiejun.org.selectors import access_unit, default_unit
 
 from .selectors.kickoff import kickoff_for_unit
 from .selectors.review import review_for_unit
-from .selectors.risks import risks_for_subtree
+from .selectors.risks import RISK_KINDS, risk_board
 
 TV_REFRESH_SECONDS = 60
 
@@ -77,19 +77,35 @@ def kickoff_tv(request: AuthedRequest, unit_code: str) -> HttpResponse:
 def review(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
     context["review"] = review_for_unit(context["unit"], day=context["day"])
-    context["margin"] = settings.RISK_BEHIND_MARGIN
-    context["idle_days"] = settings.RISK_IDLE_WORKDAYS
+    context.update(_legend())
     return render(request, "rhythm/review.html", context)
 
 
 @_pages
 def risks(request: AuthedRequest, unit_code: str) -> HttpResponse:
     context = _context(request, unit_code)
-    context["risks"] = risks_for_subtree(context["unit"], day=context["day"])
+    board = risk_board(
+        context["unit"],
+        day=context["day"],
+        kind=request.GET.get("kind", ""),
+        within=request.GET.get("within", ""),
+    )
+    context["board"] = board
+    context["risks"] = board.risks
+    context["kinds"] = [(kind, board.counts[kind]) for kind in RISK_KINDS]
     context["metric"] = get_metric("revenue")
-    context["margin"] = settings.RISK_BEHIND_MARGIN
-    context["idle_days"] = settings.RISK_IDLE_WORKDAYS
+    context.update(_legend())
     return render(request, "rhythm/risks.html", context)
+
+
+def _legend() -> dict[str, Any]:
+    """The thresholds the legend of risk points names."""
+    return {
+        "margin": settings.RISK_BEHIND_MARGIN,
+        "idle_days": settings.RISK_IDLE_WORKDAYS,
+        "visits_per_day": settings.RISK_MIN_VISITS_PER_DAY,
+        "visit_days": settings.RISK_VISIT_WORKDAYS,
+    }
 
 
 @login_required

@@ -4,6 +4,7 @@ cascade)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,12 @@ METHOD_CHOICES = [
     ("manual", _("By hand")),
 ]
 
+ROUNDING_CHOICES = [
+    ("", _("To the cent")),
+    ("100", _("To 100")),
+    ("1000", _("To 1,000")),
+]
+
 # Where a service error's field lands on this form.
 SERVICE_FIELDS = {"value": "total", "reason": "reason", "method": "method", "scope": None}
 
@@ -41,6 +48,12 @@ class SplitForm(forms.Form):
         label=_("Total"), min_value=Decimal(0), max_digits=16, decimal_places=2
     )
     method = forms.ChoiceField(label=_("Split"), choices=METHOD_CHOICES, initial="even")
+    rounding = forms.ChoiceField(
+        label=_("Round shares"),
+        choices=ROUNDING_CHOICES,
+        required=False,
+        help_text=_("Shares in round figures; what is left over goes to the largest share."),
+    )
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
@@ -57,8 +70,11 @@ class SplitForm(forms.Form):
             "or half as many Chinese characters. Your own unit's targets are changed by the "
             "level above you."
         ) % {"min": MIN_REASON_CHARS}
+        self.fields["reason"].widget.attrs["aria-describedby"] = "reason-help"
         step = "0.01" if metric.money else "1"
         self.fields["total"].widget.attrs["step"] = step
+        if not metric.money:
+            del self.fields["rounding"]
         for key, code, name in children:
             self.fields[share_field_name(key)] = forms.DecimalField(
                 label=f"{name} ({code})",
@@ -94,25 +110,55 @@ class SplitForm(forms.Form):
                 values[key] = value
         return values
 
+    def rounding_step(self) -> Decimal | None:
+        """The round figure the shares are made of, when one is chosen (money only)."""
+        chosen = self.cleaned_data.get("rounding") or ""
+        if chosen and self.cleaned_data["method"] != "manual":
+            return Decimal(chosen)
+        return None
+
     def shares(self, *, unit: Unit, month: dt.date) -> dict[ChildKey, Decimal]:
         """What each child would get; nothing is written."""
         method = self.cleaned_data["method"]
         if method == "manual":
             return self.manual_values()
         weights = split_weights(unit, month=month, metric=self.metric.code, method=method)
-        step = Decimal("0.01") if self.metric.money else Decimal(1)
-        return allocate(self.metric.quantize(self.cleaned_data["total"]), weights, step)
+        total = self.metric.quantize(self.cleaned_data["total"])
+        step = self.rounding_step()
+        if step is not None:
+            return rounded_shares(total, weights, step)
+        return allocate(total, weights, Decimal("0.01") if self.metric.money else Decimal(1))
 
     def save(self, *, unit: Unit, month: dt.date, by: Person) -> None:
         """Set the unit's total and its children's shares, all or nothing."""
         data = self.cleaned_data
+        rounded = self.rounding_step() is not None and bool(self.children)
+        method = "manual" if rounded else data["method"]
+        values = None
+        if method == "manual":
+            values = self.shares(unit=unit, month=month) if rounded else self.manual_values()
         target_cascade(
             unit=unit,
             month=month,
             metric=self.metric.code,
             total=data["total"],
-            method=data["method"],
-            values=self.manual_values() if data["method"] == "manual" else None,
+            method=method,
+            values=values,
             by=by,
             reason=data["reason"],
         )
+
+
+def rounded_shares(
+    total: Decimal, weights: Mapping[ChildKey, Decimal], step: Decimal
+) -> dict[ChildKey, Decimal]:
+    """Shares in multiples of ``step`` (largest remainder) that still add up to ``total``: the
+    part of the total below one step goes to the largest share."""
+    if not weights:
+        return {}
+    shares = allocate(total, weights, step)
+    rest = total - sum(shares.values(), Decimal(0))
+    if rest:
+        largest = max(shares, key=lambda k: (shares[k], -list(shares).index(k)))
+        shares[largest] += rest
+    return shares

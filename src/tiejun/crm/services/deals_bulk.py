@@ -31,7 +31,7 @@ from tiejun.errors import TiejunError
 from tiejun.money import money
 from tiejun.org.models import Person
 
-from ..importing import Inserter, chunks, rows_in
+from ..importing import Inserter, bulk_writing, filter_in, rows_in
 from ..models import Customer, CustomerStatus, Deal, DealChange
 from ..signals import deals_imported
 from .deal_facts import Span, deals_recredit_many, first_deal_spans_many
@@ -120,6 +120,13 @@ def deals_import(
     *, plan: DealsPlan, by: Person | None, reason: str, today: dt.date
 ) -> DealsImported:
     """Write ``plan`` inside the caller's transaction (see the module's docstring)."""
+    with bulk_writing():
+        return _deals_import(plan=plan, by=by, reason=reason, today=today)
+
+
+def _deals_import(
+    *, plan: DealsPlan, by: Person | None, reason: str, today: dt.date
+) -> DealsImported:
     problem = changed_since_check(plan)
     if problem is not None:
         raise problem
@@ -149,11 +156,10 @@ def deals_import(
             reason=reason,
             actor=by,
         )
-    for batch in chunks({customer_ids[line.customer_code] for line in plan.new}):
+    won = {customer_ids[line.customer_code] for line in plan.new}
+    for part in filter_in(Customer.objects.all(), "id", won):
         # A won deal makes a prospect (pool or private) a customer.
-        Customer.objects.filter(pk__in=batch).exclude(status=CustomerStatus.CUSTOMER).update(
-            status=CustomerStatus.CUSTOMER
-        )
+        part.exclude(status=CustomerStatus.CUSTOMER).update(status=CustomerStatus.CUSTOMER)
     spans += [(line.person_id, line.won_date, line.won_date) for line in plan.new]
     for line, stored in plan.changed:
         spans += [

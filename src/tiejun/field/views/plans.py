@@ -1,11 +1,16 @@
 """Visit plan pages: choose the day's customers, optimise, reorder, print the route sheet (a page,
-or a PDF made with ReportLab, Chinese text in the built-in CID font STSong-Light)."""
+or a PDF made with ReportLab with a CJK TrueType font embedded: WenQuanYi Micro Hei from the
+Debian package fonts-wqy-microhei, else the built-in CID font STSong-Light, which PDF readers
+must supply themselves and which lacks some punctuation)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import re
 from typing import Any
+from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -22,12 +27,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tiejun import routing
 from tiejun.dateinput import check_day
 from tiejun.errors import NotFound, TiejunError
 from tiejun.http import AuthedRequest
+from tiejun.money import money
 from tiejun.org.models import Person
 
 from ..models import VisitPlan
@@ -50,7 +57,14 @@ from ..services.plans import (
     plan_update,
 )
 
-FONT = "STSong-Light"
+FONT = "STSong-Light"  # the fallback: not embedded, no glyph for "·"
+EMBEDDED_FONT = "TiejunCJK"
+# TrueType CJK fonts (TrueType outlines: ReportLab embeds no CFF) by Debian package, best first.
+FONT_FILES = (
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),  # fonts-wqy-microhei
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),  # fonts-wqy-zenhei
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),  # fonts-arphic-uming
+)
 
 
 def _day(text: str) -> dt.date:
@@ -105,9 +119,55 @@ def _stop_rows(stops: list, route: routing.Route) -> list[dict[str, Any]]:
                 "leg_min": round(duration / 60) if duration is not None else "",
                 "late": code in late,
                 "unplaced": arrival is None,
+                "navigate": navigation_links(stop.customer),
+                "tel": tel_uri(stop.customer.phone),
             }
         )
     return rows
+
+
+def navigation_links(customer: Any) -> dict[str, str]:
+    """Links that open the customer in a maps app, by each app's public URI scheme (the
+    coordinates are WGS-84, which AMap and Baidu are told so they convert them)."""
+    if customer.lat is None or customer.lon is None:
+        return {}
+    lat, lon, name = f"{customer.lat}", f"{customer.lon}", customer.name
+    amap = urlencode(
+        {
+            "to": f"{lon},{lat},{name}",
+            "mode": "car",
+            "coordinate": "wgs84",
+            "callnative": "1",
+            "src": "tiejun",
+        },
+        quote_via=quote,
+        safe=",",
+    )
+    baidu = urlencode(
+        {
+            "destination": f"latlng:{lat},{lon}|name:{name}",
+            "coord_type": "wgs84",
+            "mode": "driving",
+            "src": "tiejun",
+        },
+        quote_via=quote,
+        safe=",:|",
+    )
+    apple = urlencode(
+        {"daddr": f"{lat},{lon}", "q": name, "dirflg": "d"}, quote_via=quote, safe=","
+    )
+    return {
+        "amap": f"https://uri.amap.com/navigation?{amap}",
+        "baidu": f"baidumap://map/direction?{baidu}",
+        "apple": f"https://maps.apple.com/?{apple}",
+    }
+
+
+def tel_uri(phone: str) -> str:
+    """``tel:`` with the digits of ``phone`` (and a leading +), or "" when there are none."""
+    digits = re.sub(r"[^0-9+]", "", phone or "")
+    digits = digits[:1] + digits[1:].replace("+", "")
+    return f"tel:{digits}" if len(digits.strip("+")) >= 3 else ""
 
 
 def _context(person: Person, day: dt.date) -> dict[str, Any]:
@@ -139,6 +199,7 @@ def _context(person: Person, day: dt.date) -> dict[str, Any]:
         "late_back": (data.end or data.depot).id in route.late,
         "map_points": map_points,
         "tiles": settings.MAP_TILES,
+        "has_stops": bool(stops),
         "prev_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
     }
@@ -213,6 +274,8 @@ def _sheet_context(request: AuthedRequest, employee_no: str, day: str) -> dict[s
     briefs = customer_briefs([r["customer"] for r in context["rows"]])
     for row in context["rows"]:
         row["brief"] = briefs.get(row["customer"].pk)
+        row["last_visit"] = last_visit(row)
+        row["leg"] = _leg(row)
     return context
 
 
@@ -237,13 +300,44 @@ def plan_pdf(request: AuthedRequest, employee_no: str, day: str) -> HttpResponse
 
 
 def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
+    """The font the route sheet is set in: an embedded CJK TrueType font when the machine has
+    one (registered once per process), else the reader's own STSong-Light."""
+    registered = pdfmetrics.getRegisteredFontNames()
+    if EMBEDDED_FONT in registered:
+        return EMBEDDED_FONT
+    for path, index in FONT_FILES:
+        if os.path.exists(path):
+            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=index))
+            return EMBEDDED_FONT
+    if FONT not in registered:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     return FONT
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    text = str(text)
+    if style.fontName == FONT:  # STSong-Light has no middle dot: a box would print
+        text = text.replace("·", "-")
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def last_visit(row: dict[str, Any]) -> str:
+    """The day of the customer's last visit (else of the last follow-up), as the sheet says it."""
+    brief = row.get("brief")
+    visits = brief.visits if brief is not None else []
+    if visits:
+        day = timezone.localtime(visits[0].checkin_at).date()
+        return _("last visit %(day)s") % {"day": day.isoformat()}
+    followed = row["customer"].last_activity_on
+    if followed:
+        return _("no visit recorded · last follow-up %(day)s") % {"day": followed.isoformat()}
+    return _("no visit recorded")
+
+
+def _leg(row: dict[str, Any]) -> str:
+    if not row["leg_km"]:
+        return ""
+    return _("%(km)s km · %(min)s min") % {"km": row["leg_km"], "min": row["leg_min"]}
 
 
 def route_sheet_pdf(context: dict[str, Any], *, compress: bool = True) -> bytes:
@@ -280,7 +374,7 @@ def route_sheet_pdf(context: dict[str, Any], *, compress: bool = True) -> bytes:
                 "km": context["total_km"],
                 "min": context["total_min"],
             }
-            + (f" · {_('lunch')} {context['lunch_at']}" if context["lunch_at"] else ""),
+            + (f" · {_('Lunch')} {context['lunch_at']}" if context["lunch_at"] else ""),
             base,
         ),
         Spacer(1, 4 * mm),
@@ -289,16 +383,16 @@ def route_sheet_pdf(context: dict[str, Any], *, compress: bool = True) -> bytes:
     rows = [[_p(h, base) for h in header]]
     for n, row in enumerate(context["rows"], start=1):
         customer = row["customer"]
-        leg = f"{row['leg_km']} km / {row['leg_min']} min" if row["leg_km"] else ""
         arrival = row["arrival"] or _("does not fit")
+        priority = _("priority %(p)s") % {"p": customer.get_priority_display()}
         rows.append(
             [
                 _p(n, base),
                 _p(arrival, base),
-                _p(f"{customer.name}\n{customer.code} · {customer.priority}", base),
+                _p(f"{customer.name}\n{customer.code} · {priority}\n{last_visit(row)}", base),
                 _p(customer.address, base),
                 _p(customer.phone, base),
-                _p(leg, base),
+                _p(_leg(row), base),
             ]
         )
     table = Table(
@@ -319,7 +413,7 @@ def route_sheet_pdf(context: dict[str, Any], *, compress: bool = True) -> bytes:
         customer, brief = row["customer"], row.get("brief")
         block: list[Any] = [
             _p(f"{n}. {customer.name} ({customer.code}) {row['arrival']}", head),
-            _p(customer.address, small),
+            _p(f"{customer.address} · {last_visit(row)}", small),
         ]
         if brief is not None:
             contacts = "; ".join(
@@ -334,7 +428,7 @@ def route_sheet_pdf(context: dict[str, Any], *, compress: bool = True) -> bytes:
             )
             block.append(_p(_("Last visits") + ": " + (visits or "—"), base))
             opportunities = "; ".join(
-                f"{o.title} · {o.get_stage_display()} · {o.amount}"
+                f"{o.title} · {o.get_stage_display()} · {money(o.amount)}"
                 + (f" · {o.expected_close}" if o.expected_close else "")
                 for o in brief.opportunities
             )

@@ -73,8 +73,56 @@ class KickoffRow:
 
 @dataclass
 class KickoffGroup:
+    """A team and its reps. ``reps_total`` adds up the rows; the team's own figures may differ
+    (a unit target set above or below its reps' targets, deals of people not listed)."""
+
     team: KickoffRow
     reps: list[KickoffRow] = field(default_factory=list)
+
+    @property
+    def reps_total(self) -> KickoffRow:
+        targets = [r.target for r in self.reps if r.target is not None]
+        planned = [r.planned_visits for r in self.reps if r.planned_visits is not None]
+        return KickoffRow(
+            kind="unit",
+            code=self.team.code,
+            name=self.team.name,
+            target=sum(targets, ZERO) if targets else None,
+            done=sum((r.done for r in self.reps), ZERO),
+            today=sum((r.today for r in self.reps), ZERO),
+            yesterday=sum((r.yesterday for r in self.reps), ZERO),
+            days_left=self.team.days_left,
+            planned_visits=sum(planned) if planned else None,
+        )
+
+    @property
+    def left_total(self) -> Decimal | None:
+        """What the rows leave to do, added up (a rep ahead of target leaves nothing)."""
+        lefts = [r.left for r in self.reps if r.left is not None]
+        return sum(lefts, ZERO) if lefts else None
+
+    @property
+    def needed_total(self) -> Decimal | None:
+        needs = [r.needed_today for r in self.reps if r.needed_today is not None]
+        return sum(needs, ZERO) if needs else None
+
+    @property
+    def target_gap(self) -> Decimal:
+        """The team's own target less its reps' targets added up (either may be unset)."""
+        return (self.team.target or ZERO) - (self.reps_total.target or ZERO)
+
+    @property
+    def done_gap(self) -> Decimal:
+        """What the team has done less what its listed reps have done."""
+        return self.team.done - self.reps_total.done
+
+    @property
+    def target_gap_size(self) -> Decimal:
+        return abs(self.target_gap)
+
+    @property
+    def done_gap_size(self) -> Decimal:
+        return abs(self.done_gap)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.field.selectors.reports import missing_daily_reports
 from tiejun.metrics import Metric
+from tiejun.money import grouped, money
 from tiejun.org.models import Unit
 from tiejun.org.selectors import work_calendar
 from tiejun.scoreboard.models import Fact
@@ -29,6 +30,13 @@ RISK_KINDS = (
     "missing_report",
     "visit_shortfall",
 )
+
+
+def shown(m: Metric, value: Decimal | None) -> str:
+    """A figure as the page shows it: money through ``tiejun.money``, a count grouped."""
+    if value is None:
+        return "—"
+    return money(value) if m.money else grouped(value, 0)
 
 
 @dataclass
@@ -97,8 +105,8 @@ def _low_probability(tree: Subtree, row: ForecastRow) -> tuple[Decimal, str] | N
         "is %(expected)s against %(target)s."
     ) % {
         "probability": f"{probability:.0%}",
-        "expected": m.to_json(row.expected),
-        "target": m.to_json(target),
+        "expected": shown(m, row.expected),
+        "target": shown(m, target),
     }
 
 
@@ -130,7 +138,7 @@ def _allocation_gap(tree: Subtree, unit_id: int | None) -> tuple[Decimal, str] |
     m = tree.metric
     return m.quantize(own - below), _(
         "Allocation gap: the unit's target is %(own)s but the targets below it add up to %(below)s."
-    ) % {"own": m.to_json(own), "below": m.to_json(below)}
+    ) % {"own": shown(m, own), "below": shown(m, below)}
 
 
 def risks_of(tree: Subtree, row: ForecastRow, unit_id: int | None = None) -> list[Risk]:
@@ -190,12 +198,79 @@ def _visits_made(tree: Subtree, first: dt.date, last: dt.date) -> dict[str, int]
     return {r["person__employee_no"]: int(r["n"]) for r in rows}
 
 
-def risks_for_subtree(unit: Unit, *, day: dt.date, metric: str = "revenue") -> list[Risk]:
-    """Every risk point in ``unit``'s subtree (units and reps), largest gap first."""
-    tree = with_field_signals(read_subtree(unit, day, metric))
+def _subtree_risks(tree: Subtree) -> list[Risk]:
     risks: list[Risk] = []
     for pk in tree.units:
         risks.extend(risks_of(tree, unit_row(tree, pk), pk))
     for row in tree.reps:
         risks.extend(risks_of(tree, row))
     return by_gap(risks)
+
+
+def risks_for_subtree(unit: Unit, *, day: dt.date, metric: str = "revenue") -> list[Risk]:
+    """Every risk point in ``unit``'s subtree (units and reps), largest gap first."""
+    return _subtree_risks(with_field_signals(read_subtree(unit, day, metric)))
+
+
+@dataclass
+class RiskBoard:
+    """The risks page: the points that pass the filters, how many of each kind there are (under
+    the unit filter) and the units one may narrow to."""
+
+    risks: list[Risk]
+    total: int  # every point in the subtree, before the filters
+    counts: dict[str, int]  # per kind, under the unit filter
+    units: list[tuple[str, str, int]]  # (code, name, depth below the root), in tree order
+    kind: str = ""
+    within: str = ""
+
+
+def _tree_order(tree: Subtree) -> list[tuple[str, str, int]]:
+    children: dict[int | None, list[Unit]] = {}
+    for u in tree.units.values():
+        children.setdefault(u.parent_id, []).append(u)
+    out: list[tuple[str, str, int]] = []
+
+    def walk(u: Unit, depth: int) -> None:
+        out.append((u.code, u.name, depth))
+        for child in sorted(children.get(u.pk, []), key=lambda c: (c.sort, c.code)):
+            walk(child, depth + 1)
+
+    walk(tree.root, 0)
+    return out
+
+
+def _codes_under(tree: Subtree, code: str) -> set[str]:
+    by_code = {u.code: u for u in tree.units.values()}
+    top = by_code.get(code)
+    if top is None:
+        return set()
+    under, frontier = {top.pk}, [top.pk]
+    while frontier:
+        frontier = [u.pk for u in tree.units.values() if u.parent_id in frontier]
+        under.update(frontier)
+    return {tree.units[pk].code for pk in under}
+
+
+def risk_board(
+    unit: Unit, *, day: dt.date, kind: str = "", within: str = "", metric: str = "revenue"
+) -> RiskBoard:
+    """The risk points of ``unit``'s subtree narrowed to one ``kind`` and to the subtree of the
+    unit coded ``within`` (a rep counts under their team); an unknown filter is ignored."""
+    tree = with_field_signals(read_subtree(unit, day, metric))
+    risks = _subtree_risks(tree)
+    kind = kind if kind in RISK_KINDS else ""
+    codes = _codes_under(tree, within) if within else set()
+    within = within if codes else ""
+    placed = [r for r in risks if not codes or r.unit in codes]
+    counts = dict.fromkeys(RISK_KINDS, 0)
+    for r in placed:
+        counts[r.kind] += 1
+    return RiskBoard(
+        risks=[r for r in placed if not kind or r.kind == kind],
+        total=len(risks),
+        counts=counts,
+        units=_tree_order(tree),
+        kind=kind,
+        within=within,
+    )

@@ -36,20 +36,22 @@ from tiejun.workdays import MonthProgress, WorkCalendar, month_end
 from ..selectors import daily_series, parse_board_args, person_board
 from .board import BOARD_METRICS, kept_args, metric_code
 
+PACE_HEADROOM = Decimal("1.2")
+
 
 def _daily_bars(
     series: list[tuple[dt.date, Decimal]],
     *,
     month: dt.date,
     as_of: dt.date,
-    target: Decimal | None,
-    total_workdays: int,
+    pace: Decimal | None,
     is_workday: Callable[[dt.date], bool],
 ) -> dict[str, Any]:
-    """The month day by day, each bar's height relative to the best day (or the daily pace)."""
+    """The month day by day, each bar's height relative to the best day or to the line of
+    ``pace`` (the card's "needed today", so card and chart show one figure), whichever is higher;
+    the line stays below the top so its label never covers the tabs."""
     values = dict(series)
-    pace = target / total_workdays if target and total_workdays else None
-    top = max([*values.values(), pace or Decimal(0), Decimal(0)])
+    top = max([*values.values(), (pace or Decimal(0)) * PACE_HEADROOM, Decimal(0)])
     days = []
     day = month
     while day <= month_end(month):
@@ -99,21 +101,18 @@ def _chart(
     month: dt.date,
     as_of: dt.date,
     calendar: WorkCalendar,
-    progress: MonthProgress,
 ) -> dict[str, Any]:
-    """The chosen metric day by day against the daily pace its target asks for."""
-    targets = {figure["metric"].code: figure["f"].target for figure in figures}
-    if code in targets:
-        target = targets[code]
-    else:
-        f = person_board(person, month=month, as_of=as_of, metric=code, calendar=calendar)
-        target = f.target
+    """The chosen metric day by day against what is needed a day from now on: the same
+    "needed today" figure as the metric's card (remaining ÷ working days left)."""
+    shown = {figure["metric"].code: figure["f"] for figure in figures}
+    f = shown.get(code) or person_board(
+        person, month=month, as_of=as_of, metric=code, calendar=calendar
+    )
     return _daily_bars(
         daily_series(metric=code, month=month, as_of=as_of, person=person),
         month=month,
         as_of=as_of,
-        target=target,
-        total_workdays=progress.total,
+        pace=f.required_daily,
         is_workday=calendar.is_workday,
     )
 
@@ -193,7 +192,6 @@ def _person_page(request: AuthedRequest, person: Person) -> HttpResponse:
             month=month,
             as_of=as_of,
             calendar=calendar,
-            progress=progress,
         ),
         "chart_metric": get_metric(code),
         "metrics": [get_metric(c) for c in BOARD_METRICS],

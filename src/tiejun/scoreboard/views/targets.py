@@ -21,6 +21,7 @@ from tiejun.dateinput import check_day
 from tiejun.errors import TiejunError
 from tiejun.http import AuthedRequest
 from tiejun.metrics import METRICS, Metric
+from tiejun.money import grouped, money
 from tiejun.org.models import Person, Unit
 from tiejun.org.selectors import (
     access_unit,
@@ -108,8 +109,16 @@ def _context(
     form: SplitForm | None,
     preview: dict[ChildKey, Decimal] | None,
 ) -> dict[str, Any]:
-    def fmt(value: Decimal | int | None) -> str | int | None:
-        return "—" if value is None else metric.to_json(value)
+    def fmt(value: Decimal | int | None) -> str:
+        """As the page shows a figure: ¥ with separators, a count grouped."""
+        if value is None:
+            return "—"
+        return money(value) if metric.money else grouped(Decimal(value), 0)
+
+    preview_sum = sum(preview.values(), Decimal(0)) if preview else None
+    preview_gap = None
+    if preview is not None and form is not None and form.is_valid():
+        preview_gap = metric.quantize(form.cleaned_data["total"]) - (preview_sum or Decimal(0))
 
     rows = [
         {
@@ -138,7 +147,9 @@ def _context(
         "gap": fmt(cascade.gap),
         "has_gap": cascade.gap > 0,
         "preview": preview,
-        "preview_total": fmt(sum(preview.values())) if preview else None,
+        "preview_total": fmt(preview_sum) if preview else None,
+        "preview_gap": preview_gap,
+        "preview_gap_text": fmt(abs(preview_gap)) if preview_gap else "",
         "form": form,
         "changes": list(
             target_changes_for(unit, month, metric.code, [r.key for r in cascade.rows])
