@@ -1,5 +1,41 @@
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.utils import translation
+
+# The suite's clock: every test process starts at a working Wednesday mid-morning in the middle
+# of a month without holidays, and the clock runs from there. Nothing depends on the day the suite
+# runs (month ends, weekends, Spring Festival). A test that needs another moment moves the clock
+# with the ``time_machine`` fixture; servers the suite starts as subprocesses (tests/ops) keep the
+# real clock. TIEJUN_TEST_REAL_CLOCK=1 runs the suite on the real date instead.
+SUITE_CLOCK = dt.datetime(2026, 12, 16, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+_travel = None
+
+
+def pytest_configure(config):
+    global _travel
+    if os.environ.get("TIEJUN_TEST_REAL_CLOCK") != "1":
+        _travel = time_machine.travel(SUITE_CLOCK, tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config):
+    if _travel is not None:
+        _travel.stop()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_beside_servers(request):
+    """Tests marked ``slow`` start servers and commands as subprocesses, which read the real
+    clock; the test reads it too, so both sides agree on today."""
+    if _travel is None or request.node.get_closest_marker("slow") is None:
+        yield
+        return
+    with time_machine.travel(time_machine.escape_hatch.time.time(), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

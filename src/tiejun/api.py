@@ -20,15 +20,18 @@ from tiejun.crm.api.contacts import router as contacts_router
 from tiejun.crm.api.customers import router as customers_router
 from tiejun.crm.api.deals import router as deals_router
 from tiejun.crm.api.opportunities import router as opportunities_router
+from tiejun.discipline.api import router as redlines_router
 from tiejun.errors import TiejunError
 from tiejun.field.api.reports import router as reports_router
 from tiejun.field.api.visits import router as visits_router
+from tiejun.incentives.api import router as incentives_router
 from tiejun.ops.faults import RETRY_AFTER, database_fault, first_line
 from tiejun.ops.middleware import too_large_message
 from tiejun.org.api import router as org_router
 from tiejun.org.services import token_authenticate
 from tiejun.scoreboard.api import router as board_router
 from tiejun.targets.api import router as targets_router
+from tiejun.transfers.api import router as transfers_router
 
 logger = logging.getLogger(__name__)
 
@@ -129,5 +132,8 @@ for router in (
     visits_router,
     reports_router,
     audit_router,
+    redlines_router,
+    incentives_router,
+    transfers_router,
 ):
     api.add_router("/", router)

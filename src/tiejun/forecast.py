@@ -17,6 +17,7 @@ they show back into ``Decimal``. The same inputs and seed give the same forecast
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,9 @@ import numpy as np
 SIMULATIONS = 2000
 HALF_LIFE_DAYS = 20.0  # a working day 20 days back counts half as much as yesterday
 PRIOR_DAYS = 10.0  # how many days of the team's distribution a rep's own history is blended with
+RATE_DRIFT = 0.15  # a rep's underlying rate wanders: a month-to-month spread of about 15 %
+PACE_PRIOR_DAYS = 10.0  # this month's pace counts like this many days against the history's rate
+TEAM_SPREAD = 0.10  # a team's month shares a common swing (market, season): about 10 %
 EPSILON = 1e-6  # money rounding: reaching the target to the cent counts
 
 
@@ -44,6 +48,9 @@ class Forecast:
     remaining_days: int
     own_days: int  # working days of the rep's own history used
     simulations: int
+    # the range the probability is known to (from the recalibration's evidence), if any
+    probability_low: float | None = None
+    probability_high: float | None = None
 
 
 def stable_seed(*parts: object) -> int:
@@ -81,12 +88,27 @@ def simulate_remaining(
     simulations: int = SIMULATIONS,
     half_life: float = HALF_LIFE_DAYS,
     prior_days: float = PRIOR_DAYS,
+    rate_drift: float | None = None,
+    common: np.ndarray | None = None,
+    pace: tuple[float, float] | None = None,
+    pace_prior_days: float = PACE_PRIOR_DAYS,
+    future_shape: Sequence[float] | None = None,
 ) -> np.ndarray:
     """Simulated results of the rest of the month: one sum per simulation.
 
     ``history`` is the rep's own working-day results, oldest first, zeros included;
     ``fallback`` the team's pool of rep-day results (for short histories); ``pipeline`` open
     deals as (amount, probability of being won this month).
+
+    The past is a sample, not the truth: given ``rate_drift`` (the review passes
+    :data:`RATE_DRIFT`; None keeps the plain bootstrap), each simulation scales the drawn days by a mean-one
+    factor for the rep's own rate (wider the fewer winning days the history holds, see
+    :func:`rate_sigma`) and, when ``common`` is given, by that simulation's common factor of the
+    team (:func:`common_factors`), so that reps of one team swing together. ``pace`` is the
+    month so far (achieved, working days elapsed): a month going better or worse than the
+    history says moves the rest of it along (:func:`pace_factor`). ``future_shape`` weighs
+    each remaining working day by its place in the month (a slow start, a month-end rush; see
+    :func:`learn_shape`) — the history is then expected divided by the shape of its own days.
     """
     rng = np.random.default_rng(seed)
     total = np.zeros(simulations)
@@ -110,10 +132,99 @@ def simulate_remaining(
         from_pool = pool[rng.integers(0, len(pool), size=shape)]
         use_pool = rng.random(shape) >= own_share
         days = np.where(use_pool, from_pool, days)
-    total += days.sum(axis=1)
+    if future_shape is not None and len(future_shape) == remaining_days:
+        days = days * np.asarray(future_shape, dtype=float)[np.newaxis, :]
+    sums = days.sum(axis=1)
+    if pace is not None:
+        mixed = own_share * _weighted_mean(own, half_life) + (1 - own_share) * (
+            float(pool.mean()) if len(pool) else 0.0
+        )
+        sums = sums * pace_factor(mixed, pace[0], pace[1], pace_prior_days)
+    sigma = 0.0 if rate_drift is None else rate_sigma(own if own_share > 0 else pool, rate_drift)
+    if sigma > 0:
+        sums = sums * lognormal_factors(rng, sigma, simulations)
+    if common is not None and len(common) == simulations:
+        sums = sums * np.asarray(common, dtype=float)
+    total += sums
     for amount, probability in pipeline:
         total += np.where(rng.random(simulations) < probability, float(amount), 0.0)
     return total
+
+
+SHAPE_START = 3  # the month's first working days have a weight of their own …
+SHAPE_END = 5  # … and so do its last ones; the days between share one
+SHAPE_PRIOR = 20.0  # rep-days of "no shape" each place's weight is shrunk with
+
+
+def shape_key(index: int, count: int) -> str:
+    """The place of the ``index``-th (0-based) of a month's ``count`` working days."""
+    if count - index <= SHAPE_END:
+        return f"end{count - index}"
+    if index < SHAPE_START:
+        return f"start{index + 1}"
+    return "mid"
+
+
+def learn_shape(rows: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """Each place's weight in the month, from (place, one rep-day's result) rows: its mean
+    result over the overall mean, shrunk toward 1 where there are few rows."""
+    totals: dict[str, list[float]] = {}
+    grand, count = 0.0, 0
+    for key, value in rows:
+        slot = totals.setdefault(key, [0.0, 0.0])
+        slot[0] += float(value)
+        slot[1] += 1
+        grand += float(value)
+        count += 1
+    if count == 0 or grand <= 0:
+        return {}
+    mean = grand / count
+    return {
+        key: (total + SHAPE_PRIOR * mean) / ((n + SHAPE_PRIOR) * mean)
+        for key, (total, n) in totals.items()
+    }
+
+
+def _weighted_mean(values: np.ndarray, half_life: float) -> float:
+    if len(values) == 0:
+        return 0.0
+    return float(np.dot(values, recency_weights(len(values), half_life)))
+
+
+def pace_factor(
+    daily_rate: float, achieved: float, elapsed: float, prior_days: float = PACE_PRIOR_DAYS
+) -> float:
+    """How much this month's pace moves the rate the history gives: the pace's ratio to the
+    history's, blended with 1 as ``elapsed`` working days against ``prior_days``."""
+    if daily_rate <= 0 or elapsed <= 0 or prior_days < 0 or math.isinf(prior_days):
+        return 1.0
+    ratio = achieved / (daily_rate * elapsed)
+    return (elapsed * ratio + prior_days) / (elapsed + prior_days)
+
+
+def rate_sigma(history: np.ndarray | Sequence[float], drift: float = RATE_DRIFT) -> float:
+    """Log-spread of a rep's underlying rate around what the history shows: the drift plus
+    the sampling error of a rate estimated from ``k`` winning days (about ``1/sqrt(k)``)."""
+    values = np.asarray(history, dtype=float)
+    wins = int(np.count_nonzero(values > 0))
+    if drift <= 0 and wins == 0:
+        return 0.0
+    return math.sqrt(max(0.0, drift) ** 2 + 1.0 / (wins + 1.0))
+
+
+def lognormal_factors(rng: np.random.Generator, sigma: float, size: int) -> np.ndarray:
+    """``size`` mean-one lognormal factors of log-spread ``sigma``."""
+    if sigma <= 0:
+        return np.ones(size)
+    return np.exp(rng.normal(-0.5 * sigma * sigma, sigma, size))
+
+
+def common_factors(
+    seed: int, simulations: int = SIMULATIONS, sigma: float = TEAM_SPREAD
+) -> np.ndarray:
+    """A team's common swing per simulation: the same seed gives every rep of the team the
+    same factors, so their simulated months move together."""
+    return lognormal_factors(np.random.default_rng(seed), sigma, simulations)
 
 
 def summarise(
@@ -158,6 +269,8 @@ def forecast_month_end(
     simulations: int = SIMULATIONS,
     half_life: float = HALF_LIFE_DAYS,
     prior_days: float = PRIOR_DAYS,
+    rate_drift: float | None = None,
+    common: np.ndarray | None = None,
 ) -> Forecast:
     """The month-end forecast of one rep (see the module's docstring)."""
     future = simulate_remaining(
@@ -169,6 +282,8 @@ def forecast_month_end(
         simulations=simulations,
         half_life=half_life,
         prior_days=prior_days,
+        rate_drift=rate_drift,
+        common=common,
     )
     return summarise(achieved, future, target, remaining_days=remaining_days, own_days=len(history))
 
@@ -222,3 +337,126 @@ def calibration_table(
             )
         )
     return table
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """A monotone map from the simulation's probability to the observed hit rate, fitted by
+    isotonic regression (pool-adjacent-violators) on the company's own backtests.
+
+    ``xs`` are the mean forecasts of the fitted blocks (increasing), ``ys`` their hit rates
+    (non-decreasing); between blocks the map is linear, beyond them flat.
+    """
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    count: int = 0
+    ns: tuple[float, ...] = ()  # how many backtest forecasts each block rests on
+
+    def apply(self, probability: float) -> float:
+        if not self.xs:
+            return float(probability)
+        return float(np.interp(float(probability), self.xs, self.ys))
+
+    def interval(self, probability: float, z: float = 1.2816) -> tuple[float, float] | None:
+        """An 80 % range for the recalibrated probability: the Wilson interval of the hit rate
+        of the backtest forecasts it rests on; None without a fitted map."""
+        if not self.xs or len(self.ns) != len(self.xs):
+            return None
+        p = self.apply(probability)
+        n = float(np.interp(float(probability), self.xs, self.ns))
+        return wilson(p, n, z)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "xs": [round(x, 4) for x in self.xs],
+            "ys": [round(y, 4) for y in self.ys],
+            "ns": [round(n, 1) for n in self.ns],
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Calibrator:
+        xs = tuple(float(x) for x in data.get("xs", ()))  # type: ignore[attr-defined]
+        ys = tuple(float(y) for y in data.get("ys", ()))  # type: ignore[attr-defined]
+        ns = tuple(float(n) for n in data.get("ns", ()))  # type: ignore[attr-defined]
+        if len(xs) != len(ys) or (ns and len(ns) != len(xs)):
+            raise ValueError("xs, ys and ns differ in length")
+        if any(b < a for a, b in itertools.pairwise(ys)):
+            raise ValueError("a calibration map must not decrease")
+        count = data.get("count", 0)
+        return cls(xs=xs, ys=ys, ns=ns, count=int(count) if isinstance(count, int | float) else 0)
+
+
+def wilson(p: float, n: float, z: float = 1.2816) -> tuple[float, float]:
+    """The Wilson score interval of a rate ``p`` observed over ``n`` trials (80 % by default)."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+IDENTITY = Calibrator(xs=(), ys=())
+MIN_CALIBRATION = 200  # fewer backtest forecasts than this: keep the simulation's probabilities
+PRIOR_WEIGHT = 1.0  # pseudo-forecasts at (0, 0) and (1, 1) that keep the ends honest
+
+
+def pool_adjacent_violators(
+    values: Sequence[float], weights: Sequence[float] | None = None
+) -> list[tuple[float, float, int]]:
+    """Isotonic regression of ``values`` (already ordered): blocks of (mean, weight, length)
+    whose means never decrease, the weighted least-squares fit."""
+    blocks: list[tuple[float, float, int]] = []
+    for i, value in enumerate(values):
+        w = 1.0 if weights is None else float(weights[i])
+        mean, weight, length = float(value), w, 1
+        while blocks and blocks[-1][0] >= mean:
+            m0, w0, n0 = blocks.pop()
+            total = w0 + weight
+            mean = (m0 * w0 + mean * weight) / total if total > 0 else mean
+            weight, length = total, n0 + length
+        blocks.append((mean, weight, length))
+    return blocks
+
+
+def fit_calibrator(
+    pairs: Iterable[tuple[float, bool]],
+    *,
+    minimum: int = MIN_CALIBRATION,
+    prior_weight: float = PRIOR_WEIGHT,
+) -> Calibrator:
+    """Isotonic recalibration from backtest pairs (probability, reached); the identity when
+    there are fewer than ``minimum`` of them."""
+    items = sorted((min(1.0, max(0.0, float(p))), 1.0 if hit else 0.0) for p, hit in pairs)
+    if len(items) < minimum:
+        return IDENTITY
+    # forecasts of equal probability form one point; light anchors keep 0 and 1 reachable
+    weighted = [(0.0, 0.0, prior_weight)] + [(p, o, 1.0) for p, o in items]
+    weighted.append((1.0, prior_weight, prior_weight))
+    weighted.sort(key=lambda item: item[0])
+    grouped: list[list[float]] = []  # [p, hits, weight]
+    for p, hits, w in weighted:
+        if grouped and grouped[-1][0] == p:
+            grouped[-1][1] += hits
+            grouped[-1][2] += w
+        else:
+            grouped.append([p, hits, w])
+    grouped = [g for g in grouped if g[2] > 0]
+    ps = [g[0] for g in grouped]
+    rates = [g[1] / g[2] for g in grouped]
+    weights = [g[2] for g in grouped]
+    blocks = pool_adjacent_violators(rates, weights)
+    xs: list[float] = []
+    ys: list[float] = []
+    ns: list[float] = []
+    start = 0
+    for mean, weight, length in blocks:
+        seg_p = ps[start : start + length]
+        seg_w = weights[start : start + length]
+        total = sum(seg_w)
+        xs.append(sum(p * w for p, w in zip(seg_p, seg_w, strict=True)) / total)
+        ys.append(mean)
+        ns.append(weight)
+        start += length
+    return Calibrator(xs=tuple(xs), ys=tuple(ys), count=len(items), ns=tuple(ns))

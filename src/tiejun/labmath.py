@@ -483,6 +483,9 @@ def true_revenue(truth: Mapping[str, Curve], hours: Mapping[str, float], cells: 
     return float(sum(cells * truth[m].revenue(hours.get(m, 0.0) / cells) for m in truth))
 
 
+THIN_HALF_WIDTH = 0.10  # an interval wider than ±10 % cannot decide a 10 % question
+
+
 def validate(*, seed: int, draws: int = 200, budget_share: float = 1.0) -> dict:
     """Fit a synthetic company, plan its next quarter, and score both against the truth.
 
@@ -520,6 +523,9 @@ def validate(*, seed: int, draws: int = 200, budget_share: float = 1.0) -> dict:
                 "fitted_b": round(float(fits[m].curve.b), 3),
                 "recommended_hours": round(float(the_plan.recommended.hours[m]), 1),
                 "optimal_hours": round(float(truth_opt[m]), 1),
+                # too thin to give a point: the 90 % interval is wider than ±THIN_HALF_WIDTH
+                "thin": bool((fitted.high - fitted.low) / 2 > THIN_HALF_WIDTH * fitted.mean),
+                "truth_in_interval": bool(fitted.low <= true_rph <= fitted.high),
             }
         )
     true_rank = [r["model"] for r in sorted(rows, key=lambda r: -r["true_revenue_per_hour"])]
@@ -535,6 +541,10 @@ def validate(*, seed: int, draws: int = 200, budget_share: float = 1.0) -> dict:
         "fitted_ranking": fitted_rank,
         "ranking_correct": true_rank == fitted_rank,
         "max_error": max(r["error"] for r in rows),
+        "thin_models": [r["model"] for r in rows if r["thin"]],
+        # the aim where the data can decide it, and honesty where it cannot
+        "max_error_where_known": max((r["error"] for r in rows if not r["thin"]), default=0.0),
+        "thin_intervals_hold_truth": all(r["truth_in_interval"] for r in rows if r["thin"]),
         "current_true_revenue": round(cur_true, 2),
         "recommended_true_revenue": round(rec_true, 2),
         "optimal_true_revenue": round(opt_true, 2),

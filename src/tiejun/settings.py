@@ -77,7 +77,10 @@ INSTALLED_APPS = [
     "tiejun.rhythm",
     "tiejun.broadcast",
     "tiejun.lab",
+    "tiejun.discipline",
+    "tiejun.incentives",
     "tiejun.field",
+    "tiejun.transfers",
     "tiejun.imports",
     "tiejun.accounts",
     "tiejun.web",
@@ -364,6 +367,23 @@ OFFICE_LON = float(_env("OFFICE_LON")) if _env("OFFICE_LON") else None
 ROAD_FACTOR = float(_env("ROAD_FACTOR", "1.3"))
 MAP_TILES = _env("MAP_TILES")
 
+# Red lines (tiejun.discipline): the nightly scan's thresholds (flags are for review, never a
+# punishment by themselves): REDLINE_OUTSIDE_MIN check-ins outside the geofence within
+# REDLINE_OUTSIDE_DAYS days; REDLINE_CLUSTER_MIN_CUSTOMERS customers checked in within
+# REDLINE_CLUSTER_RADIUS_M of one position on a day; a hop of at least REDLINE_MIN_JUMP_M
+# between consecutive check-ins faster than REDLINE_MAX_SPEED_KMH; a deal reversed within
+# REDLINE_REVERSAL_DAYS days after its month closed. Evidence files up to
+# REDLINE_EVIDENCE_MAX_BYTES; the scan runs at REDLINE_SCAN_AT for the day before.
+REDLINE_OUTSIDE_MIN = int(_env("REDLINE_OUTSIDE_MIN", "3"))
+REDLINE_OUTSIDE_DAYS = int(_env("REDLINE_OUTSIDE_DAYS", "7"))
+REDLINE_CLUSTER_RADIUS_M = int(_env("REDLINE_CLUSTER_RADIUS_M", "50"))
+REDLINE_CLUSTER_MIN_CUSTOMERS = int(_env("REDLINE_CLUSTER_MIN_CUSTOMERS", "3"))
+REDLINE_MAX_SPEED_KMH = float(_env("REDLINE_MAX_SPEED_KMH", "120"))
+REDLINE_MIN_JUMP_M = int(_env("REDLINE_MIN_JUMP_M", "2000"))
+REDLINE_REVERSAL_DAYS = int(_env("REDLINE_REVERSAL_DAYS", "5"))
+REDLINE_EVIDENCE_MAX_BYTES = int(_env("REDLINE_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+REDLINE_SCAN_AT = _env("REDLINE_SCAN_AT", "02:30")
+
 # Outbox (tiejun.notify): delivery attempts, exponential back-off (base · 2^(attempt-1), capped),
 # the lease a worker holds on a message while sending, and HTTP timeouts for SMS and robots.
 NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "10"))
@@ -404,6 +424,13 @@ SMS_TEMPLATE_PARAM = _env("SMS_TEMPLATE_PARAM", "content")
 SMS_APP_ID = _env("SMS_APP_ID")
 SMS_REGION = _env("SMS_REGION")
 SMS_FROM = _env("SMS_FROM")
+# Replies to SMS (a rep answering "TD"/"退订"): the provider calls
+# PUBLIC_URL/outbox/sms/inbound/<provider>/<TIEJUN_SMS_INBOUND_TOKEN>/; empty: no endpoint.
+SMS_INBOUND_TOKEN = _env("SMS_INBOUND_TOKEN")
+# The nightly personal message to each rep (after the battle report), and the quiet hours
+# ("22:00-08:00", local time) in which personal messages wait until the end; empty: none.
+PERSONAL_REPORT_AT = _env("PERSONAL_REPORT_AT", "21:10")
+QUIET_HOURS = _env("QUIET_HOURS", "22:00-08:00")
 
 # --- Accounts: invitations, passwords, WeCom / DingTalk / Feishu sign-in and directory sync ---
 # PUBLIC_URL: the address people open Tiejun at, for links sent outside a request (`tiejun
@@ -418,6 +445,8 @@ WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/
 WECOM_LOGIN_BASE = _env("WECOM_LOGIN_BASE", "https://login.work.weixin.qq.com").rstrip("/")
 DINGTALK_CLIENT_ID = _env("DINGTALK_CLIENT_ID")
 DINGTALK_CLIENT_SECRET = _env("DINGTALK_CLIENT_SECRET")
+# The app (agent) that sends work notices: the personal message as a DingTalk app message.
+DINGTALK_AGENT_ID = _env("DINGTALK_AGENT_ID")
 DINGTALK_API_BASE = _env("DINGTALK_API_BASE", "https://api.dingtalk.com").rstrip("/")
 DINGTALK_OAPI_BASE = _env("DINGTALK_OAPI_BASE", "https://oapi.dingtalk.com").rstrip("/")
 DINGTALK_LOGIN_BASE = _env("DINGTALK_LOGIN_BASE", "https://login.dingtalk.com").rstrip("/")

@@ -15,7 +15,10 @@ urlpatterns = [
     path("broadcast/", include("tiejun.broadcast.urls")),
     path("outbox/", include("tiejun.notify.urls")),
     path("lab/", include("tiejun.lab.urls")),
+    path("redlines/", include("tiejun.discipline.urls")),
+    path("incentives/", include("tiejun.incentives.urls")),
     path("field/", include("tiejun.field.urls")),
+    path("orders/", include("tiejun.transfers.urls")),
     path("audit/", include("tiejun.audit.urls")),
     path("", include("tiejun.scoreboard.urls")),  # the board, people, TV mode, targets
     path("", include("tiejun.org.urls")),  # the org tree, members, the calendar

@@ -50,6 +50,8 @@ class FakeState:
     faults: dict[str, list[Any]] = field(default_factory=dict)  # endpoint → codes to answer next
     calls: list[str] = field(default_factory=list)
     page_size: int = 2  # small pages, so paging is exercised
+    # App messages the platforms took: {"platform", "user", "text", "agent", "id"}
+    sent: list[dict[str, Any]] = field(default_factory=list)
 
     def issue_code(self, userid: str) -> str:
         code = "code-" + secrets.token_hex(6)
@@ -507,6 +509,96 @@ ROUTES = {
 }
 
 
+# --- app messages (the personal message to one person) ------------------------------------
+
+AGENTS = {"wecom": "1000002", "dingtalk": "3000001"}
+
+
+def _known(h: Handler, userid: str) -> bool:
+    return any(u.userid == userid and u.active for u in h.state.users)
+
+
+def _took(h: Handler, platform: str, user: str, text: str, agent: Any, **extra: Any) -> str:
+    message_id = f"{platform}-msg-{len(h.state.sent) + 1}"
+    h.state.sent.append(
+        {"platform": platform, "user": user, "text": text, "agent": agent, "id": message_id} | extra
+    )
+    return message_id
+
+
+def wecom_message_send(h: Handler, q: dict[str, str], b: dict[str, Any]) -> None:
+    if not h.token_ok("wecom", q.get("access_token")):
+        return
+    if str(b.get("agentid")) != AGENTS["wecom"]:
+        return h._send({"errcode": 40056, "errmsg": "invalid agentid"})
+    if b.get("msgtype") != "text" or not b.get("text", {}).get("content"):
+        return h._send({"errcode": 44004, "errmsg": "empty content"})
+    users = [u for u in str(b.get("touser", "")).split("|") if u]
+    known = [u for u in users if _known(h, u)]
+    if not known:
+        return h._send({"errcode": 81013, "errmsg": "user & party & tag all invalid"})
+    text = b["text"]["content"]
+    msgid = ""
+    for user in known:
+        earlier = b.get("enable_duplicate_check") and next(
+            (
+                m
+                for m in h.state.sent
+                if m["platform"] == "wecom" and m["user"] == user and m["text"] == text
+            ),
+            None,
+        )
+        msgid = earlier["id"] if earlier else _took(h, "wecom", user, text, b["agentid"])
+    invalid = "|".join(u for u in users if u not in known)
+    h._send({"errcode": 0, "errmsg": "ok", "invaliduser": invalid, "msgid": msgid})
+
+
+def ding_asyncsend(h: Handler, q: dict[str, str], b: dict[str, Any]) -> None:
+    if not h.token_ok("dingtalk", q.get("access_token")):
+        return
+    if str(b.get("agent_id")) != AGENTS["dingtalk"]:
+        return h._send({"errcode": 400023, "errmsg": "agentId invalid"})
+    msg = b.get("msg") or {}
+    if msg.get("msgtype") != "text" or not msg.get("text", {}).get("content"):
+        return h._send({"errcode": 40035, "errmsg": "msg invalid"})
+    users = [u for u in str(b.get("userid_list", "")).split(",") if u]
+    if not users or len(users) > 100:
+        return h._send({"errcode": 40035, "errmsg": "userid_list invalid"})
+    for user in users:
+        if _known(h, user):  # DingTalk accepts the task; an unknown user just gets nothing
+            _took(h, "dingtalk", user, msg["text"]["content"], b["agent_id"])
+    h._send({"errcode": 0, "errmsg": "ok", "task_id": 1000 + len(h.state.sent)})
+
+
+def fs_message_create(h: Handler, q: dict[str, str], b: dict[str, Any]) -> None:
+    if not h.token_ok("feishu", h.bearer()):
+        return
+    if q.get("receive_id_type") != "user_id":
+        return h._send({"code": 99992402, "msg": "field validation failed"})
+    if b.get("msg_type") != "text":
+        return h._send({"code": 230001, "msg": "invalid message content"})
+    user = str(b.get("receive_id", ""))
+    if not _known(h, user):
+        return h._send({"code": 230013, "msg": "Bot has NO availability to this user."})
+    uuid = b.get("uuid")
+    again = next(
+        (m for m in h.state.sent if m["platform"] == "feishu" and uuid and m.get("uuid") == uuid),
+        None,
+    )
+    text = json.loads(b["content"])["text"]
+    message_id = again["id"] if again else _took(h, "feishu", user, text, None, uuid=uuid)
+    h._send({"code": 0, "msg": "success", "data": {"message_id": message_id, "msg_type": "text"}})
+
+
+ROUTES.update(
+    {
+        "/cgi-bin/message/send": wecom_message_send,
+        "/topapi/message/corpconversation/asyncsend_v2": ding_asyncsend,
+        "/open-apis/im/v1/messages": fs_message_create,
+    }
+)
+
+
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -546,6 +638,7 @@ def configure(settings: Any, fake: FakeServer) -> None:
     settings.FEISHU_APP_ID, settings.FEISHU_APP_SECRET = "cli_app", fake.secrets["feishu"]
     settings.FEISHU_API_BASE = fake.url
     settings.DIRECTORY_BACKOFF_SECONDS = 0.001
+    settings.DINGTALK_AGENT_ID = AGENTS["dingtalk"]
 
 
 def sample_company(state: FakeState) -> None:

@@ -240,3 +240,129 @@ def test_each_robot_gets_escaped_markdown_and_sms_no_link(org, settings):
         assert "\n" not in row.subject
     for row in Message.objects.filter(channel="sms"):
         assert "http" not in row.text and "evil.example" not in row.text
+
+
+# --- every rep's gap, each unit's standing (issue 14, point 2) ----------------------------------
+
+NAMES_13 = [
+    "张伟芳",
+    "李娜娜",
+    "王秀英",
+    "刘洋洋",
+    "陈静怡",
+    "杨帆帆",
+    "黄磊磊",
+    "赵敏敏",
+    "吴军军",
+    "周杰伦",
+    "徐丽丽",
+    "孙强强",
+    "马超超",
+]
+
+
+@pytest.fixture
+def team_of_13(org):
+    from tests.broadcast.conftest import set_target
+    from tests.factories import deal, person
+
+    org.team_c.name = "华东大区浙江省杭州市西湖区第一销售分公司直营拓展团队"
+    org.team_c.save()
+    for i, name in enumerate(NAMES_13):
+        rep = person(f"T{i:02d}", org.team_c)
+        rep.name = name
+        rep.save()
+        org.reps[rep.employee_no] = rep
+        set_target(org, rep.employee_no, 1_000_000)
+        deal(rep, 70_000 * (i + 1), DAY)  # 马超超 (i = 12) reaches 910,000: the least left
+    return battle_report(org.team_c, day=DAY).to_json()
+
+
+@pytest.mark.parametrize("fmt", ["html", "text", "markdown", "sms", "json"])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_rep_of_a_13_rep_team_is_in_every_format(team_of_13, fmt, language):
+    out = render("battle", team_of_13, fmt, language=language)
+    _check(fmt, out)
+    for name in NAMES_13:
+        assert name in out, name
+    if fmt in ("html", "text", "markdown"):
+        assert "¥90,000" in out  # 马超超's gap
+        assert "¥930,000" in out  # 张伟芳's gap, in the compact rest
+
+
+def test_the_html_highlights_the_five_closest(team_of_13):
+    out = render("battle", team_of_13, "html", language="en")
+    closest = re.findall(r'data-rep="(T\d+)" data-closest="1"', out)
+    assert closest == ["T12", "T11", "T10", "T09", "T08"]
+    assert len(re.findall(r'data-rep="T\d+"', out)) == 13
+
+
+def test_the_text_stars_the_five_closest(team_of_13):
+    out = render("battle", team_of_13, "text", language="en")
+    starred = [line for line in out.splitlines() if line.startswith("★ ")]
+    assert [line.split()[1] for line in starred] == [
+        "马超超",
+        "孙强强",
+        "徐丽丽",
+        "周杰伦",
+        "吴军军",
+    ]
+    assert "  张伟芳 7.0%, ¥930,000.00 to go" in out
+
+
+def test_a_branch_report_shows_each_team_standing(battle):
+    for fmt in ("html", "text", "markdown", "sms"):
+        out = render("battle", battle, fmt, language="en")
+        assert out.index("杭州二组") < out.index("杭州一组"), fmt  # ranked by completion
+    text = render("battle", battle, "text", language="en")
+    assert "1. 杭州二组 ¥3,500.00 / ¥5,000.00 (70.0%), ¥1,500.00 to go · Behind" in text
+
+
+def test_a_big_unit_sms_names_the_closest_and_counts_the_rest(team_of_13):
+    from tiejun.broadcast.renderers import SMS_REPS_MAX, sms_rep_groups
+
+    # 26 reps (a second team's 13 further from the target): more than an SMS lists one by one
+    more = [{**r, "name": r["name"] + "乙", "closest": False} for r in team_of_13["reps"]]
+    reps = team_of_13["reps"] + more
+    assert len(reps) > SMS_REPS_MAX
+    groups = sms_rep_groups(reps)
+    assert [q["employee_no"] for q in groups["closest"]] == ["T12", "T11", "T10", "T09", "T08"]
+    assert groups["others"] == [] and groups["others_more"] == 21
+    out = render("battle", {**team_of_13, "reps": reps, "reps_count": 26}, "sms", language="en")
+    assert "21 more below the target" in out
+    assert "马超超" in out and "张伟芳" not in out
+
+
+def test_a_robot_message_lists_forty_reps_then_counts(team_of_13):
+    reps = [{**r, "name": f"{r['name']}{i}"} for i in range(4) for r in team_of_13["reps"]]
+    out = render(
+        "battle", {**team_of_13, "reps": reps, "reps_count": len(reps)}, "markdown", language="en"
+    )
+    assert "and 12 more" in out
+    assert len(out.encode()) < 4096
+
+
+def test_a_company_report_shows_every_branch(company):
+    data = battle_report(company.company, day=DAY).to_json()
+    html = render("battle", data, "html", language="en")
+    section = html[html.index('data-section="branches"') :]
+    assert re.findall(r'data-unit="(\w+)"', section) == ["NB", "HZ"]
+    assert 'data-section="units"' in html  # the region too
+    text = render("battle", data, "text", language="en")
+    assert "1. 宁波分公司 ¥9,000.00 / ¥8,000.00 (112.5%), ¥0.00 to go · Ahead" in text
+    sms = render("battle", data, "sms", language="en")
+    assert "宁波分公司 112% (left ¥0), 杭州分公司 50% (left ¥17,500);" in sms
+    assert "浙江大区 " not in sms  # the SMS names the branches, not the region
+
+
+@pytest.mark.parametrize("kind", ["battle", "kickoff", "review"])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_no_figure_in_a_short_form_is_followed_by_a_bare_point_or_comma(company, kind, language):
+    pytest.importorskip("tiejun.rhythm.selectors")
+    from tiejun.broadcast.services import report_data
+
+    out = render(kind, report_data(kind, company.branch, DAY), "sms", language=language)
+    assert not re.search(r"\d\.(?!\d)", out), out  # "¥73,747." reads as a decimal point
+    assert not re.search(r"\d,(?![\d ])", out), out  # "¥1,401,200,剩余" reads as one figure
+    if language == "zh-hans":
+        assert "," not in re.sub(r"\d,\d", "", out)  # Chinese punctuation between fields

@@ -92,3 +92,114 @@ def test_encouragement_is_deterministic():
     assert encouragement("HZ", DAY, False) == encouragement("HZ", DAY, False)
     lines = {encouragement("HZ", DAY + dt.timedelta(days=i), False) for i in range(30)}
     assert len(lines) > 1
+
+
+def test_every_rep_gap_closest_first_and_each_unit_standing(company):
+    # when
+    data = battle_report(company.branch, day=DAY).to_json()
+    # then: every rep of the branch, those below target by what is left (flagged closest), then
+    # those at target, then those without one
+    assert [
+        (r["employee_no"], r["remaining"], r["closest"], r["reached"]) for r in data["reps"]
+    ] == [
+        ("R3", "4000.00", True, False),
+        ("R2", "17000.00", True, False),
+        ("R1", "0.00", False, True),
+        ("R4", None, False, False),
+    ]
+    assert data["reps_count"] == 4
+    assert data["reps"][2]["reached_on"] == "2026-11-27"
+    # each team's standing, ranked as on the board
+    assert data["units"] == [
+        {
+            "code": "HZ2",
+            "name": "杭州二组",
+            "kind": "team",
+            "target": "5000.00",
+            "achieved": "3500.00",
+            "today": "2500.00",
+            "remaining": "1500.00",
+            "completion": 0.7,
+            "required_daily": "1500.00",
+            "pace": "behind",
+            "rank": 1,
+        },
+        {
+            "code": "HZ1",
+            "name": "杭州一组",
+            "kind": "team",
+            "target": "30000.00",
+            "achieved": "14000.00",
+            "today": "8000.00",
+            "remaining": "16000.00",
+            "completion": 0.4667,
+            "required_daily": "16000.00",
+            "pace": "behind",
+            "rank": 2,
+        },
+    ]
+    # the fields of before are all still there
+    for key in ("closest", "top", "top_today", "reached_target", "wins", "encouragement"):
+        assert key in data
+
+
+def test_a_region_shows_each_branch_and_a_team_no_units(company):
+    region = battle_report(company.region, day=DAY).to_json()
+    assert [(u["code"], u["remaining"], u["pace"]) for u in region["units"]] == [
+        ("NB", "0.00", "ahead"),
+        ("HZ", "17500.00", "behind"),
+    ]
+    assert {r["employee_no"] for r in region["reps"]} == {"R1", "R2", "R3", "R4", "R5"}
+    assert battle_report(company.team_a, day=DAY).to_json()["units"] == []
+
+
+def test_thirteen_reps_all_listed_five_closest(org, django_assert_num_queries):
+    # given: a 13-rep team, none at target, each with a different amount left
+    from tests.broadcast.conftest import set_target
+    from tests.factories import person
+
+    team = org.team_c
+    for i in range(13):
+        rep = person(f"T{i:02d}", team)
+        org.reps[rep.employee_no] = rep
+        set_target(org, rep.employee_no, 100000)
+        deal(rep, 5000 * (i + 1), DAY)
+    # when: the same queries as any team
+    with django_assert_num_queries(7):
+        data = battle_report(team, day=DAY).to_json()
+    # then
+    reps = [r for r in data["reps"] if r["employee_no"].startswith("T")]
+    assert len(reps) == 13
+    assert [r["employee_no"] for r in reps if r["closest"]] == ["T12", "T11", "T10", "T09", "T08"]
+    assert [r["employee_no"] for r in data["closest"]] == ["T12", "T11", "T10", "T09", "T08"]
+    assert reps[-1] == {
+        "employee_no": "T00",
+        "name": "员工T00",
+        "target": "100000.00",
+        "achieved": "5000.00",
+        "today": "5000.00",
+        "remaining": "95000.00",
+        "completion": 0.05,
+        "closest": False,
+        "reached": False,
+        "reached_on": None,
+    }
+
+
+def test_a_company_shows_each_region_and_each_branch(company, django_assert_num_queries):
+    # when: a company report reads four more statements than a region's: its units, the facts
+    # per unit, the targets as the board resolves them (own, then the teams' person targets)
+    with django_assert_num_queries(12):
+        data = battle_report(company.company, day=DAY).to_json()
+    # then: its regions (the board's rows) and every branch below them, ranked by completion
+    assert [(u["code"], u["kind"]) for u in data["units"]] == [("ZJ", "region")]
+    assert [
+        (b["code"], b["kind"], b["target"], b["achieved"], b["today"], b["remaining"], b["rank"])
+        for b in data["branches"]
+    ] == [
+        ("NB", "branch", "8000.00", "9000.00", "0.00", "0.00", 1),
+        ("HZ", "branch", "35000.00", "17500.00", "10500.00", "17500.00", 2),
+    ]
+    assert data["branches"][1]["pace"] == "behind" and data["branches"][0]["pace"] == "ahead"
+    # below a company there are no such rows
+    assert battle_report(company.region, day=DAY).to_json()["branches"] == []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.e2e.test_journeys import log_in
@@ -101,19 +102,31 @@ def upload(page, path: Path, button: str) -> None:
     expect(page).to_have_url(re.compile(r"/import/jobs/\d+/$"))
 
 
+READ_BAR = """() => {
+  if (document.getElementById("import-result")) return "done";
+  const bar = document.getElementById("job-progress");
+  return bar ? bar.getAttribute("value") : null;
+}"""
+
+
 def watch(page, worker) -> list[int]:
-    """Let the worker take the job; note the bar's value until the page shows the result."""
+    """Let the worker take the job; note the bar's value until the page shows the result.
+
+    The bar and the result are read in one script run: the page replaces the bar with the
+    result when the job ends, so a locator found a moment earlier may no longer exist.
+    """
     worker.release()
     seen = []
     deadline = time.monotonic() + BIG / 1000
     while time.monotonic() < deadline:
-        bar = page.locator("#job-progress")
-        if page.locator("#import-result").count():
+        try:
+            value = page.evaluate(READ_BAR)
+        except PlaywrightError:  # the page was navigating between two reads
+            value = None
+        if value == "done":
             break
-        if bar.count():
-            value = bar.get_attribute("value")
-            if value is not None:
-                seen.append(int(float(value)))
+        if value is not None:
+            seen.append(int(float(value)))
         page.wait_for_timeout(200)
     expect(page.locator("#import-result")).to_be_visible(timeout=BIG)
     return seen

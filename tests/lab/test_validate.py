@@ -28,6 +28,8 @@ def test_validation_is_deterministic_and_prints_json():
         "ranking_correct",
         "error_within_10_percent",
         "regret_within_5_percent",
+        "error_within_10_percent_where_known",
+        "thin_intervals_hold_truth",
     }
 
 

@@ -416,3 +416,60 @@ def test_a_redumped_postgresql_archive_without_the_audit_trigger_is_refused(tmp_
     finally:
         for name in names:
             pg_drop(name)
+
+
+# --- uploaded files ride along ------------------------------------------------------------------
+
+
+def test_uploaded_files_are_backed_up_checked_and_put_back(tmp_path):
+    # given a company with a check-in photo and a piece of red-line evidence on disk
+    source = tmp_path / "source"
+    source.mkdir()
+    env = scratch_env(source, f"sqlite:///{source / 'db.sqlite3'}")
+    migrate_and_seed(env)
+    media = source / "media"
+    photo = media / "visits" / "2026" / "12" / "门头照.jpg"
+    evidence = media / "redlines" / "RL-000001" / "a1b2.pdf"
+    for path, content in ((photo, b"\xff\xd8 jpeg bytes"), (evidence, b"%PDF-1.7 evidence")):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(content)
+    backup = source / "with-files.backup"
+    done = tiejun(env, "backup", str(backup), "--json")
+    assert json.loads(done.stdout)["files"] == 2
+    with tarfile.open(backup) as archive:
+        names = set(archive.getnames())
+    assert {"media/visits/2026/12/门头照.jpg", "media/redlines/RL-000001/a1b2.pdf"} <= names
+
+    # when it is restored on another machine whose media folder holds a stray file
+    other = tmp_path / "other"
+    (other / "media" / "stray").mkdir(parents=True)
+    (other / "media" / "stray" / "old.jpg").write_bytes(b"not in the backup")
+    other_env = scratch_env(other, f"sqlite:///{other / 'db.sqlite3'}")
+    done = tiejun(other_env, "restore", str(backup), "--yes")
+    # then the files are exactly the backup's, byte for byte
+    assert "2 files put back" in done.stdout
+    restored = other / "media"
+    assert (restored / "visits/2026/12/门头照.jpg").read_bytes() == photo.read_bytes()
+    assert (restored / "redlines/RL-000001/a1b2.pdf").read_bytes() == evidence.read_bytes()
+    assert not (restored / "stray").exists()
+    assert not list(other.glob(".media*"))  # no staging folder left behind
+
+    # and a backup whose evidence file was swapped is refused, changing nothing
+    tampered = tmp_path / "tampered.backup"
+    with tarfile.open(backup) as old, tarfile.open(tampered, "w") as new:
+        for member in old.getmembers():
+            content = old.extractfile(member)
+            assert content is not None, member.name
+            data = content.read()
+            if member.name.endswith("a1b2.pdf"):
+                data, member.size = b"%PDF-1.7 forged", len(b"%PDF-1.7 forged")
+            new.addfile(member, io.BytesIO(data))
+    third = tmp_path / "third"
+    third.mkdir()
+    third_env = scratch_env(third, f"sqlite:///{third / 'db.sqlite3'}")
+    done = tiejun(third_env, "restore", str(tampered), "--yes", check=False)
+    assert done.returncode == 2
+    line = _error_line(done)
+    assert "redlines/RL-000001/a1b2.pdf does not match the manifest" in line, line
+    assert "Nothing was changed" in line
+    assert not (third / "media").exists()

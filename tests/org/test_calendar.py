@@ -96,7 +96,6 @@ PAGES = [
     "/rhythm/review/HZ/?date=2027-02-01",
     "/broadcast/battle/HZ/?date=2027-02-01",
     "/targets/HZ/?month=2027-02",
-    "/rhythm/kickoff/HZ/tv/?date=2027-02-01",
 ]
 
 

@@ -59,4 +59,5 @@ def test_backtest_bad_input_is_a_clear_error(demo):
 def test_backtest_on_an_empty_database_prints_nothing_to_score(db):
     data = json.loads(_run("--json", "--today", TODAY.isoformat()))
     assert data["forecasts"] == 0
-    assert data["brier"] == {"forecast": None, "baseline": None}
+    assert data["brier"]["forecast"] is None and data["brier"]["baseline"] is None
+    assert data["units"]["forecasts"] == 0 and data["units"]["brier"]["forecast"] is None

@@ -1,9 +1,13 @@
 import datetime as dt
+import re
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.factories import deal
+from tests.factories import deal, person
 from tests.rhythm.test_selectors import DAY, JUNE_WORKDAYS_TO_DAY, _target
+from tiejun.org.services import unit_create
 
 Q = f"?date={DAY.isoformat()}"
 
@@ -23,8 +27,7 @@ def company(org):
     ("url", "expected", "queries"),
     [
         ("/rhythm/kickoff/HZ/", ["Morning kickoff", "Needed today", "杭州一组", "员工R1", "today has not elapsed yet"], 17),
-        ("/rhythm/kickoff/HZ1/tv/", ["http-equiv=\"refresh\"", "tv kickoff-tv", "员工R2"], 15),
-        ("/rhythm/review/HZ/", ["Evening review", "prob-fill", "No won deal for 7 working days.", "Allocation gap"], 18),
+        ("/rhythm/review/HZ/", ["Evening review", "prob-fill", "No won deal for 7 working days.", "Allocation gap", "No track record yet"], 19),
         ("/rhythm/risks/HZ/", ["Risks across the subtree", "Behind time progress", "/board/HZ/"], 18),
     ],
 )  # fmt: skip
@@ -56,6 +59,55 @@ def test_units_out_of_sight_are_not_found(client, company, name):
     assert client.get(f"/rhythm/{name}/NB1/{Q}").status_code == 404
     assert client.get(f"/rhythm/{name}/NOPE/{Q}").status_code == 404
     assert client.get(f"/rhythm/{name}/HZ2/{Q}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("", "/tv/?units=HZ1&panels=kickoff"),
+        ("?seconds=30&interval=20", "/tv/?units=HZ1&panels=kickoff&seconds=30&interval=20"),
+        ("?units=NB1&panels=board&sound=1", "/tv/?units=HZ1&panels=kickoff&sound=1"),
+    ],
+)
+def test_the_old_kickoff_tv_page_sends_to_the_wall_tv(client, company, query, location):
+    client.force_login(company.manager)
+    response = client.get("/rhythm/kickoff/HZ1/tv/" + query)
+    assert response.status_code == 302
+    assert response["Location"] == location
+
+
+def test_the_old_kickoff_tv_page_keeps_its_visibility_rule(client, company):
+    client.force_login(company.manager)  # manager of HZ: NB is not theirs
+    assert client.get("/rhythm/kickoff/NB1/tv/").status_code == 404
+    assert client.get("/rhythm/kickoff/NOPE/tv/").status_code == 404
+    assert client.get("/rhythm/kickoff/HZ2/tv/").status_code == 302
+    client.logout()
+    anonymous = client.get("/rhythm/kickoff/HZ1/tv/")
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_the_old_kickoff_tv_url_shows_all_of_a_13_rep_team(client, org, time_machine):
+    """The old page showed one screen and cut a long team off; the wall TV pages it (7 + 6)."""
+    # given: a team of 13 reps, each with a target this month
+    time_machine.move_to(dt.datetime(2026, 6, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    team = unit_create(code="HZ-BIG", name="杭州直销一部", kind="team", parent=org.branch)
+    reps = [person(f"B{i:02d}", team) for i in range(1, 14)]
+    for rep in reps:
+        _target(10000, person=rep)
+    client.force_login(org.manager)
+    # when
+    screen = client.get(f"/rhythm/kickoff/{team.code}/tv/", follow=True)
+    # then
+    assert screen.redirect_chain[-1][0] == f"/tv/?units={team.code}&panels=kickoff"
+    first = screen.content.decode()
+    assert 'data-panel="kickoff"' in first
+    turn = unescape(first[first.index(f'hx-get="/tv/panel/{team.code}/') :].split('"', 2)[1])
+    assert turn.endswith("panels=kickoff&panel=kickoff&page=2")
+    second = client.get(turn).content.decode()
+    shown = re.findall(r'<tr data-code="([^"]+)"', first) + re.findall(
+        r'<tr data-code="([^"]+)"', second
+    )
+    assert sorted(shown) == sorted(r.employee_no for r in reps)
 
 
 def test_bad_date_is_a_clear_400(client, company):

@@ -123,9 +123,11 @@ def test_even_split_writes_the_unit_and_its_children(org, client):
 
 
 def test_split_by_last_months_share(org, client):
-    last = add_months(NEXT, -1)
-    deal(org.reps["R1"], 300, min(last + dt.timedelta(days=2), TODAY), today=TODAY)
-    deal(org.reps["R3"], 100, min(last + dt.timedelta(days=2), TODAY), today=TODAY)
+    # the last complete month counts; this half-finished month does not
+    last = PREV.replace(day=18)
+    deal(org.reps["R1"], 300, last, today=TODAY)
+    deal(org.reps["R3"], 100, last, today=TODAY)
+    deal(org.reps["R3"], 5000, TODAY.replace(day=2), today=TODAY)
     client.force_login(org.manager)
     client.post(url("HZ"), {"total": "1000", "method": "last_month", "save": "1"})
     assert unit_targets() == {"HZ": Decimal(1000), "HZ1": Decimal(750), "HZ2": Decimal(250)}

@@ -184,7 +184,13 @@ def test_promotion_to_supervisor(org):
     client = client_for(org.admin)
     response = client.post(
         "/people/R2/",
-        {"effective_date": "2026-08-01", "unit": org.team_a.pk, "role": Role.SUPERVISOR},
+        # the team has a supervisor already: the page asks, and this is the confirmation
+        {
+            "effective_date": "2026-08-01",
+            "unit": org.team_a.pk,
+            "role": Role.SUPERVISOR,
+            "confirm": "on",
+        },
     )
     assert response.status_code == 302
     assert Membership.objects.get(person=org.reps["R2"], valid_to=None).role == Role.SUPERVISOR

@@ -57,7 +57,10 @@ def test_a_manager_may_not_move_themself_on_the_page(org):
 
 
 def test_admin_may_grant_admin(org):
-    response = move(client_for(org.admin), employee_no="M1", unit_code="HQ", role="admin")
+    # (the branch is left without its manager: a move with a warning, confirmed)
+    response = move(
+        client_for(org.admin), employee_no="M1", unit_code="HQ", role="admin", confirm=True
+    )
     assert response.status_code == 201
     assert membership_on(org.manager, TODAY).role == Role.ADMIN
 

@@ -168,8 +168,10 @@ def test_split_evenly(org):
 
 
 def test_split_by_last_month(org):
-    deal(org.reps["R1"], 3000, dt.date(2026, 11, 5), today=TODAY)
-    deal(org.reps["R2"], 1000, dt.date(2026, 11, 6), today=TODAY)
+    # October is the last complete month on 28 November; November's own deals do not count
+    deal(org.reps["R1"], 3000, dt.date(2026, 10, 5), today=TODAY)
+    deal(org.reps["R2"], 1000, dt.date(2026, 10, 6), today=TODAY)
+    deal(org.reps["R2"], 9000, dt.date(2026, 11, 6), today=TODAY)
     response = split(
         client_for(org.supervisor_a), "HZ1", month=NEXT, total="8000", method="last_month"
     )

@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from tiejun.audit.services import audit_record
 from tiejun.crm.services.ownership import customers_reassign_leaver
 from tiejun.errors import TiejunError
+from tiejun.org.checks import MoveNeedsConfirmation
 from tiejun.org.models import Membership, Person, Role, Unit, UnitKind
 from tiejun.org.services import (
-    membership_move,
+    membership_move_checked,
     person_create,
     person_deactivate,
     person_update,
@@ -393,11 +394,12 @@ def directory_plan(
 
 
 class _Applier:
-    def __init__(self, planner: _Planner, directory: Directory) -> None:
+    def __init__(self, planner: _Planner, directory: Directory, *, confirm: bool = False) -> None:
         self.p = planner
         self.platform = planner.platform
         self.members = {m.user_id: m for m in directory.members}
         self.now = timezone.now()
+        self.confirm = confirm
 
     def unit(self, code: str) -> Unit:
         return Unit.objects.get(code=code)
@@ -449,13 +451,25 @@ class _Applier:
         self._link_person(c.key, person)
 
     def _person_move(self, c: Change) -> None:
+        """The org's move checks apply: a move with warnings is held (and listed with them)
+        unless the sync is confirmed (``--confirm``), as a page or an import would ask."""
         person = Person.objects.get(employee_no=c.target)
-        membership_move(
-            person=person,
-            effective=self.p.today,
-            unit=self.unit(c.detail["after"]["unit"]),
-            role=c.detail["after"]["role"],
-        )
+        try:
+            _membership, warnings = membership_move_checked(
+                person=person,
+                effective=self.p.today,
+                unit=self.unit(c.detail["after"]["unit"]),
+                role=c.detail["after"]["role"],
+                confirm=self.confirm,
+            )
+        except MoveNeedsConfirmation as refused:
+            c.detail["warnings"] = [w.as_json() for w in refused.warnings]
+            c.held = _("warnings, run with --confirm to apply: %(warnings)s") % {
+                "warnings": "; ".join(w.message for w in refused.warnings)
+            }
+            return
+        if warnings:
+            c.detail["warnings"] = [w.as_json() for w in warnings]
         self._link_person(c.key, person)
 
     def _person_deactivate(self, c: Change) -> None:
@@ -486,22 +500,26 @@ def directory_sync(
     root: str | None = None,
     kinds: str = "company,region,branch,team",
     force: bool = False,
+    confirm: bool = False,
 ) -> SyncResult:
     """Read the platform's directory, then (unless ``dry_run``) apply the diff in one
     transaction. A platform error (``PlatformError``) or a refused write (``TiejunError``)
-    leaves the org as it was."""
+    leaves the org as it was. A move the org's checks warn about (a unit left without its head,
+    two heads, a next-month target, customers to hand over, …) is held with its warnings unless
+    ``confirm``; a dry run applies the diff and rolls it back, so that it lists them too."""
     kind_list = parse_kinds(kinds)
     client = client_for(platform)
     directory = client.directory(root)
     planner, changes = directory_plan(platform, directory, kinds=kind_list, force=force)
     result = SyncResult(platform, dry_run, changes)
-    if dry_run:
-        return result
     with transaction.atomic():
-        applier = _Applier(planner, directory)
+        applier = _Applier(planner, directory, confirm=confirm)
         for change in changes:
             if not change.held:
                 applier.apply(change)
+        if dry_run:
+            transaction.set_rollback(True)
+            return result
         summary = result.summary()
         audit_record(
             action="sync",

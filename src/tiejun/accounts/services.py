@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tiejun.audit.services import audit_record
+from tiejun.audit.services import audit_batch, audit_record
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.notify.models import DeliveryChannel
 from tiejun.notify.services import message_enqueue
@@ -29,6 +29,7 @@ from .models import ExternalIdentity, Invitation, PasswordMark, Platform
 from .selectors import mainland_mobile, may_manage_account
 
 INVITE_DAYS = 7
+CHUNK = 500  # rows per statement of a bulk write, ids per ``IN (…)``
 TOKEN_BYTES = 32
 # The session key that makes every page send the person to the password change first.
 MUST_CHANGE_KEY = "tiejun_must_change_password"
@@ -376,6 +377,68 @@ def link_external_id(
             actor=by,
         )
     return link
+
+
+def external_ids_link(*, links: Sequence[tuple[str, str, str]], by: Person | None) -> int:
+    """Link many people to their platform user ids at once (the people import's id columns):
+    ``links`` holds (employee number, platform, user id). A few statements whatever their number:
+    the people, their current links, one insert, one update, the audit entries in one batch.
+
+    The caller checked what ``links`` touch: every person is one ``by`` may import (the import's
+    scope), and no id is linked to someone else (the import's check; a race that links one
+    meanwhile fails on the unique constraint and rolls the import back). Returns the links
+    created or changed."""
+    if not links:
+        return 0
+    for _no, platform, _id in links:
+        _check_platform(platform)
+    numbers = list(dict.fromkeys(no for no, _p, _id in links))
+    people: dict[str, Person] = {}
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        people.update(
+            (p.employee_no, p)
+            for p in Person.objects.filter(employee_no__in=chunk).only("pk", "employee_no", "name")
+        )
+    missing = [no for no in numbers if no not in people]
+    if missing:
+        raise NotFound(_("unknown employee %(no)s") % {"no": ", ".join(missing[:5])})
+    current: dict[tuple[int, str], ExternalIdentity] = {}
+    ids = [p.pk for p in people.values()]
+    for start in range(0, len(ids), CHUNK):
+        for found in ExternalIdentity.objects.filter(person_id__in=ids[start : start + CHUNK]):
+            current[(found.person_id, found.platform)] = found
+    created: list[ExternalIdentity] = []
+    changed: dict[int, ExternalIdentity] = {}
+    with transaction.atomic(), audit_batch():
+        for no, platform, external_id in links:
+            person = people[no]
+            link = current.get((person.pk, platform))
+            before = link.external_id if link is not None else None
+            if before == external_id:
+                continue
+            if link is None:
+                link = ExternalIdentity(person=person, platform=platform, external_id=external_id)
+                current[(person.pk, platform)] = link
+                created.append(link)
+            else:
+                link.external_id = external_id
+                if link.pk is not None:
+                    changed[link.pk] = link
+            audit_record(
+                action="link",
+                object_type="person",
+                object_id=person.employee_no,
+                object_repr=person.name,
+                before={platform: before},
+                after={platform: external_id},
+                actor=by,
+            )
+        ExternalIdentity.objects.bulk_create(created, batch_size=CHUNK)
+        ExternalIdentity.objects.bulk_update(
+            list(changed.values()), ["external_id"], batch_size=CHUNK
+        )
+    return len(created) + len(changed)
 
 
 def person_for_platform_user(

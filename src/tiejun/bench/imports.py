@@ -183,7 +183,15 @@ def child(kind: str, path: str, today: str) -> None:
     data = Path(path).read_bytes()
     cpu = time.process_time()
     started = time.perf_counter()
-    result = run_import(kind, data, path, today=dt.date.fromisoformat(today))
+    profile = os.environ.get("TIEJUN_BENCH_PROFILE")  # a directory: cProfile each import there
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(run_import, kind, data, path, today=dt.date.fromisoformat(today))
+        profiler.dump_stats(str(Path(profile) / f"{kind}-{os.getpid()}.prof"))
+    else:
+        result = run_import(kind, data, path, today=dt.date.fromisoformat(today))
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from tiejun.errors import TiejunError
 
-from .models import Milestone, ReportTemplate, Subscription
+from .models import Milestone, PersonalLine, PersonalPreference, ReportTemplate, Subscription
 from .renderers import compile_body, file_template_name
 from .services import check_address
 
@@ -123,3 +123,32 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["month", "person", "unit", "reached_on", "deal_no"]
     list_select_related = ["person", "unit"]
     readonly_fields = ["month", "person", "unit", "reached_on", "deal_no", "created_at"]
+
+
+@admin.register(PersonalLine)
+class PersonalLineAdmin(admin.ModelAdmin):
+    """The lines of encouragement and comfort of the nightly personal message."""
+
+    list_display = ["mood", "language", "text", "active", "updated_at"]
+    list_filter = ["mood", "language", "active"]
+    search_fields = ["text"]
+
+
+@admin.register(PersonalPreference)
+class PersonalPreferenceAdmin(admin.ModelAdmin):
+    """Who opted out of the personal message or chose its channel: read-only here, since the
+    choice is the person's own (their page, the e-mail link, an SMS reply), each audited."""
+
+    list_display = ["person", "subscribed", "channel", "updated_at", "updated_by"]
+    list_filter = ["subscribed", "channel"]
+    search_fields = ["person__employee_no", "person__name"]
+    list_select_related = ["person", "updated_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

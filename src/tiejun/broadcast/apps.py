@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from tiejun.crm.signals import deal_won, deals_imported
+from tiejun.notify.signals import sms_stop_received
 
 
 class BroadcastConfig(AppConfig):
@@ -16,5 +17,13 @@ class BroadcastConfig(AppConfig):
 
         register_kinds()
 
+        from . import tv  # the wall screens' win feed
+
+        tv.register()
+
         deal_won.connect(signals.on_deal_won, dispatch_uid="broadcast.win_flash")
         deals_imported.connect(signals.on_deals_imported, dispatch_uid="broadcast.import_summary")
+
+        from .receivers import on_sms_stop
+
+        sms_stop_received.connect(on_sms_stop, dispatch_uid="broadcast.sms_stop")

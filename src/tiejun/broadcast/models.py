@@ -17,6 +17,7 @@ class Report(models.TextChoices):
     MILESTONE = "milestone", _("Milestone flash")
     KICKOFF = "kickoff", _("Morning kickoff")
     REVIEW = "review", _("Evening review")
+    PERSONAL = "personal", _("Personal message")
 
 
 # The reports that are whole sheets for a unit and a day (the rest are flashes of one event).
@@ -163,3 +164,79 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.person_id or ''}{self.unit_id or ''} {self.reached_on}"
+
+
+class PersonalChannel(models.TextChoices):
+    """How a person's own nightly message reaches them (automatic: SMS if the person has a
+    mobile number, else e-mail)."""
+
+    AUTO = "", _("Automatic")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    # Offered when the person is linked to the platform and the platform is configured.
+    WECOM_APP = "wecom_app", _("WeCom app message")
+    DINGTALK_APP = "dingtalk_app", _("DingTalk app message")
+    FEISHU_APP = "feishu_app", _("Feishu app message")
+
+
+class PersonalPreference(models.Model):
+    """A person's choice about their nightly personal message. No row: subscribed, automatic
+    channel (every active rep gets it unless they opt out)."""
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    subscribed = models.BooleanField(_("subscribed"), default=True)
+    channel = models.CharField(
+        _("channel"), max_length=16, blank=True, default="", choices=PersonalChannel.choices
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("personal message preference")
+        verbose_name_plural = _("personal message preferences")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {'on' if self.subscribed else 'off'} {self.channel or 'auto'}"
+
+
+class Mood(models.TextChoices):
+    """Which line a personal message closes with, chosen by the rep's pace and forecast."""
+
+    REACHED = "reached", _("Target reached")
+    AHEAD = "ahead", _("Ahead of pace")
+    ON_TRACK = "on_track", _("Behind pace, likely to make it")
+    BEHIND = "behind", _("Behind pace")
+
+
+class PersonalLine(models.Model):
+    """An admin's line of encouragement (ahead, reached) or comfort (behind) for the personal
+    message; one active line of a mood and language is picked per rep and day. Without any,
+    the shipped lines are used."""
+
+    mood = models.CharField(_("mood"), max_length=16, choices=Mood.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        help_text=_("Empty: every language."),
+    )
+    text = models.CharField(
+        _("text"),
+        max_length=200,
+        help_text=_("{name} is replaced by the rep's name."),
+    )
+    active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["mood", "language", "id"]
+        verbose_name = _("personal message line")
+        verbose_name_plural = _("personal message lines")
+
+    def __str__(self) -> str:
+        return f"{self.mood}{'.' + self.language if self.language else ''}: {self.text}"

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
-from tiejun.money import money
+from tiejun.money import DASH, money
 
 from .models import Format, Report, ReportTemplate
 from .selectors import encouragement
@@ -29,12 +29,48 @@ log = logging.getLogger(__name__)
 FORMATS = tuple(Format.values)
 SMS_SINGLE = 70  # characters of one SMS with Chinese text (UCS-2)
 SMS_PART = 67  # characters of each part of a concatenated SMS
+SMS_NAME_MAX = 20  # a longer name is shortened in an SMS ("…"), so one field fits in one part
+SMS_REPS_MAX = 20  # an SMS lists every rep's gap up to this many reps, else the closest five
+# A chat robot's message lists this many reps (the closest five and the next by gap), then "and N
+# more": WeCom takes 4,096 bytes of markdown; e-mail, text and JSON list every rep.
+MD_REPS_MAX = 40
 _EXT = {"html": "html", "text": "txt", "markdown": "md", "sms": "txt"}
 _COUNTER = re.compile(r"^\((\d+)/(\d+)\)")
-# Where a long SMS may be cut: after a line, a sentence or a phrase; else between words.
-_BREAKS = re.compile(r"(?<=[\n。！？；，、：.!?;,:])")
+# Where a long SMS may be cut: only between fields, that is after a line, after full-width
+# punctuation (Chinese text), or after ASCII punctuation followed by a space (English text) —
+# never after a bare "," or "." (those are inside "¥1,401,200" and "73.5%"). A name in an SMS
+# holds none of these (``sms_name``), so no cut falls inside a name either.
+_BREAKS = re.compile(r"(?<=[\n。！？；，、：】])|(?<=[.!?;,:] )")
+# Inside a field longer than a part: between words (a name's spaces are no-break spaces).
 _WORDS = re.compile(r"(?<= )")
+_NUMBER_CHAR = re.compile(r"[0-9A-Za-z,.%¥$€£]")
 _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
+# In an SMS a name must not look like a field boundary: its full-width punctuation becomes the
+# half-width form (which reads the same) and its spaces no-break spaces.
+_SMS_NAME = str.maketrans(
+    {
+        "，": ",",
+        "。": "｡",
+        "、": "､",
+        "；": ";",
+        "：": ":",
+        "！": "!",
+        "？": "?",
+        "】": "]",
+        "【": "[",
+        " ": "\u00a0",
+        "\n": "\u00a0",
+    }
+)
+# The keys of a report's data that hold a name (of a unit, a rep or a customer).
+_SMS_NAME_KEYS = frozenset({"name", "customer_name"})
+# Field punctuation of the short form: a comma between fields; "stop" ends a sentence whose last
+# field is a number — never "." right after a number, which would read as a decimal point —, "end"
+# one that ends otherwise (after "%" or ")").
+SMS_PUNCTUATION = {
+    "zh": {"sep": "，", "stop": "。", "end": "。", "colon": "：", "open": "（", "close": "）"},
+    "en": {"sep": ",", "stop": ";", "end": ".", "colon": ":", "open": " (", "close": ")"},
+}
 
 # --- user data in robot markdown and SMS ------------------------------------------------------
 # A customer's or a rep's name is data, never markup. The chat robots parse different dialects —
@@ -94,6 +130,95 @@ def robot_markdown_escape(text: str) -> str:
 def sms_escape(text: str) -> str:
     """One value of a report's data, fit for an SMS: one line, no link."""
     return defang_links(_CONTROL.sub(" ", text))
+
+
+def sms_name(text: str) -> str:
+    """A name as an SMS shows it: one unbreakable field (see ``_SMS_NAME``), shortened with "…"
+    beyond ``SMS_NAME_MAX`` characters so that the field it stands in fits in one part."""
+    text = " ".join(str(text).split()).translate(_SMS_NAME)
+    if len(text) > SMS_NAME_MAX:
+        text = text[: SMS_NAME_MAX - 1].rstrip("\u00a0") + "…"
+    return text
+
+
+def _sms_names(value: Any, key: str = "") -> Any:
+    if isinstance(value, str):
+        return sms_name(value) if key in _SMS_NAME_KEYS else value
+    if isinstance(value, dict):
+        return {k: _sms_names(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sms_names(v) for v in value]
+    return value
+
+
+def _percent(value: Any) -> str:
+    return DASH if value is None or value == "" else f"{float(value) * 100:.1f}%"
+
+
+def gap_rows(reps: list[dict[str, Any]], *, places: int) -> list[dict[str, Any]]:
+    """A battle report's ``reps`` with their figures formatted once, in the active language
+    (a branch lists a hundred reps: formatting in Python, not with a template filter per cell)."""
+    to_go, at_target, no_target = _("%(left)s to go"), _("at target"), _("no target")
+    done_text = _("%(done)s done")
+    rows = []
+    for q in reps:
+        name, done, target = q.get("name", ""), money(q.get("achieved"), places), None
+        completion = _percent(q.get("completion"))
+        if q.get("reached"):
+            gap = at_target
+        elif q.get("target"):
+            gap = to_go % {"left": money(q.get("remaining"), places)}
+        else:
+            gap = no_target
+        # The plain-text line of the rep ("★" marks the closest five).
+        if q.get("closest"):
+            target = money(q.get("target"), places)
+            line = f"★ {name} {done} / {target} ({completion}), {gap}"
+        elif q.get("target"):
+            line = f"  {name} {completion}, {gap}"
+        else:
+            line = f"  {name} {gap}, {done_text % {'done': done}}"
+        rows.append(
+            {
+                "employee_no": q.get("employee_no", ""),
+                "name": name,
+                "closest": q.get("closest", False),
+                "reached": q.get("reached", False),
+                "has_target": bool(q.get("target")),
+                "done": done,
+                "target": target if target is not None else money(q.get("target"), places),
+                "completion": completion,
+                "gap": gap,
+                "line": line,
+            }
+        )
+    return rows
+
+
+def sms_rep_groups(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A battle report's reps (its ``reps``, by gap) in the groups its short form lists: the
+    closest five, the others below their target, those at target, those without one. Up to
+    ``SMS_REPS_MAX`` reps every one is named; beyond, the closest five and counts of the rest
+    (a branch's hundred reps would be twenty messages)."""
+    closest = [q for q in reps if q.get("closest")]
+    others = [q for q in reps if q.get("target") and not q.get("reached") and not q["closest"]]
+    reached = [q for q in reps if q.get("reached")]
+    no_target = [q for q in reps if not q.get("target")]
+    every = len(reps) <= SMS_REPS_MAX
+    return {
+        "closest": closest,
+        "others": others if every else [],
+        "others_more": 0 if every else len(others),
+        "reached": reached if every else [],
+        "reached_more": 0 if every else len(reached),
+        "no_target": no_target if every else [],
+        "no_target_more": 0 if every else len(no_target),
+    }
+
+
+def sms_punctuation(language: str) -> dict[str, str]:
+    """The field punctuation of the short form in ``language`` (full-width in Chinese)."""
+    return SMS_PUNCTUATION["zh" if language.lower().startswith("zh") else "en"]
 
 
 def _escaped(value: Any, escape: Any) -> Any:
@@ -166,7 +291,19 @@ def render(kind: str, data: dict[str, Any], fmt: str, *, language: str | None = 
             data = {**data, "encouragement": line}
         if fmt in _DATA_ESCAPES:
             data = _escaped(data, _DATA_ESCAPES[fmt])
-        context = {"r": data, "kind": kind, "format": fmt, "language": language}
+        context: dict[str, Any] = {"r": data, "kind": kind, "format": fmt, "language": language}
+        if fmt == Format.MARKDOWN:
+            context.update(md_reps_max=MD_REPS_MAX, md_reps_less=-MD_REPS_MAX)
+        if kind == Report.BATTLE and fmt in (Format.HTML, Format.TEXT, Format.MARKDOWN):
+            reps = data.get("reps") or []
+            if fmt == Format.MARKDOWN:
+                reps = reps[:MD_REPS_MAX]
+            context["gaps"] = gap_rows(reps, places=0 if fmt == Format.HTML else 2)
+        if fmt == Format.SMS:
+            data = _sms_names(data)
+            context.update(r=data, sms=sms_punctuation(language))
+            if kind == Report.BATTLE:
+                context["sms_reps"] = sms_rep_groups(data.get("reps") or [])
         text = None
         row = _db_template(kind, fmt, language)
         if row is not None:
@@ -227,10 +364,12 @@ def _tidy(text: str, fmt: str) -> str:
 
 
 def _join_lines(lines: Any) -> str:
-    """One SMS line: Chinese phrases run on; other text is joined with a space."""
+    """One SMS line: after Chinese text (or its full-width punctuation) the next line runs on;
+    after other text it follows a space — so "today." never runs into a Chinese name, and a field
+    ending in ASCII punctuation is a place to cut (``_BREAKS``)."""
     text = ""
     for line in lines:
-        if text and not _CJK_END.search(text) and not _CJK_END.search(line[:1]):
+        if text and not _CJK_END.search(text):
             text += " "
         text += line
     return text
@@ -238,8 +377,10 @@ def _join_lines(lines: Any) -> str:
 
 def sms_segments(text: str) -> list[str]:
     """The SMS messages for ``text``: one when it fits in 70 characters, else parts of at most
-    67 characters each (counter included), cut after a phrase where possible and numbered
-    "(1/3)", "(2/3)", …; ``sms_join`` puts them back together."""
+    67 characters each (counter included), numbered "(1/3)", "(2/3)", …, cut only between
+    fields (see ``_BREAKS``) — never inside a number or a name —, between words only inside a
+    field longer than a part, and mid-word only where a "word" is longer than a part (never
+    inside a report's own fields). ``sms_join`` puts them back together."""
     if len(text) <= SMS_SINGLE:
         return [text]
     total = 2
@@ -253,19 +394,35 @@ def sms_segments(text: str) -> list[str]:
     return [f"({i}/{total}){part}" for i, part in enumerate(parts, start=1)]
 
 
-def _pack(text: str, limit: int) -> list[str]:
+def _pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into the smallest pieces a part may end after, each at most ``limit``."""
     pieces: list[str] = []
-    for phrase in (p for p in _BREAKS.split(text) if p):
-        pieces += [w for w in _WORDS.split(phrase) if w] if len(phrase) > limit else [phrase]
+    for field in (f for f in _BREAKS.split(text) if f):
+        if len(field) <= limit:
+            pieces.append(field)
+            continue
+        for word in (w for w in _WORDS.split(field) if w):
+            while len(word) > limit:
+                cut = _hard_cut(word, limit)
+                pieces.append(word[:cut])
+                word = word[cut:]
+            pieces.append(word)
+    return pieces
+
+
+def _hard_cut(word: str, limit: int) -> int:
+    """Where to cut a word longer than a part: the last place within ``limit`` that is not
+    inside a run of number characters, else at ``limit``."""
+    for cut in range(limit, limit // 2, -1):
+        if not (_NUMBER_CHAR.match(word[cut - 1]) and _NUMBER_CHAR.match(word[cut])):
+            return cut
+    return limit
+
+
+def _pack(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     current = ""
-    for piece in pieces:
-        while len(piece) > limit:  # a phrase longer than a part: cut it where it must be
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(piece[:limit])
-            piece = piece[limit:]
+    for piece in _pieces(text, limit):
         if current and len(current) + len(piece) > limit:
             parts.append(current)
             current = piece

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -23,10 +23,10 @@ from tiejun.crm.models import Customer, Deal
 from tiejun.errors import NotFound
 from tiejun.metrics import REVENUE
 from tiejun.ops.statements import date_from_db, decimal_from_db
-from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure
+from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
 from tiejun.org.selectors import membership_on
 from tiejun.scoreboard.models import Fact
-from tiejun.scoreboard.selectors import board_for_unit
+from tiejun.scoreboard.selectors import Board, BoardRow, board_for_unit, effective_targets
 from tiejun.targets.models import Target
 from tiejun.workdays import WorkCalendar, month_start
 
@@ -51,7 +51,14 @@ ENCOURAGE_BEHIND = (
 )
 
 
+CENT = Decimal("0.01")
+
+
 def _money(value: Decimal | None) -> str | None:
+    """``REVENUE.to_json(value)``, faster for a Decimal (a report formats a figure per rep):
+    quantized to cents, a Decimal's ``str`` is its two-decimal form."""
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
     return REVENUE.to_json(value)  # type: ignore[return-value]
 
 
@@ -68,14 +75,29 @@ class RepLine:
     achieved: Decimal
     today: Decimal
     reached_on: dt.date | None = None
+    # (achieved, target) → (completion, remaining): the sorts and the JSON read them many times.
+    _figures: tuple[Any, ...] = field(default=(None, None, None, None), repr=False, compare=False)
+
+    def _figure(self, i: int) -> Any:
+        achieved, target, completion, remaining = self._figures
+        if achieved is not self.achieved or target is not self.target:
+            achieved, target = self.achieved, self.target
+            completion = float(achieved / target) if target else None
+            remaining = None if target is None else max(ZERO, target - achieved)
+            self._figures = (achieved, target, completion, remaining)
+        return (completion, remaining)[i]
 
     @property
     def completion(self) -> float | None:
-        return float(self.achieved / self.target) if self.target else None
+        return self._figure(0)  # type: ignore[no-any-return]
 
     @property
     def remaining(self) -> Decimal | None:
-        return None if self.target is None else max(ZERO, self.target - self.achieved)
+        return self._figure(1)  # type: ignore[no-any-return]
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.target) and self.achieved >= self.target  # type: ignore[operator]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +109,23 @@ class RepLine:
             "remaining": _money(self.remaining),
             "completion": _ratio(self.completion),
         }
+
+
+def _unit_json(board: Board, row: BoardRow) -> dict[str, Any]:
+    """One unit's standing in the report of the unit above it."""
+    return {
+        "code": row.code,
+        "name": row.name,
+        "kind": row.unit_kind,
+        "target": _money(row.target),
+        "achieved": _money(row.achieved),
+        "today": _money(row.today),
+        "remaining": _money(row.remaining),
+        "completion": _ratio(row.completion),
+        "required_daily": _money(row.required_daily),
+        "pace": board.pace(row),
+        "rank": row.rank,
+    }
 
 
 @dataclass
@@ -126,6 +165,11 @@ class BattleReport:
     wins: list[Win] = field(default_factory=list)
     reps: list[RepLine] = field(default_factory=list)
     encouragement: str = ""
+    # The standing of each unit right below (a branch's teams, a region's branches, a company's
+    # regions), ranked as on the board: already JSON, read by the board's own queries.
+    units: list[dict[str, Any]] = field(default_factory=list)
+    # A company's report: the standing of every branch too (its children are regions).
+    branches: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reached_target(self) -> list[RepLine]:
@@ -139,6 +183,21 @@ class BattleReport:
         lines = [r for r in self.reps if r.target and r.achieved < r.target]
         lines.sort(key=lambda r: (r.remaining, -(r.completion or 0), r.employee_no))
         return lines[:CLOSEST_N]
+
+    @property
+    def gaps(self) -> list[RepLine]:
+        """Every rep, by what is left to their target: those below it, the least left first (the
+        first ``CLOSEST_N`` are ``closest``), then those at 100 % or more, then those without a
+        target (the most done first)."""
+
+        def key(r: RepLine) -> tuple[int, Decimal, float, Decimal, str]:
+            if not r.target:
+                return (2, ZERO, 0.0, -r.achieved, r.employee_no)
+            if r.reached:
+                return (1, ZERO, -(r.completion or 0), -r.achieved, r.employee_no)
+            return (0, r.remaining or ZERO, -(r.completion or 0), ZERO, r.employee_no)
+
+        return sorted(self.reps, key=key)
 
     @property
     def top(self) -> list[RepLine]:
@@ -156,6 +215,9 @@ class BattleReport:
 
     def to_json(self) -> dict[str, Any]:
         wins_total = sum((w.amount for w in self.wins), ZERO)
+        # Each rep's figures once; the lists below share them (as equal dicts, not the same).
+        lines = {r.person_id: r.to_json() for r in self.reps}
+        closest = self.closest
         return {
             "report": Report.BATTLE.value,
             "unit": {"code": self.unit.code, "name": self.unit.name, "kind": self.unit.kind},
@@ -183,11 +245,30 @@ class BattleReport:
                 }
                 for r in self.reached_target
             ],
-            "closest": [r.to_json() for r in self.closest],
-            "top": [r.to_json() for r in self.top],
-            "top_today": [r.to_json() for r in self.top_today],
+            "closest": [dict(lines[r.person_id]) for r in closest],
+            "top": [dict(lines[r.person_id]) for r in self.top],
+            "top_today": [dict(lines[r.person_id]) for r in self.top_today],
             "encouragement": str(self.encouragement),
+            # Added by issue 14: every rep's gap (the closest five flagged) and the standing of
+            # each unit below. Existing fields above keep their names and meaning.
+            "reps": self._gaps_json(lines, {r.person_id for r in closest}),
+            "reps_count": len(self.reps),
+            "units": self.units,
+            "branches": self.branches,
         }
+
+    def _gaps_json(
+        self, lines: dict[int, dict[str, Any]], closest: set[int]
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                **lines[r.person_id],
+                "closest": r.person_id in closest,
+                "reached": r.reached,
+                "reached_on": r.reached_on.isoformat() if r.reached_on else None,
+            }
+            for r in self.gaps
+        ]
 
 
 def encouragement(unit_code: str, day: dt.date, reached: bool) -> str:
@@ -230,6 +311,8 @@ def battle_report(
         wins=_wins(subtree, day),
         reps=sorted(reps.values(), key=lambda r: r.employee_no),
         encouragement=encouragement(unit.code, day, reached),
+        units=[] if unit.kind == UnitKind.TEAM else [_unit_json(board, r) for r in board.rows],
+        branches=_company_branches(board, month, day) if unit.kind == UnitKind.COMPANY else [],
     )
 
 
@@ -341,6 +424,74 @@ def _wins(subtree: list[int], day: dt.date) -> list[Win]:
         Win(deal_no, employee_no, name, customer, decimal_from_db(amount, places=2), channel)  # type: ignore[arg-type]
         for deal_no, employee_no, name, customer, amount, channel in rows
     ]
+
+
+class _UnitRow(NamedTuple):
+    pk: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    sort: int
+
+
+_UNITS_SQL = "SELECT id, code, name, kind, parent_id, sort FROM {unit}"
+_UNIT_FACTS_SQL = """
+SELECT unit_id, SUM(value), SUM(CASE WHEN day = %s THEN value ELSE 0 END) FROM {fact}
+WHERE metric = %s AND day >= %s AND day <= %s GROUP BY unit_id
+"""
+
+
+def _company_branches(board: Board, month: dt.date, day: dt.date) -> list[dict[str, Any]]:
+    """Every branch of a company with its standing, ranked as a board ranks its rows: the units
+    (one query), the facts per unit (one), the targets as the board resolves them (two)."""
+    q = connection.ops.quote_name
+    d = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_UNITS_SQL.format(unit=q(Unit._meta.db_table)))
+        subtree = set(board.subtree)  # the company's units, filtered here: no IN list
+        units = {row[0]: _UnitRow(*row) for row in cursor.fetchall() if row[0] in subtree}
+        cursor.execute(
+            _UNIT_FACTS_SQL.format(fact=q(Fact._meta.db_table)),
+            [d(day), REVENUE.code, d(month), d(day)],
+        )
+        facts = cursor.fetchall()
+    branch_of: dict[int, int | None] = {}
+
+    def branch(unit_id: int | None) -> int | None:
+        if unit_id is None or unit_id not in units:
+            return None
+        if unit_id not in branch_of:
+            u = units[unit_id]
+            branch_of[unit_id] = unit_id if u.kind == UnitKind.BRANCH else branch(u.parent_id)
+        return branch_of[unit_id]
+
+    sums: dict[int, list[Decimal]] = {}
+    for unit_id, achieved, today in facts:
+        top = branch(unit_id)
+        if top is not None:
+            pair = sums.setdefault(top, [ZERO, ZERO])
+            pair[0] += decimal_from_db(achieved) or ZERO
+            pair[1] += decimal_from_db(today) or ZERO
+    effective, _own, _children = effective_targets(units, REVENUE.code, month, day)
+    rows = [
+        BoardRow(
+            target=effective.get(u.pk),
+            achieved=sums.get(u.pk, [ZERO, ZERO])[0],
+            today=sums.get(u.pk, [ZERO, ZERO])[1],
+            remaining_days=board.remaining_days,
+            kind="unit",
+            code=u.code,
+            name=u.name,
+            unit_kind=u.kind,
+        )
+        for u in units.values()
+        if u.kind == UnitKind.BRANCH
+    ]
+    rows.sort(key=lambda r: (r.completion is None, -(r.completion or 0.0), -r.achieved, r.code))
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return [_unit_json(board, row) for row in rows]
 
 
 def subscriptions_for_unit(unit: Unit) -> list[Subscription]:

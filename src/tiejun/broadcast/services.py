@@ -14,16 +14,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_change, audit_record, safe_address
 from tiejun.crm.models import Deal
-from tiejun.errors import TiejunError
+from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import REVENUE
-from tiejun.notify.channels import validate_address
-from tiejun.notify.models import DeliveryChannel
+from tiejun.notify.channels import normalise_phone, validate_address
+from tiejun.notify.models import APPS, DeliveryChannel
 from tiejun.notify.services import message_enqueue
 from tiejun.org.models import Person, Unit, UnitClosure
 from tiejun.rhythm.selectors.kickoff import kickoff_for_unit
@@ -32,7 +35,17 @@ from tiejun.scoreboard.selectors import board_for_unit, person_board
 from tiejun.workdays import month_end, month_start
 
 from . import renderers
-from .models import Format, Milestone, Report, Subscription
+from .models import (
+    SHEETS,
+    Format,
+    Milestone,
+    PersonalChannel,
+    PersonalPreference,
+    Report,
+    Subscription,
+)
+from .personal import PersonalMessage, person_language, personal_messages
+from .personal_apps import app_addresses, person_app_addresses
 from .selectors import battle_report, subscribers, subscribers_above
 
 log = logging.getLogger(__name__)
@@ -80,6 +93,11 @@ def subscription_create(
     Subscribing again re-activates the existing row.
     """
     report = check_report(report)
+    if report == Report.PERSONAL:
+        raise TiejunError(
+            _("The personal message goes to each rep; they manage it on their own page."),
+            field="report",
+        )
     channel = channel.strip().lower()
     address = check_address(channel, address)
     if min_amount is not None and min_amount < 0:
@@ -213,13 +231,12 @@ def deliver_to(
     subject = renderers.subject(kind, data, language=language)
     messages: list[dict[str, Any]] = []
     if channel == DeliveryChannel.EMAIL:
-        messages.append(
-            {
-                "subject": subject,
-                "text": renderers.render(kind, data, Format.TEXT, language=language),
-                "html": renderers.render(kind, data, Format.HTML, language=language),
-            }
-        )
+        fields: dict[str, Any] = {
+            "subject": subject,
+            "text": renderers.render(kind, data, Format.TEXT, language=language),
+            "html": renderers.render(kind, data, Format.HTML, language=language),
+        }
+        messages.append(email_with_unsubscribe(fields, subscription, language))
     elif channel == DeliveryChannel.SMS:
         short = renderers.render(kind, data, Format.SMS, language=language)
         segments = renderers.sms_segments(short)
@@ -427,4 +444,423 @@ def _milestone_json(
         "achieved": _money(figures.achieved),
         "completion": None if figures.completion is None else round(figures.completion, 4),
         "deal_no": deal.deal_no,
+    }
+
+
+# --- unsubscribe links ------------------------------------------------------------------------
+
+UNSUBSCRIBE_SALT = "tiejun.broadcast.unsubscribe"
+
+
+def unsubscribe_token(
+    *, subscription: Subscription | None = None, person: Person | None = None
+) -> str:
+    """A signed token naming what to end: a subscription, or a person's personal message. It
+    needs no sign-in (RFC 8058 one-click) and cannot be forged or pointed at another row."""
+    if subscription is not None:
+        return signing.dumps({"s": subscription.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+    if person is not None:
+        return signing.dumps({"p": person.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+    raise ValueError("a subscription or a person")
+
+
+def unsubscribe_url(token: str) -> str:
+    return settings.PUBLIC_URL + reverse("broadcast:unsubscribe", kwargs={"token": token})
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 ``List-Unsubscribe`` and RFC 8058 one-click ``List-Unsubscribe-Post``."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def unsubscribe_target(token: str) -> Subscription | Person:
+    """What a token names, or ``NotFound`` (forged, damaged, or the row is gone)."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise NotFound("bad unsubscribe token") from None
+    if isinstance(data, dict) and isinstance(data.get("s"), int):
+        row = Subscription.objects.select_related("unit").filter(pk=data["s"]).first()
+    elif isinstance(data, dict) and isinstance(data.get("p"), int):
+        row = Person.objects.filter(pk=data["p"]).first()  # type: ignore[assignment]
+    else:
+        row = None
+    if row is None:
+        raise NotFound("unknown unsubscribe token")
+    return row
+
+
+def unsubscribe_by_token(token: str) -> Subscription | Person:
+    """End what the token names (idempotent); returns it."""
+    target = unsubscribe_target(token)
+    if isinstance(target, Subscription):
+        subscription_set_active(subscription=target, active=False, by=None, how="link")
+    else:
+        personal_preference_set(person=target, subscribed=False, by=None, how="link")
+    return target
+
+
+def email_with_unsubscribe(
+    fields: dict[str, Any], subscription: Subscription, language: str
+) -> dict[str, Any]:
+    """An e-mail to a subscription with its unsubscribe link and headers (RFC 2369, 8058)."""
+    if subscription.pk is None:
+        return fields
+    url = unsubscribe_url(unsubscribe_token(subscription=subscription))
+    return _with_footer(fields, url, language)
+
+
+def _with_footer(fields: dict[str, Any], url: str, language: str) -> dict[str, Any]:
+    """An e-mail's text and HTML with the unsubscribe link at the foot, and its headers."""
+    with translation.override(language):
+        label = _("Unsubscribe")
+        why = _("You receive this because you subscribed in Tiejun.")
+    text = fields.get("text", "").rstrip("\n") + f"\n\n--\n{why}\n{label}: {url}\n"
+    html = fields.get("html", "")
+    if html:
+        foot = (
+            '<p style="font-size:12px;color:#6b7280;text-align:center;margin:16px 8px;">'
+            f'{escape(why)} <a href="{escape(url)}" style="color:#6b7280;">{escape(label)}</a></p>'
+        )
+        lower = html.lower()
+        at = lower.rfind("</body>")
+        html = html[:at] + foot + html[at:] if at >= 0 else html + foot
+    return {**fields, "text": text, "html": html, "headers": unsubscribe_headers(url)}
+
+
+# --- subscriptions a person manages themself ------------------------------------------------
+
+
+@transaction.atomic
+def subscription_set_active(
+    *, subscription: Subscription, active: bool, by: Person | None, how: str = "page"
+) -> Subscription:
+    """Switch a subscription on or off (a person on their page, an unsubscribe link, an SMS
+    reply); audited; nothing happens when it already is so."""
+    if subscription.active == active:
+        return subscription
+    before = _subscription_fields(subscription)
+    subscription.active = active
+    subscription.save(update_fields=["active"])
+    audit_change(
+        action="update",
+        object_type="subscription",
+        object_id=subscription.pk,
+        object_repr=_subscription_repr(subscription),
+        before=before,
+        after={**_subscription_fields(subscription), "via": how},
+        actor=by,
+    )
+    return subscription
+
+
+def personal_preference(person: Person) -> PersonalPreference:
+    """The person's preference; an unsaved default (subscribed, automatic) when they have none."""
+    found = PersonalPreference.objects.filter(person=person).first()
+    return found or PersonalPreference(person=person)
+
+
+@transaction.atomic
+def personal_preference_set(
+    *,
+    person: Person,
+    subscribed: bool | None = None,
+    channel: str | None = None,
+    by: Person | None,
+    how: str = "page",
+) -> PersonalPreference:
+    """Subscribe to or unsubscribe from the nightly personal message, or choose its channel."""
+    if channel is not None:
+        channel = channel.strip().lower()
+        if channel not in PersonalChannel.values:
+            raise TiejunError(
+                _("unknown channel %(channel)s; use one of %(choices)s")
+                % {
+                    "channel": channel,
+                    "choices": ", ".join(c for c in PersonalChannel.values if c),
+                },
+                field="channel",
+            )
+        if channel == PersonalChannel.SMS and not person.phone:
+            raise TiejunError(_("There is no mobile number to send to."), field="channel")
+        if channel == PersonalChannel.EMAIL and not person.email:
+            raise TiejunError(_("There is no e-mail address to send to."), field="channel")
+    pref, _created = PersonalPreference.objects.select_for_update().get_or_create(person=person)
+    # An app the person has lost the link to may stay chosen (the message falls back to SMS or
+    # e-mail meanwhile), so switching the message off does not fail; choosing it anew needs it.
+    if channel in APPS and channel != pref.channel and channel not in person_app_addresses(person):
+        raise TiejunError(
+            _(
+                "%(channel)s: this person is not linked to that platform, or it is not set "
+                "up for app messages."
+            )
+            % {"channel": PersonalChannel(channel).label},
+            field="channel",
+        )
+    before = {"subscribed": pref.subscribed, "channel": pref.channel}
+    if subscribed is not None:
+        pref.subscribed = subscribed
+    if channel is not None:
+        pref.channel = channel
+    after = {"subscribed": pref.subscribed, "channel": pref.channel}
+    if after != before or _created:
+        pref.updated_by = by
+        pref.save()
+        audit_change(
+            action="update",
+            object_type="personal_preference",
+            object_id=person.pk,
+            object_repr=f"{person.employee_no} {person.name}",
+            before=before,
+            after={**after, "via": how},
+            actor=by,
+        )
+    return pref
+
+
+def own_addresses(person: Person) -> dict[str, str]:
+    """The person's own addresses by channel (those that pass the outbox's check)."""
+    found = {}
+    for channel, address in (
+        (DeliveryChannel.SMS, person.phone),
+        (DeliveryChannel.EMAIL, person.email),
+    ):
+        if address:
+            try:
+                found[str(channel)] = validate_address(channel, address)
+            except TiejunError:
+                continue
+    return found
+
+
+@transaction.atomic
+def own_subscription_set(
+    *, person: Person, unit: Unit, report: str, channel: str, active: bool
+) -> Subscription | None:
+    """A person subscribes themself (their own address on ``channel``) to a report sheet of
+    ``unit``, or ends every one of their own subscriptions to it. The caller checks ``unit`` is
+    theirs."""
+    if report not in SHEETS:
+        raise TiejunError(
+            _("Only kickoff, review and battle reports can be subscribed."), field="report"
+        )
+    addresses = own_addresses(person)
+    mine = Subscription.objects.filter(
+        unit=unit, report=report, address__in=list(addresses.values())
+    ).select_related("unit")
+    if not active:
+        for row in mine:
+            subscription_set_active(subscription=row, active=False, by=person)
+        return None
+    if channel not in addresses:
+        raise TiejunError(
+            _("There is no address of yours for %(channel)s.")
+            % {
+                "channel": DeliveryChannel(channel).label
+                if channel in DeliveryChannel.values
+                else channel
+            },
+            field="channel",
+        )
+    for row in mine:
+        if row.channel != channel:
+            subscription_set_active(subscription=row, active=False, by=person)
+    row, _created = subscription_create(
+        unit=unit,
+        report=report,
+        channel=channel,
+        address=addresses[channel],
+        by=person,
+        language=person_language(person) if person.language else "",
+    )
+    return row
+
+
+def sms_stop(*, phone: str, provider: str = "") -> dict[str, int]:
+    """Someone replied "TD"/"退订" from ``phone``: end every SMS subscription to that number and the
+    personal message of whoever has it as their mobile. Returns the counts."""
+    variants = _phone_variants(phone)
+    ended = 0
+    with transaction.atomic():
+        for row in Subscription.objects.filter(
+            channel=DeliveryChannel.SMS, address__in=variants, active=True
+        ).select_related("unit"):
+            subscription_set_active(subscription=row, active=False, by=None, how=f"sms:{provider}")
+            ended += 1
+        people = list(Person.objects.filter(phone__in=variants))
+        for person in people:
+            pref = personal_preference(person)
+            if pref.subscribed and pref.channel in ("", PersonalChannel.SMS):
+                personal_preference_set(
+                    person=person, subscribed=False, by=None, how=f"sms:{provider}"
+                )
+                ended += 1
+    return {"ended": ended, "people": len(people)}
+
+
+def _phone_variants(phone: str) -> list[str]:
+    """The spellings of one number a row may hold: +8613800138000, 8613800138000, 13800138000."""
+    phone = normalise_phone(phone)
+    national = (
+        phone[3:]
+        if phone.startswith("+86")
+        else phone.removeprefix("86")
+        if len(phone) == 13
+        else phone
+    )
+    return sorted({phone, national, f"+86{national}", f"86{national}", f"+86 {national}"})
+
+
+# --- the nightly personal message -----------------------------------------------------------
+
+
+def quiet_until(now: dt.datetime) -> dt.datetime | None:
+    """When ``now`` falls in the quiet hours (``TIEJUN_QUIET_HOURS``, "22:00-08:00", local), the
+    moment they end; else None."""
+    spec = (settings.QUIET_HOURS or "").strip()
+    if not spec:
+        return None
+    try:
+        start_text, end_text = spec.split("-")
+        start = dt.time.fromisoformat(start_text.strip())
+        end = dt.time.fromisoformat(end_text.strip())
+    except ValueError:
+        log.warning("TIEJUN_QUIET_HOURS %r is not HH:MM-HH:MM; ignored", spec)
+        return None
+    local = timezone.localtime(now)
+    clock = local.time()
+    if start == end:
+        return None
+    if start < end:
+        inside = start <= clock < end
+        end_day = local.date()
+    else:  # across midnight
+        inside = clock >= start or clock < end
+        end_day = local.date() + dt.timedelta(days=1) if clock >= start else local.date()
+    if not inside:
+        return None
+    return timezone.make_aware(dt.datetime.combine(end_day, end), timezone.get_current_timezone())
+
+
+# WeCom's text message holds at most 2048 bytes (DingTalk and Feishu hold more).
+APP_TEXT_MAX_BYTES = 2048
+
+
+def personal_key(employee_no: str, day: dt.date) -> str:
+    """One personal message per person per day, whatever the channel: the first (or only)
+    part's key names only the person and the day."""
+    return f"{Report.PERSONAL}:{employee_no}:{day.isoformat()}"
+
+
+def personal_route(
+    person: Person, pref: PersonalPreference, apps: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """(channel, address) of a person's personal message: their choice, else SMS to their
+    mobile, else e-mail; None without a usable address. An app message goes to their user id on
+    the platform while they are linked to it (``apps``: their app addresses, looked up when not
+    given); once the link is gone it falls back to SMS or e-mail."""
+    if pref.channel in APPS:
+        apps = person_app_addresses(person) if apps is None else apps
+        if pref.channel in apps:
+            return pref.channel, apps[pref.channel]
+    addresses = own_addresses(person)
+    if pref.channel and pref.channel in addresses:
+        return pref.channel, addresses[pref.channel]
+    for channel in (DeliveryChannel.SMS, DeliveryChannel.EMAIL):
+        if channel in addresses:
+            return str(channel), addresses[channel]
+    return None
+
+
+def personal_subject(data: dict[str, Any], language: str) -> str:
+    with translation.override(language):
+        return _("Your day, %(name)s · %(date)s") % {
+            "name": data["person"]["name"],
+            "date": data["date"],
+        }
+
+
+def personal_deliver(
+    *,
+    message: PersonalMessage,
+    channel: str,
+    address: str,
+    now: dt.datetime | None = None,
+) -> tuple[int, int]:
+    """Queue one rep's message on ``channel``; (queued, already there). Exactly once a day: the
+    key of the first part names only the person and the day. In the quiet hours the message
+    waits in the outbox until they end."""
+    data = message.to_json()
+    language = message.language
+    key = personal_key(message.person.employee_no, message.day)
+    hold = quiet_until(now or timezone.now())
+    parts: list[dict[str, Any]] = []
+    if channel == DeliveryChannel.EMAIL:
+        fields: dict[str, Any] = {
+            "subject": personal_subject(data, language),
+            "text": renderers.render(Report.PERSONAL, data, Format.TEXT, language=language),
+            "html": renderers.render(Report.PERSONAL, data, Format.HTML, language=language),
+        }
+        url = unsubscribe_url(unsubscribe_token(person=message.person))
+        parts.append(_with_footer(fields, url, language))
+    elif channel in APPS:
+        # One app message carries the full text; one too long for WeCom's text gets the short one.
+        text = renderers.render(Report.PERSONAL, data, Format.TEXT, language=language)
+        if len(text.encode()) > APP_TEXT_MAX_BYTES:
+            text = renderers.render(Report.PERSONAL, data, Format.SMS, language=language)
+        parts.append({"text": text})
+    else:
+        short = renderers.render(Report.PERSONAL, data, Format.SMS, language=language)
+        segments = renderers.sms_segments(short)
+        for i, segment in enumerate(segments, start=1):
+            parts.append({"text": segment, "key_suffix": "" if i == 1 else f"#{i}/{len(segments)}"})
+    queued = existing = 0
+    with transaction.atomic():
+        for i, fields in enumerate(parts):
+            suffix = fields.pop("key_suffix", "")
+            _row, created = message_enqueue(
+                channel=channel, address=address, key=key + suffix, not_before=hold, **fields
+            )
+            if i == 0 and not created:
+                return 0, 1  # sent (or queued) already today, perhaps on another channel
+            queued += created
+            existing += not created
+    return queued, existing
+
+
+def personal_send(*, unit: Unit, day: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Queue the personal message of every rep of ``unit``'s teams on ``day`` who has not opted
+    out. Idempotent: a second call queues nothing new. Returns the counts."""
+    messages = personal_messages(unit, day)
+    people = [m.person for m in messages]
+    prefs = {p.person_id: p for p in PersonalPreference.objects.filter(person__in=people)}
+    apps = app_addresses(people)
+    counts = {"queued": 0, "already_queued": 0, "unsubscribed": 0, "no_address": 0, "inactive": 0}
+    for message in messages:
+        person = message.person
+        pref = prefs.get(person.pk) or PersonalPreference(person=person)
+        if not person.is_active:
+            counts["inactive"] += 1
+            continue
+        if not pref.subscribed:
+            counts["unsubscribed"] += 1
+            continue
+        route = personal_route(person, pref, apps.get(person.pk, {}))
+        if route is None:
+            counts["no_address"] += 1
+            continue
+        queued, existing = personal_deliver(
+            message=message, channel=route[0], address=route[1], now=now
+        )
+        counts["queued"] += queued
+        counts["already_queued"] += existing
+    return {
+        "report": Report.PERSONAL.value,
+        "unit": unit.code,
+        "date": day.isoformat(),
+        "reps": len(messages),
+        **counts,
     }

@@ -25,7 +25,7 @@ from tiejun.org.models import UnitClosure
 
 from .models import Report, Subscription
 from .renderers import robot_markdown_escape, sms_escape
-from .services import message_key, milestones_check
+from .services import email_with_unsubscribe, message_key, milestones_check
 
 SUMMARY = "import_summary"
 
@@ -47,7 +47,8 @@ def _message(subscription: Subscription, n: int, amount: Decimal, day: dt.date) 
         subject = _("%(unit)s: %(line)s") % {"unit": unit.name, "line": line}
     channel = subscription.channel
     if channel == DeliveryChannel.EMAIL:
-        return {"subject": subject, "text": subject, "html": f"<p>{escape(subject)}</p>"}
+        fields = {"subject": subject, "text": subject, "html": f"<p>{escape(subject)}</p>"}
+        return email_with_unsubscribe(fields, subscription, language)
     if channel == DeliveryChannel.SMS:
         return {"text": sms_escape(subject)}
     if channel == DeliveryChannel.WEBHOOK:

@@ -1,7 +1,8 @@
 """Huey tasks and schedules of the broadcasts: thin, idempotent, calling the services.
 
 The schedules live here, in code: kickoff at ``settings.KICKOFF_AT``, review at ``REVIEW_AT`` and
-the battle report at ``BATTLE_REPORT_AT`` (local time), on working days only. A scheduled job
+the battle report at ``BATTLE_REPORT_AT`` and each rep's personal message at ``PERSONAL_REPORT_AT``
+(local time), on working days only. A scheduled job
 only fans out: it queues one task per subscription, and each task calls ``report_deliver``, the
 service ``tiejun report send`` uses too.
 """
@@ -16,11 +17,12 @@ from django.conf import settings
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
+from tiejun.org.models import Membership, Unit, UnitKind
 from tiejun.org.selectors import work_calendar
 from tiejun.tasking import fresh_connections
 
 from .models import Report, Subscription
-from .services import report_deliver, win_flash_send
+from .services import personal_send, report_deliver, win_flash_send
 from .summaries import import_summary_send
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ SCHEDULE_SETTINGS = {
     Report.KICKOFF: "KICKOFF_AT",
     Report.REVIEW: "REVIEW_AT",
     Report.BATTLE: "BATTLE_REPORT_AT",
+    Report.PERSONAL: "PERSONAL_REPORT_AT",
 }
 
 
@@ -112,3 +115,37 @@ def review_schedule() -> None:
 @fresh_connections
 def battle_schedule() -> None:
     schedule_fire(Report.BATTLE)
+
+
+def personal_fire(now: dt.datetime | None = None) -> int:
+    """The nightly personal messages at ``now``: on a working day, queue one task per team with
+    members that day (each composes and queues its reps' messages); returns how many."""
+    local = timezone.localtime(now) if now is not None else timezone.localtime()
+    day = local.date()
+    if not work_calendar().is_workday(day):
+        return 0
+    teams = list(
+        Unit.objects.filter(
+            kind=UnitKind.TEAM,
+            pk__in=Membership.objects.on(day).values("unit_id"),
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for team_id in teams:
+        personal_team_task(team_id, day.isoformat())
+    return len(teams)
+
+
+@HUEY.task(name="broadcast.personal_team", retries=3, retry_delay=60)
+@fresh_connections
+def personal_team_task(team_id: int, day: str) -> None:
+    team = Unit.objects.filter(pk=team_id).first()
+    if team is not None:
+        personal_send(unit=team, day=dt.date.fromisoformat(day))
+
+
+@HUEY.periodic_task(_periodic(Report.PERSONAL), name="broadcast.personal")
+@fresh_connections
+def personal_schedule() -> None:
+    personal_fire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_personal
 
 app_name = "broadcast"
 
@@ -13,4 +13,7 @@ urlpatterns = [
         views.subscription_remove,
         name="subscription_remove",
     ),
+    path("personal/<str:employee_no>/", views_personal.personal_preview, name="personal"),
+    path("messages/<str:employee_no>/", views_personal.my_messages, name="my_messages"),
+    path("unsubscribe/<str:token>/", views_personal.unsubscribe, name="unsubscribe"),
 ]

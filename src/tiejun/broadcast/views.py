@@ -29,7 +29,10 @@ from .services import report_data, subscription_create, subscription_delete
 
 
 class SubscriptionForm(forms.Form):
-    report = forms.ChoiceField(label=gettext_lazy("Report"), choices=Report.choices)
+    report = forms.ChoiceField(
+        label=gettext_lazy("Report"),
+        choices=[(v, label) for v, label in Report.choices if v != Report.PERSONAL],
+    )
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=DeliveryChannel.choices)
     address = forms.CharField(
         label=gettext_lazy("Address"),

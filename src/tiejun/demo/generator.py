@@ -33,6 +33,7 @@ from tiejun.scoreboard.services import scoreboard_rebuild
 from tiejun.targets.models import Target, TargetChange
 from tiejun.workdays import WorkCalendar, add_months, month_start
 
+from .alive import ScreenPlan, plan_screens, write_confirmations, write_offices, write_screens
 from .bulk import ids_by, insert_rows
 from .company import (
     ADMIN_NO,
@@ -123,6 +124,10 @@ class DemoSummary:
     sample_supervisor: str
     sample_manager: str
     events: list[str]
+    offices: int = 0
+    screens: list[ScreenPlan] = field(default_factory=list)
+    confirmed: int = 0
+    owing: int = 0  # people who hold a target this month (confirmed or not)
 
 
 class _Planner:
@@ -554,6 +559,7 @@ def demo_build(
     customers, deals = planner.plan_deals()
     # The sales-model story (tiejun.demo.touches): history deals, channels, touches and events.
     customers, deals, story = plan_story(planner, customers, deals, years=history_years, seed=seed)
+    screens = plan_screens(planner.units.values(), seed=seed)
     password = make_password(DEMO_PASSWORD)
     with transaction.atomic():
         unit_ids = _write_units(planner.units.values())
@@ -632,7 +638,12 @@ def demo_build(
         )
         write_story(story, unit_ids=unit_ids, person_ids=person_ids, customer_ids=customer_ids)
         write_field(field_work)
+        offices = write_offices(planner.units.values(), unit_ids, seed=seed)
+        write_screens(screens, unit_ids, person_ids)
         closure_rebuild()
+        confirmed, owing = write_confirmations(
+            unit_ids[COMPANY_CODE], today=today, cal=planner.cal, seed=seed
+        )
         # The rebuild reads the rows just loaded: without statistics PostgreSQL's planner takes
         # the tables for empty and scans the deals and visits once per membership.
         _analyze()
@@ -655,6 +666,10 @@ def demo_build(
         sample_supervisor=f"{first_team}00",
         sample_manager=f"{planner.units[first_team].parent}-0000",
         events=planner.events,
+        offices=offices,
+        screens=screens,
+        confirmed=confirmed,
+        owing=owing,
     )
 
 

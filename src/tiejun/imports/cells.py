@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,8 @@ class Context:
     # The units a manager's file may touch (the subtree they lead); None: all (admin, the CLI).
     scope: frozenset[int] | None = None
     dry_run: bool = False
+    # The run's options (``{"invite": "email"}``), which the kind's extensions read.
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 def normalise(value: str) -> str:

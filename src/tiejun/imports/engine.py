@@ -19,9 +19,9 @@ import dataclasses
 import datetime as dt
 import logging
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -42,7 +42,7 @@ from .readers import (
     extra_cells,
     read_table,
 )
-from .registry import KINDS, scope_for
+from .registry import KINDS, extensions_for, scope_for
 
 if TYPE_CHECKING:
     from tiejun.org.models import Person
@@ -63,6 +63,9 @@ class Feedback:
     # stage is "read", "checked" or "written"; done and total count rows.
     progress: Callable[[str, int, int], None] = lambda stage, done, total: None
     cancelled: Callable[[], bool] = lambda: False
+    # After the extensions' after-commit work changed the result's notes (``{"invited": 12}``):
+    # a job stores them again, whether it recorded the result before or not.
+    noted: Callable[[ImportResult], None] = lambda result: None
 
 
 @dataclass
@@ -77,6 +80,13 @@ class ImportResult:
     cancelled: bool = False
     # The file's spelling of each column's header (``{"amount": "金额"}``), for the errors.
     spellings: dict[str, str] = field(default_factory=dict)
+    # The columns the file's header names (an optional column may be absent).
+    header: tuple[str, ...] = ()
+    # Row number → CREATED or UPDATED, for the rows a row-by-row kind wrote (a set-based kind
+    # may fill it too); what an extension's after-commit work reads.
+    outcomes: dict[int, str] = field(default_factory=dict)
+    # What extensions add to the summary (``{"invited": 12}``); part of ``to_json``.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -85,7 +95,9 @@ class ImportResult:
     def fail(self, row: int, column: str, problem: str) -> None:
         self.errors.append(RowError(row, column, problem))
 
-    def count(self, outcome: Outcome) -> None:
+    def count(self, outcome: Outcome, row: int | None = None) -> None:
+        if outcome is not None and row is not None:
+            self.outcomes[row] = outcome
         if outcome == CREATED:
             self.created += 1
         elif outcome == UPDATED:
@@ -103,6 +115,7 @@ class ImportResult:
         }
         if self.dry_run:
             out["dry_run"] = True
+        out.update(self.notes)
         return out
 
 
@@ -118,6 +131,8 @@ class Kind:
     columns: tuple[str, ...]
     default_column: str
     label: str | Promise = ""
+    # Columns a file may leave out (an absent one reads as empty cells); after ``columns``.
+    optional: tuple[str, ...] = ()
     # Order on the upload page and in ``tiejun import --help``.
     position: int = 100
     # Other spellings of header names (Chinese), each to its column; compared normalised.
@@ -138,8 +153,9 @@ class Kind:
 
     @cached_property
     def _header_table(self) -> dict[str, str]:
-        table = {normalise_header(k): v for k, v in self.headers.items() if v in self.columns}
-        table.update((c, c) for c in self.columns)
+        known = self.columns + self.optional
+        table = {normalise_header(k): v for k, v in self.headers.items() if v in known}
+        table.update((c, c) for c in known)
         return table
 
     def header_name(self, name: str) -> str:
@@ -164,7 +180,87 @@ class Kind:
     def column_for(self, field_name: str | None) -> str:
         """The column to blame for a service error about ``field_name``."""
         name = self.aliases.get(field_name or "", field_name)
-        return name if name in self.columns else self.default_column
+        return name if name in self.columns + self.optional else self.default_column
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice a run of a kind offers beyond its file (``tiejun import people --invite``):
+    its label on the upload page (a checkbox) and its values, each with a label (a choice beside
+    the checkbox, labelled ``choice_label``, when there are several; the first is the default).
+    """
+
+    label: str | Promise
+    choices: Mapping[str, str | Promise]
+    choice_label: str | Promise = ""
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What a higher app adds to a kind another app owns (issue 13): optional columns with their
+    other spellings, run options, a check with the file, a write in the import's transaction and
+    work once it has committed.
+
+    The kind's app never imports the extending one: the extending app calls
+    ``registry.extend(kind, extension)`` from its ``AppConfig.ready``. Every hook gets the run's
+    context and result; ``check`` returns a plan (any value) that ``write`` and ``after_commit``
+    get back.
+    """
+
+    name: str
+    columns: tuple[str, ...] = ()  # optional columns of the kind's files
+    headers: Mapping[str, str] = field(default_factory=dict)  # other spellings of them
+    options: Mapping[str, Option] = field(default_factory=dict)
+    # Phase one, reads only: every row (``Sequence[Record]``); problems into the result.
+    check: Callable[[Sequence[Record], Context, ImportResult], Any] | None = None
+    # In the import's transaction, after the kind's own rows (never on a dry run).
+    write: Callable[[Any, Context, ImportResult], None] | None = None
+    # Once the import's transaction has committed (never on a dry run or a failed run).
+    after_commit: Callable[[Any, Context, ImportResult], None] | None = None
+
+
+def kind_columns(spec: Kind) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kind's required columns and its optional ones (its own and its extensions')."""
+    optional = list(spec.optional)
+    for extension in extensions_for(spec.name):
+        optional += [c for c in extension.columns if c not in optional]
+    return spec.columns, tuple(c for c in optional if c not in spec.columns)
+
+
+def kind_options(kind: str) -> dict[str, Option]:
+    """The run options ``kind`` offers (its extensions')."""
+    options: dict[str, Option] = {}
+    for extension in extensions_for(kind):
+        options.update(extension.options)
+    return options
+
+
+def _header_table(spec: Kind) -> dict[str, str]:
+    """Every spelling of the kind's columns, its extensions' included, to the column."""
+    required, optional = kind_columns(spec)
+    table: dict[str, str] = {}
+    for extension in extensions_for(spec.name):
+        table.update(
+            (normalise_header(k), v) for k, v in extension.headers.items() if v in optional
+        )
+    table.update(spec._header_table)
+    table.update((c, c) for c in required + optional)
+    return table
+
+
+def optional_header(spec: Kind, language: str = "en") -> tuple[str, ...]:
+    """The optional columns of ``kind`` as a template names them: English or Chinese."""
+    _required, optional = kind_columns(spec)
+    if not language.lower().startswith("zh"):
+        return optional
+    spellings = dict(spec.headers)
+    for extension in extensions_for(spec.name):
+        spellings.update(extension.headers)
+    chinese: dict[str, str] = {}
+    for spelling, column in spellings.items():
+        if not spelling.isascii():
+            chinese.setdefault(column, spelling)
+    return tuple(chinese.get(c, c) for c in optional)
 
 
 def normalise_header(name: str) -> str:
@@ -182,8 +278,10 @@ def run_import(
     reason: str = "",
     today: dt.date | None = None,
     feedback: Feedback | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> ImportResult:
-    """Import ``data`` (CSV or XLSX) as ``kind``: every row or none."""
+    """Import ``data`` (CSV or XLSX) as ``kind``: every row or none. ``options`` are the run
+    options the kind's extensions offer (``{"invite": "email"}``)."""
     feedback = feedback or Feedback()
     result = ImportResult(kind=kind, dry_run=dry_run)
     spec = KINDS.get(kind)
@@ -194,6 +292,11 @@ def run_import(
             _("unknown import kind %(kind)s; use one of %(choices)s")
             % {"kind": kind, "choices": ", ".join(KINDS)},
         )
+        return result
+    options = dict(options or {})
+    problem = check_options(kind, options)
+    if problem:
+        result.fail(0, "options", problem)
         return result
     try:
         table = read_table(data, filename)
@@ -206,7 +309,12 @@ def run_import(
     if records is None:
         return result
     context = Context(
-        by=by, reason=reason.strip(), today=today, scope=scope_for(by, today), dry_run=dry_run
+        by=by,
+        reason=reason.strip(),
+        today=today,
+        scope=scope_for(by, today),
+        dry_run=dry_run,
+        options=options,
     )
     try:
         if isinstance(records, Records):
@@ -225,16 +333,38 @@ def run_import(
     return result
 
 
+def check_options(kind: str, options: Mapping[str, str]) -> str:
+    """What is wrong with the run options, or ""."""
+    offered = kind_options(kind)
+    for name, value in options.items():
+        option = offered.get(name)
+        if option is None:
+            return _("a %(kind)s import has no option %(option)s") % {"kind": kind, "option": name}
+        if value not in option.choices:
+            return _("%(option)s is one of %(choices)s, not %(value)s") % {
+                "option": name,
+                "choices": ", ".join(option.choices),
+                "value": value,
+            }
+    return ""
+
+
 def _records(spec: Kind, table: Table, result: ImportResult) -> list[Record] | Records | None:
     spelled = list(table.header)
-    table.header = [spec.header_name(name) for name in spelled]
+    names = _header_table(spec)
+    table.header = [names.get(normalise_header(name), normalise_header(name)) for name in spelled]
     for column, spelling in zip(table.header, spelled, strict=True):
         result.spellings.setdefault(column, spelling)
-    missing = {c: spec.chinese_header(c) for c in spec.columns}
-    result.errors = check_header(table, spec.columns, spelled, missing)
+    result.header = tuple(table.header)
+    required, optional = kind_columns(spec)
+    missing = {c: spec.chinese_header(c) for c in required}
+    result.errors = check_header(table, required, spelled, missing, optional=optional)
     if result.errors:
         return None
     result.errors = extra_cells(table)
+    # An optional column the file leaves out reads as empty cells (``result.header`` keeps what
+    # the file named).
+    table.header += [c for c in optional if c not in result.header]
     if spec.check is not None:  # issue 12 part D: no dict per row for the large kinds
         return Records(table)
     return table.records()
@@ -261,6 +391,7 @@ def _set_based(
     feedback: Feedback,
 ) -> None:
     assert spec.check is not None and spec.write is not None
+    extensions = _extensions_check(spec, records, context, result)
     plan = spec.check(records, context, result)
     feedback.progress("checked", len(records), len(records))
     if result.errors or context.dry_run:
@@ -269,9 +400,52 @@ def _set_based(
         raise Cancelled
     with transaction.atomic():
         spec.write(plan, context, result)
+        _extensions_write(extensions, context, result, feedback)
         if result.errors:
             transaction.set_rollback(True)
     feedback.progress("written", len(records), len(records))
+
+
+Planned = list[tuple[Extension, Any]]
+
+
+def _extensions_check(
+    spec: Kind, records: Sequence[Record], context: Context, result: ImportResult
+) -> Planned:
+    """Phase one of the kind's extensions (reads only): each one's plan."""
+    return [
+        (extension, extension.check(records, context, result) if extension.check else None)
+        for extension in extensions_for(spec.name)
+    ]
+
+
+def _extensions_write(
+    extensions: Planned, context: Context, result: ImportResult, feedback: Feedback
+) -> None:
+    """In the import's transaction, after the kind's rows: the extensions' writes, and their
+    after-commit work queued for when (if) the transaction commits."""
+    if result.errors or context.dry_run:
+        return
+    for extension, plan in extensions:
+        if extension.write is not None:
+            extension.write(plan, context, result)
+    later = [(e, plan) for e, plan in extensions if e.after_commit is not None]
+    if later:
+        transaction.on_commit(partial(_after_commit, later, context, result, feedback))
+
+
+def _after_commit(
+    extensions: Planned, context: Context, result: ImportResult, feedback: Feedback
+) -> None:
+    """The import is committed whatever happens here: a failure is logged and noted."""
+    for extension, plan in extensions:
+        assert extension.after_commit is not None
+        try:
+            extension.after_commit(plan, context, result)
+        except Exception as exc:
+            log.exception("import of %s: %s after the commit failed", result.kind, extension.name)
+            result.notes.setdefault("warnings", []).append(str(exc))
+    feedback.noted(result)
 
 
 def _row_by_row(
@@ -285,6 +459,7 @@ def _row_by_row(
     if spec.order is not None:
         records = spec.order(records)
     bad_rows = {e.row for e in result.errors}
+    extensions = _extensions_check(spec, records, context, result)
     total = len(records)
     with transaction.atomic():
         if spec.prepare is not None:
@@ -298,6 +473,7 @@ def _row_by_row(
                     transaction.set_rollback(True)
                     raise Cancelled
         feedback.progress("checked", total, total)
+        _extensions_write(extensions, context, result, feedback)
         if result.errors or result.dry_run:
             transaction.set_rollback(True)
     if result.ok and not result.dry_run:
@@ -323,4 +499,4 @@ def _apply_row(
             _("the row could not be saved: %(why)s") % {"why": exc},
         )
     else:
-        result.count(outcome)
+        result.count(outcome, number)

@@ -62,6 +62,8 @@ class ImportJob(models.Model):
     language = models.CharField(_("language"), max_length=16, blank=True)
     dry_run = models.BooleanField(_("check only"), default=False)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # The run's options (``{"invite": "email"}``: invite everyone a people import creates).
+    options = models.JSONField(_("options"), default=dict, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=JobState.choices, default=JobState.QUEUED
     )

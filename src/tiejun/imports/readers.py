@@ -366,12 +366,15 @@ def check_header(
     columns: tuple[str, ...],
     spelled: list[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    *,
+    optional: tuple[str, ...] = (),
 ) -> list[RowError]:
     """Unknown, duplicate and missing columns of the header, each an error of row 1.
 
     ``table.header`` holds the columns the header cells name; ``spelled`` the cells as the file
     spelled them (the label of an unknown or duplicate column), ``labels`` the label of a
     missing column. Two spellings of one column (``code`` and ``编码``) are a duplicate.
+    ``optional`` columns are known but may be missing.
     """
     errors: list[RowError] = []
     seen: set[str] = set()
@@ -381,7 +384,7 @@ def check_header(
             errors.append(
                 RowError(1, _("column %(n)d") % {"n": index}, _("the column has no name"))
             )
-        elif name not in columns:
+        elif name not in columns and name not in optional:
             errors.append(RowError(1, name, _("unknown column"), spelling))
         elif name in seen:
             errors.append(RowError(1, name, _("duplicate column"), spelling))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import Forbidden, TiejunError
 
-from .engine import Feedback, ImportResult, Kind, run_import
+from .engine import Feedback, ImportResult, Kind, check_options, run_import
 from .models import (
     ERRORS_SHOWN,
     RUNNING,
@@ -91,6 +91,7 @@ def _create_job(
     dry_run: bool,
     reason: str,
     language: str,
+    options: dict[str, str],
 ) -> ImportJob:
     job = ImportJob.objects.create(
         kind=kind,
@@ -99,6 +100,7 @@ def _create_job(
         language=language or translation.get_language() or settings.LANGUAGE_CODE,
         dry_run=dry_run,
         reason=reason.strip()[:500],
+        options=options,
         upload=upload,
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
@@ -114,9 +116,15 @@ def job_start(
     dry_run: bool,
     reason: str = "",
     language: str = "",
+    options: Mapping[str, str] | None = None,
 ) -> ImportJob:
-    """Store an uploaded file and queue its check (``dry_run``) or import for a worker."""
+    """Store an uploaded file and queue its check (``dry_run``) or import for a worker, with the
+    run ``options`` the kind offers (``{"invite": "email"}``; a check invites nobody)."""
     _may_import(by, kind)
+    options = dict(options or {})
+    problem = check_options(kind, options)
+    if problem:
+        raise TiejunError(problem, field="options")
     if len(data) > MAX_FILE_BYTES:
         raise TiejunError(
             _("The file is larger than %(n)d MB.") % {"n": MAX_FILE_BYTES // (1024 * 1024)},
@@ -132,6 +140,7 @@ def job_start(
             dry_run=dry_run,
             reason=reason,
             language=language,
+            options=options,
         )
 
 
@@ -156,6 +165,7 @@ def job_import_checked(*, job: ImportJob, by: Person, language: str = "") -> Imp
             dry_run=False,
             reason=job.reason,
             language=language,
+            options=dict(job.options or {}),
         )
         job.follow_up = follow_up
         job.save(update_fields=["follow_up", "updated_at"])
@@ -218,8 +228,15 @@ class _JobFeedback:
     def cancelled(self) -> bool:
         return ImportJob.objects.filter(pk=self.job_id, cancel_requested=True).exists()
 
+    def noted(self, result: ImportResult) -> None:
+        """The import's after-commit work changed its notes: a job already finished stores its
+        result again (otherwise ``_finish`` stores it)."""
+        ImportJob.objects.filter(pk=self.job_id, state=JobState.DONE).update(
+            result=_result_json(result), updated_at=timezone.now()
+        )
+
     def feedback(self) -> Feedback:
-        return Feedback(progress=self.progress, cancelled=self.cancelled)
+        return Feedback(progress=self.progress, cancelled=self.cancelled, noted=self.noted)
 
 
 def job_run(job_id: int) -> None:
@@ -253,6 +270,7 @@ def _run(job: ImportJob) -> ImportResult:
             by=job.by,
             reason=job.reason,
             feedback=_JobFeedback(job).feedback(),
+            options=dict(job.options or {}),
         )
     except MemoryError:
         log.exception("import job %s ran out of memory", job.pk)
@@ -269,6 +287,10 @@ def _final_state(job: ImportJob, result: ImportResult) -> str:
     return JobState.CHECKED if job.dry_run else JobState.DONE
 
 
+def _result_json(result: ImportResult) -> dict[str, Any]:
+    return {**result.to_json(), "ok": result.ok, "rows": result.rows}
+
+
 def _finish(job: ImportJob, result: ImportResult) -> None:
     state = _final_state(job, result)
     # [row, column, problem, how the file spelled the column]: shown later in the page's language
@@ -280,7 +302,7 @@ def _finish(job: ImportJob, result: ImportResult) -> None:
             rows_read=result.rows,
             rows_checked=result.rows if result.ok else 0,
             rows_written=done if state == JobState.DONE else 0,
-            result={**result.to_json(), "ok": result.ok, "rows": result.rows},
+            result=_result_json(result),
             errors=errors[:ERRORS_SHOWN],
             error_count=len(errors),
             finished_at=timezone.now(),

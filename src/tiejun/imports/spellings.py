@@ -38,6 +38,22 @@ PEOPLE_HEADERS = {
     "手机号码": "phone",
 }
 
+# The people import's optional columns of the platforms' user ids (the accounts app reads them).
+PLATFORM_ID_HEADERS = {
+    "企业微信账号": "wecom_userid",
+    "企业微信UserID": "wecom_userid",
+    "企业微信userid": "wecom_userid",
+    "企业微信ID": "wecom_userid",
+    "钉钉账号": "dingtalk_userid",
+    "钉钉UserID": "dingtalk_userid",
+    "钉钉userid": "dingtalk_userid",
+    "钉钉ID": "dingtalk_userid",
+    "飞书账号": "feishu_user_id",
+    "飞书UserID": "feishu_user_id",
+    "飞书user_id": "feishu_user_id",
+    "飞书用户ID": "feishu_user_id",
+}
+
 MOVES_HEADERS = {
     "工号": "employee_no",
     "所属单元": "unit_code",

@@ -24,7 +24,7 @@ from tiejun.errors import TiejunError
 from tiejun.http import AuthedRequest
 
 from . import exports
-from .engine import Kind
+from .engine import Kind, Option, kind_options, optional_header
 from .models import ImportJob
 from .registry import KINDS, kinds_for
 from .selectors import access_import_job, import_job_errors, import_jobs_recent, row_errors
@@ -50,6 +50,46 @@ class ImportForm(forms.Form):
     def __init__(self, *args: Any, kinds: list[Kind], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.name, k.label) for k in kinds]  # type: ignore[attr-defined]
+        # The run options the kinds offer (a people import's "invite everyone created"): a
+        # checkbox each, and a choice beside it when the option has several values.
+        self.options: dict[str, Option] = {}
+        self.option_kinds: dict[str, list[str]] = {}
+        for kind in kinds:
+            for name, option in kind_options(kind.name).items():
+                self.options.setdefault(name, option)
+                self.option_kinds.setdefault(name, []).append(kind.name)
+        labels = {k.name: str(k.label) for k in kinds}
+        for name, option in self.options.items():
+            self.fields[f"option_{name}"] = forms.BooleanField(
+                label=str(option.label),
+                required=False,
+                help_text=_("For: %(kinds)s.")
+                % {"kinds": ", ".join(labels[k] for k in self.option_kinds[name])},
+            )
+            if len(option.choices) > 1:
+                self.fields[f"option_{name}_choice"] = forms.ChoiceField(
+                    label=str(option.choice_label or option.label),
+                    choices=list(option.choices.items()),
+                    initial=next(iter(option.choices)),
+                    required=False,
+                )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        for name in self.options:
+            if data.get(f"option_{name}") and kind not in self.option_kinds[name]:
+                self.add_error(f"option_{name}", _("This kind of file does not offer it."))
+        return data
+
+    def run_options(self) -> dict[str, str]:
+        """The ticked options as the engine's run options (``{"invite": "email"}``)."""
+        chosen = {}
+        for name, option in self.options.items():
+            if self.cleaned_data.get(f"option_{name}"):
+                value = self.cleaned_data.get(f"option_{name}_choice")
+                chosen[name] = value or next(iter(option.choices))
+        return chosen
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -86,6 +126,7 @@ def _kind_rows(kinds: list[Kind]) -> list[dict[str, Any]]:
             "code": k.name,
             "label": k.label,
             "header": _template_text(k.name, language).strip(),
+            "optional": ",".join(optional_header(k, language)),
             "lang": language,
         }
         for k in kinds
@@ -109,6 +150,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
                     dry_run=request.POST.get("action") != IMPORT,
                     reason=data["reason"],
                     language=get_language() or "",
+                    options=form.run_options(),
                 )
             except TiejunError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
@@ -146,6 +188,17 @@ def _kind_label(job: ImportJob) -> Any:
     return spec.label if spec is not None else job.kind
 
 
+def _job_options(job: ImportJob) -> list[tuple[Any, Any]]:
+    """The job's run options as (label, chosen value's label), for its page."""
+    offered = kind_options(job.kind)
+    shown = []
+    for name, value in (job.options or {}).items():
+        option = offered.get(name)
+        if option is not None:
+            shown.append((option.label, option.choices.get(value, value)))
+    return shown
+
+
 @login_required
 def job(request: AuthedRequest, job_id: int) -> HttpResponse:
     """A job's progress while it runs; its result, errors and next step once it ends."""
@@ -155,6 +208,9 @@ def job(request: AuthedRequest, job_id: int) -> HttpResponse:
         "label": _kind_label(job),
         "errors": [str(error) for error in row_errors(job.errors)],
         "more_errors": job.error_count > len(job.errors),
+        "options": _job_options(job),
+        "invited": (job.result or {}).get("invited"),
+        "warnings": [str(w) for w in (job.result or {}).get("warnings", [])],
         "may_import_now": job.dry_run
         and job.state == "checked"
         and job.upload_id is not None

@@ -5,7 +5,8 @@ later: timeouts, 5xx, throttling, SMTP 4xx) or ``PermanentError`` (the message c
 it is: 4xx, bad credentials, a refused recipient).
 
 Addresses. E-mail: an address. SMS: a phone number, E.164 (``+8613800138000``) or a mainland
-11-digit number (``13800138000``). Robots and webhooks: the URL the provider gave you; a secret it
+11-digit number (``13800138000``). App messages (WeCom, DingTalk, Feishu): the person's user id on
+that platform (``notify.appmessages``). Robots and webhooks: the URL the provider gave you; a secret it
 needs for signing rides in the URL's fragment, which is never sent over the wire::
 
     https://oapi.dingtalk.com/robot/send?access_token=…#secret=SEC…
@@ -42,7 +43,7 @@ from django.utils.translation import gettext as _
 from tiejun.errors import TiejunError
 from tiejun.urlmask import mask_url
 
-from .models import ROBOTS, DeliveryChannel, Message
+from .models import APPS, ROBOTS, DeliveryChannel, Message
 from .outbound import OutboundRefused, OutboundUnresolved, check_target
 
 CHANNELS = tuple(DeliveryChannel.values)
@@ -51,6 +52,8 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAINLAND = re.compile(r"^1[3-9]\d{9}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 WECOM_MAX_BYTES = 4096
+# A platform user id (WeCom userid, DingTalk userid, Feishu user_id): letters, digits, _-.@
+APP_USER_ID = re.compile(r"^[\w.@\-]{1,128}$")
 
 
 class DeliveryError(Exception):
@@ -132,6 +135,13 @@ def validate_address(channel: str, address: str) -> str:
                 field="address",
             )
         return phone
+    if channel in APPS:
+        if not APP_USER_ID.match(address):
+            raise TiejunError(
+                _("“%(address)s” is not a platform user id.") % {"address": address},
+                field="address",
+            )
+        return address
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TiejunError(
@@ -279,11 +289,12 @@ class EmailChannel(Channel):
 
     def send(self, message: Message) -> str:
         msgid = message_id_for(message.key)
+        extra = {header_safe(k, 100): header_safe(str(v), 2000) for k, v in message.headers.items()}
         mail = EmailMultiAlternatives(
             subject=header_safe(message.subject),
             body=message.text or message.markdown,
             to=[message.address],
-            headers={"Message-ID": msgid},
+            headers={**extra, "Message-ID": msgid},
             connection=get_connection(fail_silently=False),
         )
         if message.html:
@@ -676,6 +687,11 @@ def channel_for(name: str) -> Channel:
                 + " | ".join(SMS_PROVIDERS)
             )
         return SMS_PROVIDERS[provider]()
+    if name in APPS:
+        # Imported here: the senders' registry imports this module for the interface.
+        from .appmessages import AppMessage
+
+        return AppMessage(name)
     adapters: dict[str, type[Channel]] = {
         DeliveryChannel.EMAIL: EmailChannel,
         DeliveryChannel.WECOM: WeComRobot,

@@ -18,9 +18,14 @@ class DeliveryChannel(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk robot")
     FEISHU = "feishu", _("Feishu robot")
     WEBHOOK = "webhook", _("Webhook")
+    # A text message from the company's app to one person (the address: their platform user id).
+    WECOM_APP = "wecom_app", _("WeCom app message")
+    DINGTALK_APP = "dingtalk_app", _("DingTalk app message")
+    FEISHU_APP = "feishu_app", _("Feishu app message")
 
 
 ROBOTS = (DeliveryChannel.WECOM, DeliveryChannel.DINGTALK, DeliveryChannel.FEISHU)
+APPS = (DeliveryChannel.WECOM_APP, DeliveryChannel.DINGTALK_APP, DeliveryChannel.FEISHU_APP)
 
 
 def display_address(channel: str, address: str) -> str:
@@ -51,6 +56,8 @@ class Message(models.Model):
     html = models.TextField(_("HTML"), blank=True)
     markdown = models.TextField(_("Markdown"), blank=True)
     payload = models.JSONField(_("payload"), null=True, blank=True)
+    # Extra e-mail headers (List-Unsubscribe, List-Unsubscribe-Post), set by the sender.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -40,10 +40,13 @@ from .channels import (
     channel_for,
     header_safe,
     is_retryable,
+    normalise_phone,
     rate_key,
     validate_address,
 )
+from .inbound import Reply
 from .models import Message, RateBucket, Status
+from .signals import sms_stop_received
 
 logger = logging.getLogger(__name__)
 KEY_MAX_LENGTH = 500  # Message.key
@@ -85,11 +88,15 @@ def message_enqueue(
     html: str = "",
     markdown: str = "",
     payload: dict | None = None,
+    headers: dict[str, str] | None = None,
+    not_before: dt.datetime | None = None,
 ) -> tuple[Message, bool]:
     """Put a message in the outbox and queue its delivery on commit.
 
     Idempotent on ``key`` (the caller builds it as report kind + unit + date + recipient): a key
     already in the outbox returns that row and ``False``, and nothing is sent again.
+    ``headers`` are extra e-mail headers (``List-Unsubscribe``); ``not_before`` holds the
+    message back until then (quiet hours): the sweep sends it when it falls due.
     """
     key = (key or "").strip()
     if not key:
@@ -101,6 +108,9 @@ def message_enqueue(
         raise TiejunError(_("The address is too long."), field="address")
     if payload is not None and not isinstance(payload, dict):
         raise TiejunError(_("The payload must be a JSON object."), field="payload")
+    headers = {header_safe(k, 100): header_safe(v, 2000) for k, v in (headers or {}).items()}
+    now = timezone.now()
+    due = max(now, not_before) if not_before is not None else now
     existing = Message.objects.filter(key=key).first()
     if existing is not None:
         return existing, False
@@ -115,13 +125,15 @@ def message_enqueue(
                 html=html,
                 markdown=markdown,
                 payload=payload,
+                headers=headers,
                 status=Status.PENDING,
-                next_attempt_at=timezone.now(),
+                next_attempt_at=due,
             )
     except IntegrityError:
         # Another process queued the same key between our look and our insert.
         return Message.objects.get(key=key), False
-    transaction.on_commit(lambda: _queue_delivery([message.pk]))
+    delay = (due - now).total_seconds()
+    transaction.on_commit(lambda: _queue_delivery([message.pk], delay=delay))
     return message, True
 
 
@@ -275,3 +287,23 @@ def rate_acquire(key: str, limit: str, *, now: dt.datetime | None = None) -> flo
         bucket.tokens, bucket.updated_at = tokens, now
         bucket.save(update_fields=["tokens", "updated_at"])
         return (1.0 - tokens) / rate
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sms_replies_take(*, provider: str, replies: Iterable[Reply]) -> int:
+    """Act on the replies a provider reported: each that asks to stop ("TD", "退订", "STOP")
+    is announced (``signals.sms_stop_received``) for the apps that hold subscriptions, in one
+    transaction. Returns how many asked to stop; other replies are only logged."""
+    stops = 0
+    for reply in replies:
+        phone = normalise_phone(reply.phone)
+        if not reply.is_stop:
+            logger.info("SMS reply from %s via %s ignored (not a stop word)", phone[-4:], provider)
+            continue
+        stops += 1
+        logger.info("SMS stop from …%s via %s", phone[-4:], provider)
+        sms_stop_received.send(sender=Reply, phone=phone, text=reply.text, provider=provider)
+    return stops

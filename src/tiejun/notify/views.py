@@ -1,23 +1,29 @@
-"""/outbox/: the outbox for admins, with filters and a retry button."""
+"""/outbox/: the outbox for admins, with filters and a retry button; the endpoint SMS providers
+call with replies."""
 
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from tiejun.access import is_admin
 from tiejun.http import AuthedRequest
 
+from . import inbound
 from .models import DeliveryChannel, Status
 from .selectors import message_list, outbox_counts
-from .services import message_retry
+from .services import message_retry, sms_replies_take
 
 PAGE_SIZE = 200
 
@@ -73,3 +79,24 @@ def _local_next(request: HttpRequest) -> str:
     ):
         return target
     return ""
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request: HttpRequest, provider: str, token: str) -> HttpResponse:
+    """The endpoint SMS providers call with replies to our messages (see ``notify.inbound``).
+
+    Known only to whoever knows ``TIEJUN_SMS_INBOUND_TOKEN`` (in the path, so any provider's
+    console can hold it); without the setting there is no endpoint at all."""
+    expected = settings.SMS_INBOUND_TOKEN
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Http404
+    if provider not in inbound.PROVIDERS:
+        raise Http404
+    try:
+        replies = inbound.parse(provider, request.body, request.content_type or "")
+    except inbound.InboundError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    sms_replies_take(provider=provider, replies=replies)
+    body, content_type = inbound.answer(provider)
+    return HttpResponse(body, content_type=content_type)

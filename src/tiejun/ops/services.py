@@ -8,10 +8,12 @@ transaction in which the rows are counted too: the summary describes exactly wha
 Either way the file is written beside its final name and renamed into place, so a half-written
 backup never carries the name of a good one.
 
-The file is a tar archive of three members: the database copy (``database.sqlite3`` or
-``database.pgdump``), ``manifest.json`` (format version, engine, applied migrations, row counts,
-the copy's size and SHA-256, its triggers) and ``manifest.sig``, an HMAC-SHA256 of the manifest
-with a key derived from ``TIEJUN_SECRET_KEY``. A restore refuses a file whose signature, manifest,
+The file is a tar archive: the database copy (``database.sqlite3`` or ``database.pgdump``), the
+uploaded files (check-in photos, red-line evidence: ``MEDIA_ROOT``) under ``media/``,
+``manifest.json`` (format version, engine, applied migrations, row counts, the copy's size and
+SHA-256, its triggers, each file's size and SHA-256) and ``manifest.sig``, an HMAC-SHA256 of the
+manifest with a key derived from ``TIEJUN_SECRET_KEY``. A backup made before files were kept has
+no ``media`` list and restores the database only. A restore refuses a file whose signature, manifest,
 checksum or schema objects do not match (a copy edited, re-dumped or signed with another key)
 unless told ``trust_unsigned``, and then lists what it did not verify. After any restore on
 PostgreSQL it checks that the audit trail's immutability triggers exist, and puts them back if not.
@@ -32,7 +34,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -62,6 +64,7 @@ class BackupSummary:
     engine: str
     bytes: int
     tables: dict[str, int] = field(default_factory=dict)
+    files: int = 0  # uploaded files (MEDIA_ROOT) in the backup
 
     @property
     def rows(self) -> int:
@@ -75,6 +78,7 @@ class BackupSummary:
             "table_count": len(self.tables),
             "rows": self.rows,
             "tables": self.tables,
+            "files": self.files,
         }
 
 
@@ -87,6 +91,7 @@ class RestoreSummary:
     unknown: list[str] = field(default_factory=list)
     not_verified: list[str] = field(default_factory=list)  # said loudly by the command
     repaired: list[str] = field(default_factory=list)  # triggers put back after the restore
+    files: int = 0  # uploaded files put back (MEDIA_ROOT now holds exactly these)
 
 
 @dataclass
@@ -96,6 +101,7 @@ class BackupCheck:
     engine: str
     signed: bool
     not_verified: list[str] = field(default_factory=list)
+    files: int | None = None  # uploaded files in the backup; None: it has no file list
 
 
 def engine() -> str:
@@ -162,8 +168,9 @@ def backup_write(*, path: Path) -> BackupSummary:
             tables, migrations = _sqlite_backup(payload)
         else:
             tables, migrations = _pg_backup(payload)
-        manifest = _manifest(kind, payload, tables, migrations)
-        _write_signed(temp, kind, payload, manifest)
+        media = _media_files()
+        manifest = _manifest(kind, payload, tables, migrations, media)
+        _write_signed(temp, kind, payload, manifest, media)
         size = temp.stat().st_size
         _publish(temp, target)
     except OSError as exc:
@@ -174,7 +181,77 @@ def backup_write(*, path: Path) -> BackupSummary:
         for leftover in (temp, payload):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-    return BackupSummary(path=target, engine=kind, bytes=size, tables=tables)
+    return BackupSummary(path=target, engine=kind, bytes=size, tables=tables, files=len(media))
+
+
+# --- uploaded files -----------------------------------------------------------------------------
+
+MEDIA_PREFIX = "media/"
+
+
+def _media_files() -> dict[str, Path]:
+    """The files under MEDIA_ROOT by their relative POSIX name (symbolic links and the partial
+    files of an upload in progress are left out)."""
+    root = Path(settings.MEDIA_ROOT)
+    if not root.is_dir():
+        return {}
+    found = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink() or not path.is_file() or path.name.endswith(".partial"):
+            continue
+        found[path.relative_to(root).as_posix()] = path
+    return found
+
+
+def _safe_media_name(name: object) -> TypeGuard[str]:
+    """A relative name inside MEDIA_ROOT (no absolute path, no ``..``, no empty part)."""
+    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name:
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def _media_extract(archive: tarfile.TarFile, manifest: dict[str, Any], into: Path) -> list[str]:
+    """Copy the backup's files (by the manifest's names only) into ``into``, checking each
+    against the manifest's size and SHA-256; the problems found."""
+    listed = manifest.get("media")
+    if not isinstance(listed, list):
+        return [_("its list of uploaded files is not readable")]
+    problems = []
+    for entry in listed:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not _safe_media_name(name):
+            problems.append(_("it names an uploaded file outside the media folder"))
+            continue
+        try:
+            member = archive.extractfile(MEDIA_PREFIX + name)
+        except KeyError:
+            member = None
+        if member is None:
+            problems.append(_("the uploaded file %(name)s is missing") % {"name": name})
+            continue
+        target = into / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with target.open("wb") as out:
+            for block in iter(lambda: member.read(1 << 20), b""):  # noqa: B023 - read at once
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != entry.get("sha256") or target.stat().st_size != entry.get("bytes"):
+            problems.append(
+                _("the uploaded file %(name)s does not match the manifest") % {"name": name}
+            )
+    return problems
+
+
+def _media_swap(staged: Path) -> None:
+    """Make MEDIA_ROOT the restored files: the staged folder is renamed into place and the old
+    one removed (a file uploaded after the backup goes with the rows that named it)."""
+    root = Path(settings.MEDIA_ROOT)
+    old = root.with_name(f".{root.name}.old.{os.getpid()}")
+    if root.exists():
+        root.rename(old)
+    staged.rename(root)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --- the manifest and its signature -------------------------------------------------------------
@@ -199,7 +276,11 @@ def _signature(manifest: dict[str, Any]) -> str:
 
 
 def _manifest(
-    kind: str, payload: Path, tables: dict[str, int], migrations: list[str]
+    kind: str,
+    payload: Path,
+    tables: dict[str, int],
+    migrations: list[str],
+    media: dict[str, Path],
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -210,10 +291,16 @@ def _manifest(
         "payload": {"name": PAYLOAD[kind], "bytes": payload.stat().st_size},
         "sha256": _sha256(payload),
         "triggers": _payload_triggers(kind, payload),
+        "media": [
+            {"name": name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for name, path in media.items()
+        ],
     }
 
 
-def _write_signed(temp: Path, kind: str, payload: Path, manifest: dict[str, Any]) -> None:
+def _write_signed(
+    temp: Path, kind: str, payload: Path, manifest: dict[str, Any], media: dict[str, Path]
+) -> None:
     def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
         info = tarfile.TarInfo(name)
         info.size = len(data)
@@ -224,6 +311,8 @@ def _write_signed(temp: Path, kind: str, payload: Path, manifest: dict[str, Any]
         add_bytes(archive, MANIFEST, _manifest_bytes(manifest))
         add_bytes(archive, SIGNATURE, _signature(manifest).encode())
         archive.add(payload, arcname=PAYLOAD[kind], recursive=False)
+        for name, path in media.items():
+            archive.add(path, arcname=MEDIA_PREFIX + name, recursive=False)
 
 
 def _payload_triggers(kind: str, payload: Path) -> list[str]:
@@ -530,7 +619,7 @@ def _opened_backup(path: Path, *, trust_unsigned: bool) -> Any:
             _("the manifest (migration state, row counts, checksum)"),
             *schema,
         ]
-        yield BackupCheck(engine=kind, signed=False, not_verified=not_verified), source
+        yield BackupCheck(engine=kind, signed=False, not_verified=not_verified), source, None
         return
     problems: list[str] = []
     with tarfile.open(source, "r:") as archive:
@@ -557,6 +646,7 @@ def _opened_backup(path: Path, *, trust_unsigned: bool) -> Any:
         home.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".restore.", suffix=".partial", dir=home)
         payload = Path(name)
+        staged = None
         try:
             with os.fdopen(fd, "wb") as out:
                 member = archive.extractfile(PAYLOAD[kind])
@@ -568,6 +658,9 @@ def _opened_backup(path: Path, *, trust_unsigned: bool) -> Any:
                     raise _not_a_backup(source, kind)
                 problems += _sqlite_content_problems(payload, manifest)
             problems += _schema_problems(kind, payload, manifest)
+            if "media" in manifest:  # a backup from before files were kept has no list
+                staged = Path(tempfile.mkdtemp(prefix=".media.restore.", dir=home))
+                problems += _media_extract(archive, manifest, staged)
             if problems and not trust_unsigned:
                 raise TiejunError(
                     _(
@@ -576,16 +669,20 @@ def _opened_backup(path: Path, *, trust_unsigned: bool) -> Any:
                     )
                     % {"path": source, "problems": "; ".join(str(p) for p in problems)}
                 )
-            yield BackupCheck(engine=kind, signed=True, not_verified=problems), payload
+            files = len(manifest["media"]) if staged is not None else None
+            check = BackupCheck(engine=kind, signed=True, not_verified=problems, files=files)
+            yield check, payload, staged
         finally:
             with contextlib.suppress(FileNotFoundError):
                 payload.unlink()
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)  # gone already once swapped in
 
 
 def backup_check(*, path: Path, trust_unsigned: bool = False) -> BackupCheck:
     """Refuse (``TiejunError``) a file that is not a signed, untouched backup this database can
     restore (with ``trust_unsigned``: list what was not verified instead)."""
-    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, _payload):
+    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, _payload, _staged):
         return check
 
 
@@ -609,11 +706,13 @@ def _sqlite_is_tiejun(source: Path) -> bool:
 def backup_restore(*, path: Path, trust_unsigned: bool = False) -> RestoreSummary:
     """Replace the database's contents with the backup at ``path``; checks it first and changes
     nothing when it is not a signed backup of this engine (unless ``trust_unsigned``)."""
-    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, payload):
+    with _opened_backup(path, trust_unsigned=trust_unsigned) as (check, payload, staged):
         if check.engine == "sqlite":
             _sqlite_restore(payload)
         else:
             _pg_restore(payload)
+        if staged is not None:
+            _media_swap(staged)
     connection.close()  # the next query sees the restored database, with fresh statements
     repaired = _ensure_audit_triggers() if check.engine == "postgresql" else []
     unapplied, unknown = _migration_state()
@@ -625,6 +724,7 @@ def backup_restore(*, path: Path, trust_unsigned: bool = False) -> RestoreSummar
         unknown=unknown,
         not_verified=[str(p) for p in check.not_verified],
         repaired=repaired,
+        files=check.files or 0,
     )
 
 

@@ -1,16 +1,19 @@
 """The org tree over the API: units, people and their history, transfers and promotions."""
 
 import datetime as dt
+from enum import StrEnum
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from tiejun.api_schemas import errors
 from tiejun.dateinput import Day
 from tiejun.errors import Forbidden, TiejunError
 from tiejun.http import AuthedRequest
 
+from .checks import MoveNeedsConfirmation
 from .models import Membership, Role, UnitKind
 from .selectors import (
     access_person,
@@ -21,9 +24,15 @@ from .selectors import (
     unit_members_on,
     unit_tree,
 )
-from .services import membership_move
+from .services import membership_move_checked
 
 router = Router(tags=["org"])
+
+
+class TargetChoice(StrEnum):
+    MOVE = "move"
+    LEAVE = "leave"
+    RESPLIT = "resplit"
 
 
 class UnitOut(Schema):
@@ -75,6 +84,27 @@ class MoveIn(Schema):
     unit_code: str
     role: Role | None = None
     effective_date: Day
+    confirm: bool = Field(
+        False, description="Save the move although it has warnings (else 409 with the warnings)"
+    )
+    target: TargetChoice | None = Field(
+        None,
+        description="The person's targets of the months from the effective date on: move them "
+        "with the person (the units' own targets follow), leave them as they are, or re-split "
+        "them over the old team",
+    )
+
+
+class MoveWarningOut(Schema):
+    code: str = Field(description="heads.headless, heads.two_heads, target.next_month, …")
+    message: str
+    options: list[str] = []
+    detail: dict[str, Any] = {}
+
+
+class MoveWarningsOut(Schema):
+    detail: str
+    warnings: list[MoveWarningOut]
 
 
 class MoveOut(Schema):
@@ -83,6 +113,9 @@ class MoveOut(Schema):
     role: Role
     valid_from: dt.date
     previous: MembershipOut
+    warnings: list[MoveWarningOut] = Field(
+        [], description="The warnings the move was confirmed with"
+    )
 
 
 def _membership_out(membership: Membership) -> MembershipOut:
@@ -172,10 +205,13 @@ def person_detail(request: AuthedRequest, employee_no: str) -> PersonOut:
 
 @router.post(
     "/moves",
-    response={201: MoveOut, **errors(400, 403, 404, 422)},
+    response={201: MoveOut, 409: MoveWarningsOut, **errors(400, 403, 404, 422)},
     summary="Transfer and/or promote a person from a date",
     description="Closes the current membership the day before ``effective_date`` and opens the "
-    "next. The caller must manage both the current and the new unit.",
+    "next. The caller must manage both the current and the new unit. A move that would break "
+    "something (a unit left without its head, a unit with two heads, the person's next-month "
+    "target, customers and visit plans to hand over, …) answers 409 with the ``warnings`` and "
+    "writes nothing, unless ``confirm`` is true.",
 )
 def move(request: AuthedRequest, payload: MoveIn) -> Status:
     viewer = request.user
@@ -190,13 +226,24 @@ def move(request: AuthedRequest, payload: MoveIn) -> Status:
     role = payload.role.value if payload.role else current.role
     if not can_move_person(viewer, person, current.unit, new_unit, role):
         raise Forbidden(_("you may not move people between these units"), field="unit_code")
-    membership = membership_move(
-        person=person,
-        effective=payload.effective_date,
-        unit=new_unit,
-        role=payload.role.value if payload.role else None,
-        by=viewer,
-    )
+    try:
+        membership, warnings = membership_move_checked(
+            person=person,
+            effective=payload.effective_date,
+            unit=new_unit,
+            role=payload.role.value if payload.role else None,
+            by=viewer,
+            confirm=payload.confirm,
+            choices={"target": payload.target.value} if payload.target else {},
+        )
+    except MoveNeedsConfirmation as refused:
+        return Status(
+            409,
+            MoveWarningsOut(
+                detail=str(refused),
+                warnings=[MoveWarningOut(**w.as_json()) for w in refused.warnings],
+            ),
+        )
     current.refresh_from_db(fields=["valid_to"])
     return Status(
         201,
@@ -206,5 +253,6 @@ def move(request: AuthedRequest, payload: MoveIn) -> Status:
             role=Role(membership.role),
             valid_from=membership.valid_from,
             previous=_membership_out(current),
+            warnings=[MoveWarningOut(**w.as_json()) for w in warnings],
         ),
     )

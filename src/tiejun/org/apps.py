@@ -15,6 +15,10 @@ class OrgConfig(AppConfig):
 
         post_save.connect(on_person_saved, sender=Person, dispatch_uid="org.person_saved")
 
+        from .checks import register_org_checks
+
+        register_org_checks()
+
         from .imports import register_kinds
 
         register_kinds()

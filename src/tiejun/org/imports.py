@@ -21,12 +21,13 @@ from tiejun.imports.cells import (
     Cells,
     Context,
     Outcome,
+    RowInvalid,
     check_name,
     choose,
     parse_date,
 )
-from tiejun.imports.engine import Kind, Record
-from tiejun.imports.registry import register, set_scope_resolver
+from tiejun.imports.engine import Extension, Kind, Option, Record
+from tiejun.imports.registry import extend, register, set_scope_resolver
 from tiejun.imports.spellings import (
     CALENDAR_HEADERS,
     MOVES_HEADERS,
@@ -36,6 +37,7 @@ from tiejun.imports.spellings import (
     UNITS_HEADERS,
 )
 
+from .checks import MoveNeedsConfirmation
 from .holidays import (
     MAX_YEAR,
     MIN_YEAR,
@@ -47,7 +49,7 @@ from .holidays import (
 from .models import KIND_DEPTH, Person, Role, StatutoryDay, Unit, UnitKind
 from .selectors import led_unit_ids, membership_on
 from .services import (
-    membership_move,
+    membership_move_checked,
     person_create,
     person_update,
     unit_create,
@@ -207,9 +209,21 @@ def apply_move(c: OrgCells, ctx: Context) -> Outcome:
     _check_grant(c, role)
     if c.scope is not None and person is not None and ctx.by is not None and person == ctx.by:
         c.fail("employee_no", _("you may not move yourself"))
+    target = c.text("target", required=False).lower()
     c.check()
     assert person is not None and effective is not None
-    membership_move(person=person, effective=effective, unit=unit, role=role or None, by=ctx.by)
+    try:
+        membership_move_checked(
+            person=person,
+            effective=effective,
+            unit=unit,
+            role=role or None,
+            by=ctx.by,
+            confirm=ctx.options.get("confirm") == "yes",
+            choices={"target": target},
+        )
+    except MoveNeedsConfirmation as refused:  # "row N: warning: …", unless --confirm
+        raise RowInvalid([("warning", w.message) for w in refused.warnings]) from None
     return CREATED
 
 
@@ -251,7 +265,19 @@ def apply_calendar(c: Cells, ctx: Context) -> Outcome:
     return CREATED
 
 
+CONFIRM_OPTION = Extension(
+    "confirm",
+    options={
+        "confirm": Option(
+            gettext_lazy("Save moves with warnings"),
+            {"yes": gettext_lazy("yes, save them despite the warnings")},
+        )
+    },
+)
+
+
 def register_kinds() -> None:
+    extend("moves", CONFIRM_OPTION)
     set_scope_resolver(import_scope)
     register(
         Kind(
@@ -284,10 +310,12 @@ def register_kinds() -> None:
             label=gettext_lazy("Transfers and promotions"),
             position=30,
             aliases={"effective": "effective_date"},
-            headers=MOVES_HEADERS,
+            headers={**MOVES_HEADERS, "目标处理": "target"},
             may_import=admin_or_manager,
             cells=OrgCells,
             apply=apply_move,
+            # What becomes of the person's next-month targets: leave, move or resplit.
+            optional=("target",),
         ),
         Kind(
             "calendar",

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+from collections.abc import Mapping
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,6 +17,14 @@ from tiejun.errors import TiejunError
 from tiejun.ops.statements import fetch_instance, prepared_cursor
 from tiejun.text import check_name
 
+from .checks import (
+    MoveNeedsConfirmation,
+    MoveWarning,
+    check_choices,
+    move_warnings,
+    proposal_for,
+    resolve_choices,
+)
 from .models import (
     KIND_DEPTH,
     ApiToken,
@@ -218,6 +227,48 @@ def membership_move(
     )
     membership_changed.send(sender=Membership, person_id=person.pk, effective=effective)
     return membership
+
+
+@transaction.atomic
+def membership_move_checked(
+    *,
+    person: Person,
+    effective: dt.date,
+    unit: Unit | None = None,
+    role: str | None = None,
+    by: Person | None = None,
+    confirm: bool = False,
+    choices: Mapping[str, str] | None = None,
+) -> tuple[Membership, list[MoveWarning]]:
+    """``membership_move`` after the move checks (``checks.move_warnings``): a move with
+    warnings is refused with ``MoveNeedsConfirmation`` (nothing written) unless ``confirm``;
+    a confirmed one is audited with its warnings, and the options chosen (``choices``, such as
+    ``{"target": "resplit"}``) are carried out in the same transaction."""
+    proposal = proposal_for(person, effective=effective, unit=unit, role=role)
+    warnings = move_warnings(proposal) if proposal is not None else []
+    chosen = check_choices(choices or {}, warnings)
+    if warnings and not confirm:
+        raise MoveNeedsConfirmation(warnings)
+    membership = membership_move(person=person, effective=effective, unit=unit, role=role, by=by)
+    if warnings:
+        assert proposal is not None
+        resolve_choices(proposal, chosen, by)
+        audit_record(
+            action="confirm_move",
+            object_type="membership",
+            object_id=person.employee_no,
+            object_repr=person.name,
+            after={
+                "unit": membership.unit.code,
+                "role": membership.role,
+                "valid_from": effective,
+                "warnings": [w.code for w in warnings],
+                "choices": chosen,
+            },
+            reason="; ".join(w.message for w in warnings),
+            actor=by,
+        )
+    return membership, warnings
 
 
 @transaction.atomic

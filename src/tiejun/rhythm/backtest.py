@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from tiejun import forecast as fc
 from tiejun.errors import TiejunError
@@ -30,6 +32,10 @@ from tiejun.targets.models import Target
 from tiejun.workdays import WorkCalendar, add_months, month_end, month_start
 
 from .selectors.shared import HISTORY_WORKDAYS
+from .shaping import month_shape, month_weights, normalise
+
+CALIBRATION_MONTHS = 3  # months replayed before the scored ones, to fit the first recalibration
+UNIT_CALIBRATION_MINIMUM = 1000  # team forecasts a unit map needs (months of a big company)
 
 
 @dataclass
@@ -37,9 +43,11 @@ class Outcome:
     month: dt.date
     as_of_day: int  # the n-th working day of the month
     employee_no: str
-    probability: float
+    probability: float  # what the review would show: the simulation, recalibrated
     baseline: float
     hit: bool
+    raw: float = 0.0  # the simulation's own probability, before recalibration
+    level: str = "person"  # "person" or "unit" (a team: its reps' sum against theirs)
 
 
 @dataclass
@@ -49,20 +57,29 @@ class BacktestResult:
     seed: int
     simulations: int
     outcomes: list[Outcome] = field(default_factory=list)
+    calibration_months: list[dt.date] = field(default_factory=list)
+    training: list[Outcome] = field(default_factory=list)  # the calibration months' outcomes
 
-    def pairs(self, which: str, as_of_day: int | None = None) -> list[tuple[float, bool]]:
+    def pairs(
+        self, which: str, as_of_day: int | None = None, level: str = "person"
+    ) -> list[tuple[float, bool]]:
+        pick = {
+            "forecast": lambda o: o.probability,
+            "baseline": lambda o: o.baseline,
+            "uncalibrated": lambda o: o.raw,
+        }[which]
         return [
-            (o.probability if which == "forecast" else o.baseline, o.hit)
+            (pick(o), o.hit)
             for o in self.outcomes
-            if as_of_day is None or o.as_of_day == as_of_day
+            if o.level == level and (as_of_day is None or o.as_of_day == as_of_day)
         ]
 
     def to_json(self) -> dict[str, Any]:
-        def score(which: str, day: int | None = None) -> float | None:
-            value = fc.brier_score(self.pairs(which, day))
+        def score(which: str, day: int | None = None, level: str = "person") -> float | None:
+            value = fc.brier_score(self.pairs(which, day, level))
             return None if value is None else round(value, 4)
 
-        def table(which: str) -> list[dict[str, Any]]:
+        def table(which: str, level: str = "person") -> list[dict[str, Any]]:
             return [
                 {
                     "bucket": f"{b.low:.1f}-{b.high:.1f}",
@@ -70,18 +87,30 @@ class BacktestResult:
                     "mean_forecast": None if b.mean_forecast is None else round(b.mean_forecast, 3),
                     "hit_rate": None if b.hit_rate is None else round(b.hit_rate, 3),
                 }
-                for b in fc.calibration_table(self.pairs(which))
+                for b in fc.calibration_table(self.pairs(which, level=level))
             ]
 
-        hits = sum(1 for o in self.outcomes if o.hit)
+        def ratio(level: str) -> float | None:
+            f, b = score("forecast", level=level), score("baseline", level=level)
+            return None if f is None or not b else round(f / b, 3)
+
+        people = [o for o in self.outcomes if o.level == "person"]
+        units = [o for o in self.outcomes if o.level == "unit"]
+        hits = sum(1 for o in people if o.hit)
         return {
             "months": [f"{m:%Y-%m}" for m in self.months],
             "as_of_days": self.as_of_days,
             "seed": self.seed,
             "simulations": self.simulations,
-            "forecasts": len(self.outcomes),
-            "hit_rate": round(hits / len(self.outcomes), 4) if self.outcomes else None,
-            "brier": {"forecast": score("forecast"), "baseline": score("baseline")},
+            "forecasts": len(people),
+            "hit_rate": round(hits / len(people), 4) if people else None,
+            "calibration_months": [f"{m:%Y-%m}" for m in self.calibration_months],
+            "brier": {
+                "forecast": score("forecast"),
+                "baseline": score("baseline"),
+                "uncalibrated": score("uncalibrated"),
+                "ratio": ratio("person"),
+            },
             "by_as_of_day": [
                 {
                     "as_of_day": day,
@@ -91,8 +120,42 @@ class BacktestResult:
                 }
                 for day in self.as_of_days
             ],
-            "calibration": {"forecast": table("forecast"), "baseline": table("baseline")},
+            "calibration": {
+                "forecast": table("forecast"),
+                "baseline": table("baseline"),
+                "uncalibrated": table("uncalibrated"),
+            },
+            "calibration_error": calibration_error(self.pairs("forecast")),
+            "units": {
+                "forecasts": len(units),
+                "hit_rate": (
+                    round(sum(1 for o in units if o.hit) / len(units), 4) if units else None
+                ),
+                "brier": {
+                    "forecast": score("forecast", level="unit"),
+                    "baseline": score("baseline", level="unit"),
+                    "uncalibrated": score("uncalibrated", level="unit"),
+                    "ratio": ratio("unit"),
+                },
+                "calibration": {
+                    "forecast": table("forecast", "unit"),
+                    "baseline": table("baseline", "unit"),
+                    "uncalibrated": table("uncalibrated", "unit"),
+                },
+                "calibration_error": calibration_error(self.pairs("forecast", level="unit")),
+            },
         }
+
+
+def calibration_error(pairs: list[tuple[float, bool]], minimum: int = 100) -> float | None:
+    """The largest gap, in probability, between a decile's mean forecast and its hit rate,
+    over the deciles holding at least ``minimum`` forecasts (the issue's "within 5 points")."""
+    gaps = [
+        abs(b.hit_rate - b.mean_forecast)
+        for b in fc.calibration_table(pairs)
+        if b.count >= minimum and b.hit_rate is not None and b.mean_forecast is not None
+    ]
+    return round(max(gaps), 3) if gaps else None
 
 
 @dataclass
@@ -161,8 +224,9 @@ def _replay_day(
     k: int,
     workdays: list[dt.date],
     calendar: WorkCalendar,
-) -> None:
-    """Forecast every rep with a target on the evening of the month's ``k``-th working day."""
+) -> list[Outcome]:
+    """Forecast every rep with a target, and every team as the sum of its reps, on the evening
+    of the month's ``k``-th working day (probabilities not yet recalibrated)."""
     as_of = workdays[k - 1]
     window = calendar.previous_workdays(as_of, HISTORY_WORKDAYS)
     remaining = len(workdays) - k
@@ -177,33 +241,77 @@ def _replay_day(
         rows.append(
             (person_id, team, target, fc.history_values(history.daily[person_id], window, since))
         )
+    places, shape = month_shape([values for *_rest, values in rows], window, calendar)
+    rows = [(p, t, g, normalise(values, window, places, shape)) for p, t, g, values in rows]
+    future_shape, elapsed = month_weights(shape, len(workdays), k)
     pools: dict[int, list[float]] = defaultdict(list)
     for _pid, team, _target, values in rows:
         pools[team].extend(values)
+    outcomes: list[Outcome] = []
+    teams: dict[int, list[Any]] = {}  # team → [future, achieved, actual, target]
     for person_id, team, target, values in rows:
         daily = history.daily[person_id]
         achieved = sum(v for d, v in daily.items() if month <= d <= as_of)
         actual = sum(v for d, v in daily.items() if d in month_days)
         employee_no = history.people[person_id]
-        forecast = fc.forecast_month_end(
+        future = fc.simulate_remaining(
             values,
-            achieved,
             remaining,
-            target,
             fallback=pools[team],
             seed=fc.stable_seed(result.seed, team, employee_no, as_of.isoformat()),
             simulations=result.simulations,
+            rate_drift=fc.RATE_DRIFT,
+            common=fc.common_factors(
+                fc.stable_seed(result.seed, team, as_of.isoformat()), result.simulations
+            ),
+            pace=(achieved, elapsed),
+            future_shape=future_shape,
         )
-        result.outcomes.append(
+        forecast = fc.summarise(achieved, future, target, remaining_days=remaining)
+        raw = forecast.probability or 0.0
+        outcomes.append(
             Outcome(
                 month=month,
                 as_of_day=k,
                 employee_no=employee_no,
-                probability=forecast.probability or 0.0,
+                probability=raw,
                 baseline=fc.naive_forecast(achieved, k, len(workdays), target),
                 hit=actual >= target - fc.EPSILON,
+                raw=raw,
             )
         )
+        sums = teams.setdefault(team, [np.zeros(result.simulations), 0.0, 0.0, 0.0])
+        sums[0] = sums[0] + future
+        sums[1] += achieved
+        sums[2] += actual
+        sums[3] += target
+    for team, (future, achieved, actual, target) in teams.items():
+        forecast = fc.summarise(achieved, future, target, remaining_days=remaining)
+        raw = forecast.probability or 0.0
+        outcomes.append(
+            Outcome(
+                month=month,
+                as_of_day=k,
+                employee_no=f"unit:{team}",
+                probability=raw,
+                baseline=fc.naive_forecast(achieved, k, len(workdays), target),
+                hit=actual >= target - fc.EPSILON,
+                raw=raw,
+                level="unit",
+            )
+        )
+    return outcomes
+
+
+def recalibrate(before: list[Outcome], *, level: str) -> fc.Calibrator:
+    """The recalibration the review would have had, fitted on ``before`` (earlier months only).
+
+    One map for all as-of days: maps per as-of day were tried and, fitted on a quarter of the
+    forecasts each, were worse calibrated out of sample (docs/benchmarks.md).
+    """
+    # a team-month is one outcome for a whole team: too few of them to fit a map on safely
+    minimum = fc.MIN_CALIBRATION if level == "person" else UNIT_CALIBRATION_MINIMUM
+    return fc.fit_calibrator([(o.raw, o.hit) for o in before if o.level == level], minimum=minimum)
 
 
 def forecast_backtest(
@@ -214,12 +322,21 @@ def forecast_backtest(
     seed: int = 0,
     simulations: int | None = None,
     metric: str = "revenue",
+    calibration_months: int = CALIBRATION_MONTHS,
 ) -> BacktestResult:
-    """Replay the last ``months`` complete months before ``today`` (see the module docstring)."""
+    """Replay the last ``months`` complete months before ``today`` (see the module docstring).
+
+    Each replayed month's probabilities are recalibrated with an isotonic map fitted on the
+    months before it only (``calibration_months`` more are replayed first for that, and the
+    earlier replayed months count too): the way the review recalibrates with the backtest it
+    refits each month, never with the outcome it is judged on.
+    """
     m = get_metric(metric)
     simulations = simulations or settings.FORECAST_SIMULATIONS
     if months < 1:
         raise TiejunError("--months must be at least 1", field="months")
+    if calibration_months < 0:
+        raise TiejunError(_("--calibration-months must be 0 or more"), field="calibration_months")
     if not as_of_days or any(d < 1 for d in as_of_days):
         raise TiejunError("--as-of-days must be working-day numbers from 1", field="as_of_days")
     calendar = work_calendar()
@@ -228,19 +345,40 @@ def forecast_backtest(
     )
     last = add_months(month_start(today), -1)
     chosen = [add_months(last, -i) for i in range(months - 1, -1, -1)]
+    training = [add_months(chosen[0], -i) for i in range(calibration_months, 0, -1)]
     if data_start is not None:
         chosen = [mo for mo in chosen if month_end(mo) >= data_start]
+        # a calibration month needs a month of history before it to be worth replaying
+        training = [mo for mo in training if add_months(mo, -1) >= month_start(data_start)]
     result = BacktestResult(
-        months=chosen, as_of_days=sorted(set(as_of_days)), seed=seed, simulations=simulations
+        months=chosen,
+        as_of_days=sorted(set(as_of_days)),
+        seed=seed,
+        simulations=simulations,
+        calibration_months=training,
     )
     if not chosen or data_start is None:
         return result
-    read_from = min(calendar.previous_workdays(chosen[0], HISTORY_WORKDAYS + 1)[0], chosen[0])
-    history = _read_history(m.code, chosen, read_from=read_from, data_start=data_start)
-    for month in chosen:
+    replayed = training + chosen
+    read_from = min(calendar.previous_workdays(replayed[0], HISTORY_WORKDAYS + 1)[0], replayed[0])
+    history = _read_history(m.code, replayed, read_from=read_from, data_start=data_start)
+    earlier: list[Outcome] = []
+    for month in replayed:
         workdays = calendar.month_workdays(month)
+        this_month: list[Outcome] = []
         for k in result.as_of_days:
             if k >= len(workdays):
                 continue  # nothing left to forecast on the month's last working day
-            _replay_day(result, history, month=month, k=k, workdays=workdays, calendar=calendar)
+            this_month += _replay_day(
+                result, history, month=month, k=k, workdays=workdays, calendar=calendar
+            )
+        if month in chosen:
+            if calibration_months:
+                maps = {lv: recalibrate(earlier, level=lv) for lv in ("person", "unit")}
+                for o in this_month:
+                    o.probability = maps[o.level].apply(o.raw)
+            result.outcomes += this_month
+        else:
+            result.training += this_month
+        earlier += this_month
     return result

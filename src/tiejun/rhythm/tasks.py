@@ -21,3 +21,17 @@ def calendar_check() -> int:
     if queued:
         log.info("warned %d admins about missing calendar years", queued)
     return queued
+
+
+@db_periodic_task(crontab(minute="20", hour="2", day="1"), name="rhythm.forecast_calibrate")
+def forecast_calibrate() -> int | None:
+    """Monthly, on the 1st at 02:20: replay the last months and store the next version of the
+    forecast's recalibration (and the track record the review shows)."""
+    from .services import calibration_refit
+
+    calibration = calibration_refit(today=timezone.localdate())
+    if calibration is None:
+        log.info("no history to recalibrate the forecast on")
+        return None
+    log.info("forecast recalibrated: %s from %d forecasts", calibration, calibration.count)
+    return calibration.version

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -23,8 +24,6 @@ from tiejun.org.selectors import access_unit, default_unit
 from .selectors.kickoff import kickoff_for_unit
 from .selectors.review import review_for_unit
 from .selectors.risks import RISK_KINDS, risk_board
-
-TV_REFRESH_SECONDS = 60
 
 
 def _pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -66,11 +65,15 @@ def kickoff(request: AuthedRequest, unit_code: str) -> HttpResponse:
 
 @_pages
 def kickoff_tv(request: AuthedRequest, unit_code: str) -> HttpResponse:
-    context = _context(request, unit_code)
-    context["kickoff"] = kickoff_for_unit(context["unit"], day=context["day"])
-    # A TV left on shows today: only a date asked for explicitly stays fixed.
-    context["refresh"] = TV_REFRESH_SECONDS
-    return render(request, "rhythm/kickoff_tv.html", context)
+    """The old kickoff TV page: now the wall TV showing the unit's kickoff, paged, so a long
+    team is not cut off. The rest of the query (``interval``, ``seconds``…) goes along."""
+    unit = access_unit(request.user, unit_code)
+    query = QueryDict(mutable=True)
+    query.update({"units": unit.code, "panels": "kickoff"})
+    for name, values in request.GET.lists():
+        if name not in query:
+            query.setlist(name, values)
+    return redirect(reverse("scoreboard:tv") + "?" + query.urlencode(safe=","))
 
 
 @_pages

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -597,10 +597,11 @@ def split_children(unit: Unit, month: dt.date) -> list[tuple[tuple[str, int], st
 
 
 def split_weights(
-    unit: Unit, *, month: dt.date, metric: str, method: str
+    unit: Unit, *, month: dt.date, metric: str, method: str, today: dt.date | None = None
 ) -> dict[tuple[str, int], Decimal]:
     """Weights for splitting ``unit``'s target of ``month``: even, or each child's share of the
-    results of the last month or the last three months (before ``month``)."""
+    results of the last complete month or three (before ``month`` and before ``today``'s month:
+    a half-finished month would skew every share)."""
     children = split_children(unit, month)
     keys = [key for key, _code, _name in children]
     if method == "even" or not keys:
@@ -608,8 +609,9 @@ def split_weights(
     if method not in {"last_month", "last_3_months"}:
         raise TiejunError(f"unknown split method {method!r}", field="method")
     months = 1 if method == "last_month" else 3
-    start = add_months(month_start(month), -months)
-    end = month_start(month) - dt.timedelta(days=1)
+    this_month = month_start(today or timezone.localdate())
+    end = min(month_start(month), this_month) - dt.timedelta(days=1)
+    start = add_months(month_start(end), -(months - 1))
     qs = Fact.objects.filter(metric=metric, day__gte=start, day__lte=end)
     if unit.kind == UnitKind.TEAM:
         ids = [pk for _scope, pk in keys]
@@ -630,3 +632,33 @@ def split_weights(
         .values_list("unit__ancestor_links__ancestor_id", "v")
     )
     return {key: Decimal(got.get(key[1]) or 0) for key in keys}
+
+
+def cascade_base_results(
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    unit_ids: Collection[int],
+    person_ids: Collection[int],
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """The results from ``start`` to ``end`` of each unit (with everything under it) and of each
+    person: the base of a target cascade "by share" (``targets.bases``). Two queries."""
+    facts = Fact.objects.filter(metric=metric, day__gte=start, day__lte=end)
+    by_unit = dict(
+        facts.filter(unit__ancestor_links__ancestor_id__in=list(unit_ids))
+        .values("unit__ancestor_links__ancestor_id")
+        .annotate(v=Sum("value"))
+        .order_by()
+        .values_list("unit__ancestor_links__ancestor_id", "v")
+    )
+    by_person = dict(
+        facts.filter(person_id__in=list(person_ids))
+        .values("person_id")
+        .annotate(v=Sum("value"))
+        .order_by()
+        .values_list("person_id", "v")
+    )
+    return (
+        {k: Decimal(v or 0) for k, v in by_unit.items()},
+        {k: Decimal(v or 0) for k, v in by_person.items()},
+    )

@@ -8,6 +8,7 @@ class TargetsConfig(AppConfig):
     verbose_name = _("Targets")
 
     def ready(self) -> None:
+        from . import tasks  # noqa: F401 - registers the sign-off reminder with Huey
         from .imports import register_kinds
 
         register_kinds()

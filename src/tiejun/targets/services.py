@@ -20,6 +20,7 @@ from tiejun.workdays import month_start
 
 from .allocation import allocate
 from .models import Target, TargetChange
+from .selectors import cascade_for_unit
 
 ChildKey = tuple[str, int]  # ("unit", id) or ("person", id)
 
@@ -89,6 +90,11 @@ def _check_locked_change(
         )
 
 
+def _heads(by: Person, unit: Unit, today: dt.date | None) -> bool:
+    membership = membership_on(by, today or timezone.localdate())
+    return membership is not None and membership.unit_id == unit.pk and not is_admin(by)
+
+
 MAX_TARGET = Decimal("99999999999999.99")  # the column holds 16 digits, 2 after the point
 
 
@@ -138,6 +144,14 @@ def target_set(
         _check_locked_change(
             month=month, unit=unit, person=person, by=by, reason=reason, today=today
         )
+    elif locked and unit is not None and by is not None and _heads(by, unit, today):
+        # A unit with no target of its own stands at its children's sum: a head setting one
+        # after the lock would cut that locked figure, so it is the level above's to set.
+        from_children = cascade_for_unit(unit, month, metric).children_sum
+        if from_children is not None and from_children != value:
+            _check_locked_change(
+                month=month, unit=unit, person=None, by=by, reason=reason, today=today
+            )
     if target is None:
         target = Target.objects.create(month=month, metric=metric, value=value, **owner)
     else:

@@ -50,9 +50,19 @@ class Risk:
     gap: Decimal
     message: str
     unit: str = ""  # the person's team, or the unit itself
+    # the month-end probability of the rep or unit, and its 80 % range where one is known
+    probability: float | None = None
+    probability_low: float | None = None
+    probability_high: float | None = None
 
     def to_json(self, m: Metric) -> dict[str, Any]:
         return {
+            "probability": None if self.probability is None else round(self.probability, 4),
+            "probability_range": (
+                None
+                if self.probability_low is None or self.probability_high is None
+                else [round(self.probability_low, 4), round(self.probability_high, 4)]
+            ),
             "kind": self.kind,
             "subject": self.subject,
             "code": self.code,
@@ -152,8 +162,20 @@ def risks_of(tree: Subtree, row: ForecastRow, unit_id: int | None = None) -> lis
         "visit_shortfall": _visit_shortfall(tree, row),
         "allocation_gap": _allocation_gap(tree, unit_id),
     }
+    f = row.forecast
     return [
-        Risk(kind, row.kind, row.code, row.name, gap, message, subject_unit)
+        Risk(
+            kind,
+            row.kind,
+            row.code,
+            row.name,
+            gap,
+            message,
+            subject_unit,
+            probability=f.probability,
+            probability_low=f.probability_low,
+            probability_high=f.probability_high,
+        )
         for kind, point in found.items()
         if point is not None
         for gap, message in [point]

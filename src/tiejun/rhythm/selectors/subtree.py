@@ -22,6 +22,7 @@ from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.selectors import effective_targets
 from tiejun.workdays import MonthProgress, WorkCalendar, month_start
 
+from ..shaping import month_shape, month_weights, normalise
 from .shared import (
     HISTORY_WORKDAYS,
     ZERO,
@@ -237,21 +238,34 @@ def _rep_forecasts(
         ms.person_id: fc.history_values(facts.daily[ms.person_id], window, facts.since(ms.person))
         for ms in members
     }
+    # the month's shape (slow start, month-end rush), learned from these reps' own days
+    places, shape = month_shape(list(histories.values()), window, calendar)
+    histories = {pid: normalise(values, window, places, shape) for pid, values in histories.items()}
+    future_shape, elapsed = month_weights(shape, progress.total, progress.elapsed)
     pools: dict[int, list[float]] = defaultdict(list)
     for ms in members:
         pools[ms.unit_id].extend(histories[ms.person_id])
     reps = _Reps()
+    commons: dict[int, np.ndarray] = {}
     for ms in members:
         person, team = ms.person, units[ms.unit_id]
+        target, done = targets.get(ms.person_id), facts.achieved[ms.person_id]
+        if team.pk not in commons:
+            commons[team.pk] = fc.common_factors(
+                fc.stable_seed(team.code, day.isoformat()), settings.FORECAST_SIMULATIONS
+            )
         future = fc.simulate_remaining(
             histories[ms.person_id],
             progress.remaining,
             fallback=pools[ms.unit_id],
             seed=fc.stable_seed(team.code, person.employee_no, day.isoformat()),
             simulations=settings.FORECAST_SIMULATIONS,
+            rate_drift=fc.RATE_DRIFT,
+            common=commons[team.pk],
+            pace=(float(done), elapsed),
+            future_shape=future_shape,
         )
         reps.team_futures[team.pk] = reps.team_futures.get(team.pk, 0) + future
-        target, done = targets.get(ms.person_id), facts.achieved[ms.person_id]
         forecast = fc.summarise(
             float(done),
             future,

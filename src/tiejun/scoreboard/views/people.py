@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from tiejun.errors import TiejunError
 from tiejun.http import AuthedRequest
 from tiejun.metrics import metric as get_metric
+from tiejun.org.checks import MoveNeedsConfirmation
 from tiejun.org.forms import MoveForm
 from tiejun.org.models import Membership, Person, Role
 from tiejun.org.selectors import (
@@ -30,7 +31,7 @@ from tiejun.org.selectors import (
     person_history,
     work_calendar,
 )
-from tiejun.org.services import membership_move
+from tiejun.org.services import membership_move_checked
 from tiejun.workdays import MonthProgress, WorkCalendar, month_end
 
 from ..selectors import daily_series, parse_board_args, person_board
@@ -138,13 +139,18 @@ def _move(
         form.add_error("role", _("You may not give this role."))
         return form, None
     try:
-        membership_move(
+        membership_move_checked(
             person=person,
             effective=data["effective_date"],
             unit=data["unit"],
             role=data["role"],
             by=viewer,
+            confirm=data["confirm"],
+            choices={"target": data["target"]},
         )
+    except MoveNeedsConfirmation as refused:  # the page asks: listed above the confirmation
+        form.show_warnings(refused.warnings)
+        return form, None
     except TiejunError as error:  # shown on the form, beside the field at fault
         form.add_tiejun_error(error)
         return form, None

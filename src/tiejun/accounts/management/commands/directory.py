@@ -1,5 +1,7 @@
 """``tiejun directory sync {wecom,dingtalk,feishu} [--dry-run] [--json] [--root DEPT_ID]
-[--kinds company,region,branch,team] [--force]``: make the org match a platform's directory."""
+[--kinds company,region,branch,team] [--force] [--confirm]``: make the org match a platform's
+directory. A move the org's checks warn about is held (listed with its warnings) unless
+``--confirm``."""
 
 from __future__ import annotations
 
@@ -50,6 +52,11 @@ class Command(BaseCommand):
         sync.add_argument(
             "--force", action="store_true", help=_("overwrite units and people edited by hand")
         )
+        sync.add_argument(
+            "--confirm",
+            action="store_true",
+            help=_("apply moves that have warnings (a unit left without its head, …)"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -59,6 +66,7 @@ class Command(BaseCommand):
                 root=options["root"],
                 kinds=options["kinds"],
                 force=options["force"],
+                confirm=options["confirm"],
             )
         except TiejunError as error:
             self.stderr.write(

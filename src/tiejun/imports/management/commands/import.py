@@ -1,8 +1,13 @@
-"""``tiejun import KIND FILE [--dry-run] [--reason TEXT] [--json]``: all rows or none.
+"""``tiejun import KIND FILE [--dry-run] [--reason TEXT] [--json] [--invite [--channel
+email|sms]]``: all rows or none.
 
 On success the summary JSON goes to stdout (as scripts expect); bad rows go to stderr as
 ``row N: column: problem`` with exit code 2, and with ``--json`` the same problems also go to
 stdout as one JSON object. A progress bar is drawn on stderr only when stderr is a terminal.
+``--invite`` (a people import) sends everyone the import creates an activation link once it has
+committed, and the summary says how many (``"invited": N``); a dry run invites nobody.
+``--confirm`` (a moves import) saves moves the org's checks warn about (a unit left without its
+head, …); without it each is a ``row N: warning: …`` and nothing is written.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tiejun.imports.engine import kind_options
 from tiejun.imports.readers import RowError
 from tiejun.imports.services import KINDS, Feedback, run_import
+
+INVITE = "invite"
 
 
 @contextmanager
@@ -66,9 +74,30 @@ class Command(BaseCommand):
             "--reason", default="", help=_("why locked targets change (kept in the audit trail)")
         )
         parser.add_argument(
+            "--confirm",
+            action="store_true",
+            help=_(
+                "save rows that have warnings (a move that leaves a unit without its head, …); "
+                "without it they are listed as 'row N: warning: …' and nothing is written"
+            ),
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help=_("on failure too, print one JSON object (ok, errors) to stdout"),
+        )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help=_(
+                "people: once imported, send everyone the file creates a link to set their password"
+            ),
+        )
+        parser.add_argument(
+            "--channel",
+            choices=["email", "sms"],
+            default=None,
+            help=_("how --invite sends the links (default: email)"),
         )
 
     def _refuse(self, kind: str, errors: list[RowError], as_json: bool, message: str) -> NoReturn:
@@ -89,6 +118,7 @@ class Command(BaseCommand):
                 "choices": ", ".join(KINDS),
             }
             self._refuse(kind, [RowError(0, "kind", message)], as_json, message)
+        run_options = self._run_options(kind, options, as_json)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -107,6 +137,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 reason=options["reason"],
                 feedback=feedback,
+                options={**run_options, **({"confirm": "yes"} if options["confirm"] else {})},
             )
         if not result.ok:
             for error in result.errors:
@@ -117,4 +148,19 @@ class Command(BaseCommand):
                 as_json,
                 _("%(n)d problem(s); nothing was written") % {"n": len(result.errors)},
             )
+        for warning in result.notes.get("warnings", []):
+            self.stderr.write(str(warning))
         self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False))
+
+    def _run_options(self, kind: str, options: dict[str, Any], as_json: bool) -> dict[str, str]:
+        """``--invite`` and ``--channel`` as the engine's run options; a usage error where the
+        kind offers no invitation or ``--channel`` comes without ``--invite``."""
+        if options["channel"] and not options["invite"]:
+            message = _("--channel goes with --invite")
+            self._refuse(kind, [RowError(0, "channel", message)], as_json, message)
+        if not options["invite"]:
+            return {}
+        if INVITE not in kind_options(kind):
+            message = _("--invite works with a people import only")
+            self._refuse(kind, [RowError(0, "invite", message)], as_json, message)
+        return {INVITE: options["channel"] or "email"}

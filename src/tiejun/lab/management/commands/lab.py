@@ -15,7 +15,7 @@ from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
 from tiejun.lab.selectors.columns import DEFAULT_LOOKBACK_DAYS
 from tiejun.lab.selectors.efficiency import efficiency_json, efficiency_report
-from tiejun.lab.validate import run
+from tiejun.lab.validate import run, run_seeds, seeds_range
 from tiejun.org.selectors import unit_by_code
 
 
@@ -90,9 +90,20 @@ class Command(BaseCommand):
             "validate", help=_("Check the mix planner on a synthetic company with known truth.")
         )
         validate.add_argument("--seed", type=int, default=2026, help=_("random seed"))
+        validate.add_argument(
+            "--seeds",
+            help=_("a range of seeds to validate over, e.g. 1-20 (a summary per seed and overall)"),
+        )
         validate.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "validate" and options.get("seeds"):
+            run_seeds(
+                seeds_range(options["seeds"]),
+                stdout=self.stdout,  # type: ignore[arg-type]
+                as_json=options.get("json", False),
+            )
+            return
         if action == "validate":
             run(
                 seed=options["seed"],

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tiejun.errors import TiejunError
 from tiejun.ops.services import backup_write
@@ -51,6 +52,14 @@ class Command(BaseCommand):
                 "tables": len(summary.tables),
                 "rows": summary.rows,
             }
+        )
+        self.stdout.write(
+            ngettext(
+                "Uploaded files (photos, evidence): %(count)d file.",
+                "Uploaded files (photos, evidence): %(count)d files.",
+                summary.files,
+            )
+            % {"count": summary.files}
         )
         for table in KEY_TABLES:
             if table in summary.tables:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tiejun.errors import TiejunError
 from tiejun.ops.services import _database_label, backup_check, backup_restore
@@ -55,6 +56,15 @@ class Command(BaseCommand):
             _("Restored %(path)s into %(database)s.")
             % {"path": summary.path, "database": summary.database}
         )
+        if check.files is not None:
+            self.stdout.write(
+                ngettext(
+                    "Uploaded files (photos, evidence): %(count)d file put back.",
+                    "Uploaded files (photos, evidence): %(count)d files put back.",
+                    summary.files,
+                )
+                % {"count": summary.files}
+            )
         if summary.unapplied:
             self.stdout.write(
                 _(

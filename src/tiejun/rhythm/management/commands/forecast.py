@@ -1,4 +1,5 @@
-"""``tiejun forecast backtest [--months N] [--as-of-days 5,10,15,20] [--seed S] [--json]``."""
+"""``tiejun forecast backtest [--months N] [--as-of-days 5,10,15,20] [--seed S] [--json]`` and
+``tiejun forecast calibrate`` (refit the stored recalibration now, as the monthly task does)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
-from tiejun.rhythm.backtest import BacktestResult, forecast_backtest
+from tiejun.metrics import metric as get_metric
+from tiejun.rhythm.backtest import CALIBRATION_MONTHS, BacktestResult, forecast_backtest
+from tiejun.rhythm.services import calibration_refit
 
 
 def _days(text: str) -> list[int]:
@@ -82,7 +85,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["backtest"])
+        parser.add_argument("action", choices=["backtest", "calibrate"])
         parser.add_argument(
             "--months", type=int, default=6, help=_("complete past months to replay")
         )
@@ -99,6 +102,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--today", help=_("replay the months before this date, YYYY-MM-DD (default: today)")
         )
+        parser.add_argument(
+            "--calibration-months",
+            type=int,
+            default=CALIBRATION_MONTHS,
+            help=_("months replayed before the scored ones to fit the recalibration (0: none)"),
+        )
         parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -111,6 +120,9 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(_("--today must be a date YYYY-MM-DD")) from None
         started = time.perf_counter()
+        if options["action"] == "calibrate":
+            self._calibrate(today, options)
+            return
         try:
             result = forecast_backtest(
                 today=today,
@@ -119,6 +131,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 simulations=options["simulations"],
                 metric=options["metric"],
+                calibration_months=options["calibration_months"],
             )
         except TiejunError as error:
             raise CommandError(str(error)) from None
@@ -126,3 +139,38 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(render_backtest(result, time.perf_counter() - started))
+
+    def _calibrate(self, today: dt.date, options: dict[str, Any]) -> None:
+        try:
+            code = get_metric(options["metric"]).code
+            calibration = calibration_refit(
+                today=today, metric=code, seed=options["seed"], simulations=options["simulations"]
+            )
+        except (TiejunError, LookupError, ValueError) as error:
+            raise CommandError(str(error)) from None
+        if calibration is None:
+            raise CommandError(_("No forecasts to recalibrate on: no targets or results yet."))
+        if options["json"]:
+            data = {
+                "metric": calibration.metric,
+                "version": calibration.version,
+                "fitted_on": calibration.fitted_on.isoformat(),
+                "forecasts": calibration.count,
+                "person_map": calibration.person_map,
+                "unit_map": calibration.unit_map,
+                "scores": calibration.scores,
+                "track_record": calibration.track_record,
+            }
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(
+            _(
+                "Forecast recalibrated: %(metric)s version %(version)d from %(count)d replayed "
+                "forecasts; the review uses it from now on."
+            )
+            % {
+                "metric": calibration.metric,
+                "version": calibration.version,
+                "count": calibration.count,
+            }
+        )

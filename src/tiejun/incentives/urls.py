@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incentives"
+
+urlpatterns = [
+    path("", views.plans, name="plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("statements/", views.statements, name="statements"),
+    path("statements/<str:employee_no>/<str:month>/", views.statement, name="statement"),
+    path(
+        "statements/<str:employee_no>/<str:month>/approve/",
+        views.statement_approve_view,
+        name="approve",
+    ),
+    path(
+        "statements/<str:employee_no>/<str:month>/export.xlsx",
+        views.statement_export_xlsx,
+        name="export-xlsx",
+    ),
+    path(
+        "statements/<str:employee_no>/<str:month>/export.pdf",
+        views.statement_export_pdf,
+        name="export-pdf",
+    ),
+    path("people/<str:employee_no>/milestones/", views.milestones_card, name="milestones"),
+]
