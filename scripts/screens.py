@@ -230,8 +230,8 @@ def shoot_kickoff(page: Any, base: str, out: Path, facts: dict[str, Any]) -> lis
 
 
 def shoot_message(page: Any, base: str, out: Path, facts: dict[str, Any]) -> list[Path]:
-    """The supervisor's preview of a rep's nightly personal message (SMS and e-mail)."""
-    page.goto(f"{base}broadcast/personal/{facts['rep']}/?date={dt.date.today().isoformat()}")
+    """The branch manager's preview of a showcase rep's nightly personal message (SMS, e-mail)."""
+    page.goto(f"{base}broadcast/personal/{facts['showcase_rep']}/")
     return _both(page, out, "message-preview")
 
 
@@ -248,7 +248,7 @@ SHOTS = [
     Shot("tv-flash", TV, lambda f: f["manager"], shoot_flash),
     Shot("plan-phone", PHONE, lambda f: f["rep"], shoot_plan),
     Shot("kickoff-laptop", LAPTOP, lambda f: f["supervisor"], shoot_kickoff),
-    Shot("message-preview", PHONE, lambda f: f["supervisor"], shoot_message),
+    Shot("message-preview", PHONE, lambda f: f["manager"], shoot_message),
 ]
 
 

@@ -30,8 +30,12 @@ def pytest_unconfigure(config):
 @pytest.fixture(autouse=True)
 def _real_clock_beside_servers(request):
     """Tests marked ``slow`` start servers and commands as subprocesses, which read the real
-    clock; the test reads it too, so both sides agree on today."""
-    if _travel is None or request.node.get_closest_marker("slow") is None:
+    clock; the test reads it too, so both sides agree on today. So do tests marked
+    ``real_clock``: a browser's geolocation stamps positions with the real time."""
+    marked = request.node.get_closest_marker("slow") or request.node.get_closest_marker(
+        "real_clock"
+    )
+    if _travel is None or marked is None:
         yield
         return
     with time_machine.travel(time_machine.escape_hatch.time.time(), tick=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 
@@ -28,6 +29,16 @@ def browser():
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        new_context = browser.new_context
+
+        def on_the_suite_clock(*args, **kwargs):
+            """A browser context whose clock reads what the live server reads: the suite's
+            clock (tests/conftest.py), running from there; timers fire as usual."""
+            context = new_context(*args, **kwargs)
+            context.clock.install(time=dt.datetime.now(dt.UTC))
+            return context
+
+        browser.new_context = on_the_suite_clock  # type: ignore[method-assign]
         yield browser
         browser.close()
 

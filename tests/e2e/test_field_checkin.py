@@ -13,7 +13,7 @@ from tests.factories import build_org
 from tiejun.crm.models import Customer
 from tiejun.field.models import Visit
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.real_clock, pytest.mark.django_db(transaction=True)]
 
 LAT, LON = 30.25, 120.15
 

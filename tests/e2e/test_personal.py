@@ -72,8 +72,9 @@ def test_supervisor_previews_a_reps_personal_message(page, viewport):
         # from the rep's page, the messages card links to the preview
         screen.goto(f"{screen.base_url}/people/{rep.employee_no}/")
         card = screen.locator("#messages")
-        expect(card.get_by_role("link", name="Preview tonight's message")).to_be_visible()
-        card.get_by_role("link", name="Preview tonight's message").click()
+        preview = card.locator(f"a[href^='/broadcast/personal/{rep.employee_no}/']")
+        expect(preview).to_have_text("预览今晚的短信")
+        preview.click()
         expect(screen.locator("h1")).to_contain_text(rep.name)
         bubbles = screen.locator(".sms-bubble")
         expect(bubbles.first).to_contain_text(rep.name)

@@ -5,6 +5,7 @@ customers handed over to the supervisor."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import uuid
 from decimal import Decimal
@@ -44,7 +45,17 @@ REPS = [
 
 
 @pytest.fixture
-def squad():
+def categories():
+    """The default red lines of the data migration: a transactional test before this one on
+    the same worker empties the tables, those rows included."""
+    from django.apps import apps
+
+    defaults = importlib.import_module("tiejun.discipline.migrations.0002_default_categories")
+    defaults.load(apps, None)
+
+
+@pytest.fixture
+def squad(categories):
     company = unit_create(
         code="HQ", name="铁军科技集团股份有限公司", kind=UnitKind.COMPANY, parent=None
     )

@@ -141,6 +141,29 @@ class Opportunity(models.Model):
         return self.title
 
 
+class OpportunityStageChange(models.Model):
+    """An opportunity moving from one stage to another (``from_stage`` empty when it was
+    opened): the history the pipeline's stage-wise win rates are learned from. Never edited."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=16, blank=True, default="")
+    to_stage = models.CharField(_("to stage"), max_length=16, choices=OpportunityStage.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("opportunity stage change")
+        verbose_name_plural = _("opportunity stage changes")
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage or '-'} → {self.to_stage}"
+
+
 class OwnershipChange(models.Model):
     """Who held a customer, who holds it now, why, and who did it. Never edited."""
 

@@ -21,7 +21,14 @@ from operator import itemgetter
 
 from django.utils import timezone
 
-from tiejun.crm.models import Contact, Customer, CustomerStatus, Opportunity, Priority
+from tiejun.crm.models import (
+    Contact,
+    Customer,
+    CustomerStatus,
+    Opportunity,
+    OpportunityStageChange,
+    Priority,
+)
 from tiejun.field.models import DailyReport, FieldNote, Interest, PlanStop, Visit, VisitPlan
 from tiejun.org.models import Role
 from tiejun.workdays import WorkCalendar
@@ -155,6 +162,7 @@ def write_field(work: FieldWork) -> dict[str, int]:
     """Write the field rows after ``work.customers``; returns row counts."""
     for rows in (work.contacts, work.opportunities, work.visits, work.reports, work.notes):
         insert_rows(rows)
+    _open_history()
     VisitPlan.objects.bulk_create(work.plans)  # a stop names its plan: the plans need their ids
     insert_rows(work.stops)
     return {
@@ -164,6 +172,19 @@ def write_field(work: FieldWork) -> dict[str, int]:
         "field_notes": len(work.notes),
         "plans": len(work.plans),
     }
+
+
+def _open_history() -> None:
+    """Each demo opportunity's stage history begins with its opening, at its stage (one read,
+    one set-based insert): the pipeline the evening review counts on."""
+    insert_rows(
+        [
+            OpportunityStageChange(opportunity_id=pk, from_stage="", to_stage=stage)
+            for pk, stage in Opportunity.objects.filter(stage_changes__isnull=True)
+            .values_list("pk", "stage")
+            .iterator()
+        ]
+    )
 
 
 class _FieldPlanner:

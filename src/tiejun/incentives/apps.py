@@ -25,3 +25,9 @@ class IncentivesConfig(AppConfig):
         deals_imported.connect(
             signals.on_deals_imported, dispatch_uid="incentives.milestone_reached_import"
         )
+
+        from tiejun.lab.hooks import register_cost_model
+
+        from .labcost import planner_cost_panel
+
+        register_cost_model(planner_cost_panel)

@@ -10,7 +10,7 @@ adds up on paper. Values are ``Decimal`` throughout: this is money on the books.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -218,3 +218,91 @@ def first_reached(daily: Sequence[tuple[dt.date, Decimal]], threshold: Decimal) 
         if total >= threshold:
             return day
     return None
+
+
+# --- the commission cost of a sales-model mix (the lab's planner) ------------------------------
+
+
+@dataclass(frozen=True)
+class ModelTerms:
+    """How one sales model's revenue is paid in a what-if: the tiers' pay on it times
+    ``multiplier``, or (``flat`` not None) outside the tiers at a flat rate."""
+
+    multiplier: Decimal = Decimal(1)
+    flat: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class MixCost:
+    """The commission a mix of sales models costs over ``months``: in all and per model."""
+
+    revenue: Decimal
+    cost: Decimal
+    by_model: dict[str, Decimal]
+    revenue_by_model: dict[str, Decimal]
+
+    @property
+    def net(self) -> Decimal:
+        return self.revenue - self.cost
+
+    def per_yuan(self, model: str) -> Decimal | None:
+        """Commission per ¥ of the model's revenue (None for a model without revenue)."""
+        revenue = self.revenue_by_model.get(model, ZERO)
+        return (self.by_model.get(model, ZERO) / revenue) if revenue > 0 else None
+
+
+def rep_shares(targets: Sequence[Decimal]) -> list[Decimal]:
+    """Each rep's share of the unit's revenue: in proportion to the targets, equal without any."""
+    total = sum((max(t, ZERO) for t in targets), ZERO)
+    if total <= 0:
+        return [Decimal(1) / len(targets)] * len(targets) if targets else []
+    return [max(t, ZERO) / total for t in targets]
+
+
+def mix_cost(
+    split: Mapping[str, Decimal],
+    targets: Sequence[Decimal],
+    tiers: Sequence[Tier],
+    *,
+    cap: Decimal | None = None,
+    counted: Collection[str] | None = None,
+    months: int = 3,
+    terms: Mapping[str, ModelTerms] | None = None,
+) -> MixCost:
+    """The commission cost of a unit's revenue ``split`` per sales model over ``months``, its
+    reps with monthly ``targets``: each rep achieves their share of every model's revenue
+    (:func:`rep_shares`) evenly over the months, and is paid each month as a statement is
+    (:func:`commission`: tiers on the target, the cap). Only the models in ``counted`` (None:
+    all) count toward the plan. A model's share of a rep's tier pay is its share of the rep's
+    counted revenue; a what-if ``terms`` scales it or pays the model flat outside the tiers."""
+    terms = terms or {}
+    revenue_by_model = {m: Decimal(v) for m, v in split.items()}
+    by_model: dict[str, Decimal] = dict.fromkeys(split, ZERO)
+    cost = ZERO
+    in_tiers = [
+        m
+        for m in split
+        if (counted is None or m in counted) and terms.get(m, ModelTerms()).flat is None
+    ]
+    for target, share in zip(targets, rep_shares(targets), strict=True):
+        monthly = {m: fen(revenue_by_model[m] * share / months) for m in split}
+        base = sum((monthly[m] for m in in_tiers), ZERO)
+        tier_pay = sum((line.amount for line in tier_lines(base, target, tiers)), ZERO)
+        paid: dict[str, Decimal] = {}
+        for m in in_tiers:
+            portion = tier_pay * monthly[m] / base if base > 0 else ZERO
+            paid[m] = portion * terms.get(m, ModelTerms()).multiplier
+        for m, t in terms.items():
+            if t.flat is not None and m in monthly:  # paid flat even if the plan left it out
+                paid[m] = fen(monthly[m] * t.flat)
+        earned = sum(paid.values(), ZERO)
+        scale = (cap / earned) if cap is not None and earned > cap else Decimal(1)
+        for m, amount in paid.items():
+            by_model[m] += amount * scale * months
+        cost += fen(earned * scale) * months
+    return MixCost(
+        revenue=fen(sum(revenue_by_model.values(), ZERO)),
+        cost=cost,
+        by_model={m: fen(v) for m, v in by_model.items()},
+        revenue_by_model=revenue_by_model,
+    )

@@ -34,6 +34,7 @@ from tiejun.org.selectors import (
 from tiejun.workdays import add_months, month_end, month_start
 
 from .attribution import RULES
+from .hooks import cost_panels
 from .planner import parse_number, planner_for_unit
 from .selectors.columns import DEFAULT_LOOKBACK_DAYS
 from .selectors.efficiency import efficiency_report, headline
@@ -257,11 +258,28 @@ def planner(request: AuthedRequest) -> HttpResponse:
     )
     current = {r.code: r.current_hours for r in result.fitted_rows}
     slider_max = max([result.total_hours, *current.values(), 1.0])
+    # The incentive cost of the mixes, from the apps above the lab (incentives registers one).
+    cost_html = (
+        [
+            panel(
+                unit=unit,
+                current={r.code: r.current_revenue for r in result.fitted_rows},
+                recommended={r.code: r.recommended_revenue for r in result.fitted_rows},
+                names={r.code: r.name for r in result.fitted_rows},
+                params=request.GET,
+                today=timezone.localdate(),
+            )
+            for panel in cost_panels()
+        ]
+        if result.plan is not None
+        else []
+    )
     context = {
         "unit": unit,
         "result": result,
         "plan": result.plan,
         "slider_max": round(slider_max),
+        "cost_panels": cost_html,  # rendered templates (safe strings)
         "curves": {
             "cells": result.cells,
             "curves": result.curves,

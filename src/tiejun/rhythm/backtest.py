@@ -5,7 +5,10 @@ rep with a personal target is forecast from what was known on the evening of tha
 month so far, the rep's previous working days, the team's pool — exactly as the evening review
 does, and compared with whether the rep in fact reached the target at month-end. The naive
 baseline extrapolates the pace so far linearly (hit or miss). Both are scored by the Brier score
-and a calibration table. The data is read in four queries; the rest is pure.
+and a calibration table. The open pipeline of the as-of day (from the opportunities' stage
+history; amounts and expected closes as they are today) joins the revenue forecast as in the
+review; ``pipeline`` in the JSON scores the forecast with and without it. The data is read in
+five queries; the rest is pure.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from tiejun import forecast as fc
+from tiejun import pipeline as pl
+from tiejun.crm.selectors.pipeline import stage_changes
 from tiejun.errors import TiejunError
+from tiejun.metrics import REVENUE
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Membership, Person
 from tiejun.org.selectors import work_calendar
@@ -48,6 +54,9 @@ class Outcome:
     hit: bool
     raw: float = 0.0  # the simulation's own probability, before recalibration
     level: str = "person"  # "person" or "unit" (a team: its reps' sum against theirs)
+    raw_without: float = 0.0  # the simulation's probability without the open pipeline
+    pipeline: float = 0.0  # the part of the expected month-end standing on the pipeline
+    opportunities: int = 0  # open opportunities closing in the rest of the month
 
 
 @dataclass
@@ -67,6 +76,7 @@ class BacktestResult:
             "forecast": lambda o: o.probability,
             "baseline": lambda o: o.baseline,
             "uncalibrated": lambda o: o.raw,
+            "without_pipeline": lambda o: o.raw_without,
         }[which]
         return [
             (pick(o), o.hit)
@@ -144,6 +154,21 @@ class BacktestResult:
                 },
                 "calibration_error": calibration_error(self.pairs("forecast", level="unit")),
             },
+            "pipeline": {
+                "forecasts_with_pipeline": sum(1 for o in people if o.opportunities),
+                "opportunities": sum(o.opportunities for o in people),
+                "mean_amount": (
+                    round(sum(o.pipeline for o in people) / len(people), 2) if people else None
+                ),
+                "brier": {
+                    "uncalibrated": score("uncalibrated"),
+                    "without_pipeline": score("without_pipeline"),
+                },
+                "units_brier": {
+                    "uncalibrated": score("uncalibrated", level="unit"),
+                    "without_pipeline": score("without_pipeline", level="unit"),
+                },
+            },
         }
 
 
@@ -170,6 +195,7 @@ class _History:
     spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    changes: list[pl.Change] = field(default_factory=list)  # the opportunities' stage history
 
     def unit_on(self, person_id: int, day: dt.date) -> int | None:
         rows = self.spans.get(person_id, [])
@@ -183,8 +209,10 @@ class _History:
 def _read_history(
     metric: str, chosen: list[dt.date], *, read_from: dt.date, data_start: dt.date
 ) -> _History:
-    """The four queries of the replay."""
+    """The five queries of the replay (the stage history for revenue only)."""
     history = _History(data_start=data_start)
+    if metric == REVENUE.code:
+        history.changes = stage_changes(month_end(chosen[-1]))
     for person_id, day, value in (
         Fact.objects.filter(
             metric=metric, person__isnull=False, day__gte=read_from, day__lte=month_end(chosen[-1])
@@ -247,6 +275,9 @@ def _replay_day(
     pools: dict[int, list[float]] = defaultdict(list)
     for _pid, team, _target, values in rows:
         pools[team].extend(values)
+    _rates, piped = pl.as_of(
+        history.changes, as_of, closing_after=as_of, closing_until=month_end(month)
+    )
     outcomes: list[Outcome] = []
     teams: dict[int, list[Any]] = {}  # team → [future, achieved, actual, target]
     for person_id, team, target, values in rows:
@@ -267,6 +298,18 @@ def _replay_day(
             pace=(achieved, elapsed),
             future_shape=future_shape,
         )
+        run = future  # the run-rate alone
+        without = fc.summarise(achieved, run, target, remaining_days=remaining).probability
+        opportunities = piped.get(person_id, [])
+        part = None
+        if opportunities and remaining > 0:
+            pipe = pl.simulate_pipeline(
+                opportunities,
+                seed=fc.stable_seed(result.seed, "pipeline", team, employee_no, as_of.isoformat()),
+                simulations=result.simulations,
+            )
+            part = pl.share(future, pipe, opportunities)
+            future = pl.with_pipeline(future, pipe)
         forecast = fc.summarise(achieved, future, target, remaining_days=remaining)
         raw = forecast.probability or 0.0
         outcomes.append(
@@ -278,16 +321,23 @@ def _replay_day(
                 baseline=fc.naive_forecast(achieved, k, len(workdays), target),
                 hit=actual >= target - fc.EPSILON,
                 raw=raw,
+                raw_without=without or 0.0,
+                pipeline=0.0 if part is None else part.amount,
+                opportunities=0 if part is None else part.opportunities,
             )
         )
-        sums = teams.setdefault(team, [np.zeros(result.simulations), 0.0, 0.0, 0.0])
+        sums = teams.setdefault(
+            team, [np.zeros(result.simulations), 0.0, 0.0, 0.0, np.zeros(result.simulations)]
+        )
         sums[0] = sums[0] + future
+        sums[4] = sums[4] + run
         sums[1] += achieved
         sums[2] += actual
         sums[3] += target
-    for team, (future, achieved, actual, target) in teams.items():
+    for team, (future, achieved, actual, target, run) in teams.items():
         forecast = fc.summarise(achieved, future, target, remaining_days=remaining)
         raw = forecast.probability or 0.0
+        without = fc.summarise(achieved, run, target, remaining_days=remaining).probability
         outcomes.append(
             Outcome(
                 month=month,
@@ -297,6 +347,7 @@ def _replay_day(
                 baseline=fc.naive_forecast(achieved, k, len(workdays), target),
                 hit=actual >= target - fc.EPSILON,
                 raw=raw,
+                raw_without=without or 0.0,
                 level="unit",
             )
         )

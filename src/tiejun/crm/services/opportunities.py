@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person
 
-from ..models import Customer, Opportunity, OpportunityStage
+from ..models import Customer, Opportunity, OpportunityStage, OpportunityStageChange
 
 OPPORTUNITY_FIELDS = ("title", "amount", "stage", "expected_close", "probability")
 
@@ -119,8 +119,17 @@ def opportunity_create(
             "probability": probability,
         }
     )
-    return Opportunity.objects.create(
+    created = Opportunity.objects.create(
         customer=customer, owner=owner if owner is not None else customer.owner, **values
+    )
+    _stage_changed(created, "", by)
+    return created
+
+
+def _stage_changed(opportunity: Opportunity, before: str, by: Person | None) -> None:
+    """Keep the stage history the pipeline's win rates are learned from."""
+    OpportunityStageChange.objects.create(
+        opportunity=opportunity, from_stage=before, to_stage=opportunity.stage, by=by
     )
 
 
@@ -131,10 +140,13 @@ def opportunity_update(
     """Change an opportunity's title, stage, amount, expected close or probability."""
     values = _opportunity_values(fields)
     changed = [k for k, v in values.items() if getattr(opportunity, k) != v]
+    before_stage = opportunity.stage
     for key in changed:
         setattr(opportunity, key, values[key])
     if changed:
         opportunity.save(update_fields=changed)
+    if "stage" in changed:
+        _stage_changed(opportunity, before_stage, by)
     return opportunity
 
 
@@ -154,7 +166,9 @@ def opportunity_close(
         )
     if opportunity.stage in CLOSED_STAGES:
         raise TiejunError(_("this opportunity is closed already"), field="stage")
+    before_stage = opportunity.stage
     opportunity.stage = outcome
     opportunity.probability = Decimal(1 if outcome == OpportunityStage.WON else 0)
     opportunity.save(update_fields=["stage", "probability"])
+    _stage_changed(opportunity, before_stage, by)
     return opportunity

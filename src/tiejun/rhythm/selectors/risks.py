@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tiejun.field.selectors.reports import missing_daily_reports
 from tiejun.metrics import Metric
@@ -54,6 +55,7 @@ class Risk:
     probability: float | None = None
     probability_low: float | None = None
     probability_high: float | None = None
+    pipeline_note: str = ""  # how much of the forecast stands on open opportunities
 
     def to_json(self, m: Metric) -> dict[str, Any]:
         return {
@@ -151,6 +153,18 @@ def _allocation_gap(tree: Subtree, unit_id: int | None) -> tuple[Decimal, str] |
     ) % {"own": shown(m, own), "below": shown(m, below)}
 
 
+def pipeline_note(m: Metric, row: ForecastRow) -> str:
+    """ "¥X of the ¥Y forecast stands on N open opportunities", or nothing without any."""
+    if row.pipeline is None:
+        return ""
+    n = row.pipeline.opportunities
+    return ngettext(
+        "%(part)s of the %(total)s forecast stands on %(n)d open opportunity.",
+        "%(part)s of the %(total)s forecast stands on %(n)d open opportunities.",
+        n,
+    ) % {"part": shown(m, row.pipeline_amount), "total": shown(m, row.expected), "n": n}
+
+
 def risks_of(tree: Subtree, row: ForecastRow, unit_id: int | None = None) -> list[Risk]:
     """The risk points of one rep or unit (``unit_id`` for a unit), each with its reason."""
     subject_unit = tree.units[unit_id].code if unit_id is not None else row.team
@@ -163,6 +177,7 @@ def risks_of(tree: Subtree, row: ForecastRow, unit_id: int | None = None) -> lis
         "allocation_gap": _allocation_gap(tree, unit_id),
     }
     f = row.forecast
+    note = pipeline_note(tree.metric, row)
     return [
         Risk(
             kind,
@@ -175,6 +190,7 @@ def risks_of(tree: Subtree, row: ForecastRow, unit_id: int | None = None) -> lis
             probability=f.probability,
             probability_low=f.probability_low,
             probability_high=f.probability_high,
+            pipeline_note=note,
         )
         for kind, point in found.items()
         if point is not None

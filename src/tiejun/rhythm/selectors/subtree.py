@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db.models import Sum
 
 from tiejun import forecast as fc
-from tiejun.metrics import Metric
+from tiejun import pipeline as pl
+from tiejun.crm.selectors.pipeline import OpenPipeline, open_pipeline
+from tiejun.metrics import REVENUE, Metric
 from tiejun.metrics import metric as get_metric
 from tiejun.org.models import Membership, Person, Unit, UnitClosure, UnitKind
 from tiejun.org.selectors import work_calendar
@@ -46,6 +48,11 @@ class ForecastRow:
     forecast: fc.Forecast
     team: str = ""
     unit_kind: str = ""
+    pipeline: pl.PipelineShare | None = None  # the part of the forecast on open opportunities
+
+    @property
+    def pipeline_amount(self) -> Decimal | None:
+        return None if self.pipeline is None else dec(self.pipeline.amount)
 
     @property
     def completion(self) -> float | None:
@@ -79,6 +86,17 @@ class ForecastRow:
             },
             "probability": ratio(f.probability),
             "history_days": f.own_days,
+            **(
+                {}
+                if self.pipeline is None
+                else {
+                    "pipeline": {
+                        "amount": m.to_json(dec(self.pipeline.amount)),
+                        "opportunities": self.pipeline.opportunities,
+                        "expected_value": m.to_json(dec(self.pipeline.expected_value)),
+                    }
+                }
+            ),
         }
 
 
@@ -106,6 +124,9 @@ class Subtree:
     missing_report: frozenset[str] = frozenset()
     visit_days: int = 0
     visits_made: dict[str, int] = field(default_factory=dict)
+    # What of each rep's (employee number) and unit's (id) forecast stands on open opportunities
+    pipeline: dict[str, pl.PipelineShare] = field(default_factory=dict)
+    unit_pipeline: dict[int, pl.PipelineShare] = field(default_factory=dict)
 
 
 @dataclass
@@ -218,6 +239,7 @@ class _Reps:
     team: dict[str, int] = field(default_factory=dict)
     idle_days: dict[str, int] = field(default_factory=dict)
     team_futures: dict[int, np.ndarray] = field(default_factory=dict)
+    pipeline: dict[str, pl.PipelineShare] = field(default_factory=dict)
 
 
 def _rep_forecasts(
@@ -229,6 +251,7 @@ def _rep_forecasts(
     metric: str,
     progress: MonthProgress,
     calendar: WorkCalendar,
+    pipeline: OpenPipeline | None = None,
 ) -> _Reps:
     """Each rep's month-end forecast from their own past (the team's pool where it is short)."""
     window = calendar.previous_workdays(day, HISTORY_WORKDAYS)
@@ -265,6 +288,15 @@ def _rep_forecasts(
             pace=(float(done), elapsed),
             future_shape=future_shape,
         )
+        opportunities = [] if pipeline is None else pipeline.by_person.get(ms.person_id, [])
+        if opportunities and progress.remaining > 0:
+            pipe = pl.simulate_pipeline(
+                opportunities,
+                seed=fc.stable_seed("pipeline", team.code, person.employee_no, day.isoformat()),
+                simulations=settings.FORECAST_SIMULATIONS,
+            )
+            reps.pipeline[person.employee_no] = pl.share(future, pipe, opportunities)
+            future = pl.with_pipeline(future, pipe)
         reps.team_futures[team.pk] = reps.team_futures.get(team.pk, 0) + future
         forecast = fc.summarise(
             float(done),
@@ -282,6 +314,7 @@ def _rep_forecasts(
                 achieved=done,
                 forecast=forecast,
                 team=team.code,
+                pipeline=reps.pipeline.get(person.employee_no),
             )
         )
         reps.team[person.employee_no] = team.pk
@@ -334,8 +367,23 @@ def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
     members = reps_on(teams, day)
     targets = person_targets(month, m.code, [ms.person_id for ms in members])
     members = with_target_or_rep(members, targets)
+    pipeline = None
+    if m.code == REVENUE.code and progress.remaining > 0:  # opportunities are revenue
+        pipeline = open_pipeline(
+            [ms.person_id for ms in members],
+            as_of=day,
+            closing_after=day,
+            closing_until=_month_end(day),
+        )
     reps = _rep_forecasts(
-        members, units, targets, day=day, metric=m.code, progress=progress, calendar=calendar
+        members,
+        units,
+        targets,
+        day=day,
+        metric=m.code,
+        progress=progress,
+        calendar=calendar,
+        pipeline=pipeline,
     )
     unit_forecasts = _unit_forecasts(
         units, reps.team_futures, achieved=achieved, effective=effective, progress=progress
@@ -355,7 +403,31 @@ def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
         reps=reps.rows,
         rep_team=reps.team,
         idle_days=reps.idle_days,
+        pipeline=reps.pipeline,
+        unit_pipeline=_unit_pipeline(units, reps),
     )
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (month_start(day) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _unit_pipeline(units: dict[int, Unit], reps: _Reps) -> dict[int, pl.PipelineShare]:
+    """A unit's pipeline share: its reps' lifts and opportunities, summed up the tree."""
+    out: dict[int, pl.PipelineShare] = {}
+    for code, part in reps.pipeline.items():
+        for unit_id in _roll_up(units, reps.team[code]):
+            got = out.get(unit_id)
+            out[unit_id] = (
+                part
+                if got is None
+                else pl.PipelineShare(
+                    amount=got.amount + part.amount,
+                    opportunities=got.opportunities + part.opportunities,
+                    expected_value=got.expected_value + part.expected_value,
+                )
+            )
+    return out
 
 
 def unit_row(tree: Subtree, unit_id: int) -> ForecastRow:
@@ -369,4 +441,5 @@ def unit_row(tree: Subtree, unit_id: int) -> ForecastRow:
         achieved=tree.unit_achieved[unit_id],
         forecast=tree.unit_forecasts[unit_id],
         unit_kind=u.kind,
+        pipeline=tree.unit_pipeline.get(unit_id),
     )
