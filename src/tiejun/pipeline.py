@@ -135,3 +135,121 @@ def as_of(
         if closing_after < c.expected_close <= closing_until:
             out.setdefault(c.owner, []).append((c.amount, rate_for(rates, path[-1])))
     return rates, out
+
+
+SCALE_SHARE = 0.25  # a blend's spread acts around this share of the rep's target
+MIN_BLEND = 100  # past forecasts a blend is fitted on, at the least (else: the larger of the two)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How the pipeline and the run-rate make the rest of the month together, learned from
+    the company's own past months: ``pipeline`` × the pipeline's expected value +
+    ``run`` × the run-rate's. A rep's pace already holds the deals that come out of the
+    pipeline; where the pipeline sees most of what is coming, the run-rate's weight falls (no
+    double counting), and a month whose pipeline is thin or full moves the forecast with it.
+
+    In a simulation the pipeline's weight goes into each open opportunity's chance of closing
+    this month (:meth:`opportunities`: a deal is won whole or not at all) and the run-rate's
+    draw is scaled. ``spread`` is the log-spread of a mean-one factor each simulation is
+    scaled by, around a rep-sized ``scale`` (so that a rest of nothing can come out as
+    something): what the blend cannot see (a deal not yet in the pipeline, an estimate off, a
+    date slipping), fitted on the past forecasts' scores (:func:`fit_spread`)."""
+
+    pipeline: float
+    run: float
+    count: int = 0
+    spread: float = 0.0
+
+    def opportunities(
+        self, opportunities: Sequence[tuple[float, float]]
+    ) -> list[tuple[float, float]]:
+        """(amount, win rate) pairs with the pipeline's weight in them: in the rate up to
+        certainty, in the amount beyond."""
+        w = self.pipeline
+        return [(a * w * r, 1.0) if w * r > 1 else (a, w * r) for a, r in opportunities]
+
+    def apply(
+        self, run: np.ndarray, pipe: np.ndarray, *, scale: float = 0.0, seed: int = 0
+    ) -> np.ndarray:
+        """The rest of the month from the run-rate's draw and the pipeline's, the latter
+        simulated with :meth:`opportunities`."""
+        if len(pipe) != len(run):
+            return run
+        out = self.run * np.asarray(run, dtype=float) + np.asarray(pipe, dtype=float)
+        if self.spread > 0 and scale > 0:
+            factor = np.exp(
+                np.random.default_rng(seed).normal(-0.5 * self.spread**2, self.spread, len(out))
+            )
+            out = np.maximum(0.0, (out + scale) * factor - scale)
+        return out
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"pipeline": round(self.pipeline, 4), "run": round(self.run, 4),
+                "spread": round(self.spread, 4), "count": self.count}  # fmt: skip
+
+
+def fit_blend(
+    rows: Iterable[tuple[float, float, float]], *, minimum: int = MIN_BLEND
+) -> Blend | None:
+    """Least squares, both weights ≥ 0, of what the rest of the month brought on the
+    pipeline's expected value (Σ amount × win rate) and the run-rate's expected rest, over
+    past forecasts given as (pipeline, run-rate, actual rest); no spread yet. None with fewer
+    than ``minimum`` rows or when none had a pipeline (nothing to learn its weight from)."""
+    data = np.asarray([r for r in rows if all(np.isfinite(r))], dtype=float).reshape(-1, 3)
+    if len(data) < minimum or not np.any(data[:, 0] > 0):
+        return None
+    x, y = data[:, :2], data[:, 2]
+    solution, *_rest = np.linalg.lstsq(x, y, rcond=None)
+    candidates = [(float(solution[0]), float(solution[1]))]
+    for j in (0, 1):  # one weight at zero: the other alone
+        col = x[:, j]
+        denom = float(col @ col)
+        w = float(col @ y) / denom if denom > 0 else 0.0
+        candidates.append((w, 0.0) if j == 0 else (0.0, w))
+    allowed = [(a, b) for a, b in candidates if a >= 0 and b >= 0]
+    if not allowed:
+        return None
+    a, b = min(allowed, key=lambda ab: float(np.sum((x @ np.array(ab) - y) ** 2)))
+    return Blend(pipeline=a, run=b, count=len(data))
+
+
+SPREADS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)  # the spreads a blend may take
+SPREAD_DRAWS = 200  # draws per past forecast when a blend's spread is fitted
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A past forecast as a blend's spread is fitted on it: the run-rate's draws of the rest
+    of the month, the open opportunities, what the rest had to bring, and whether it did."""
+
+    run: np.ndarray
+    opportunities: tuple[tuple[float, float], ...]
+    gap: float  # target − achieved on the as-of day
+    scale: float
+    hit: bool
+    seed: int
+
+
+def fit_spread(blend: Blend, samples: Sequence[Sample], grid: Sequence[float] = SPREADS) -> float:
+    """The spread of ``grid`` whose probabilities would have scored best (Brier) on the past
+    forecasts ``samples`` with ``blend``'s weights: the width the company's own misses call
+    for, learned on earlier months only by the caller."""
+    if not samples:
+        return 0.0
+    z = np.random.default_rng(0).standard_normal(SPREAD_DRAWS)
+    factors = np.exp(np.outer(grid, z) - 0.5 * np.square(np.asarray(grid))[:, np.newaxis])
+    scores = np.zeros(len(grid))
+    for s in samples:
+        run = np.resize(np.asarray(s.run, dtype=float), SPREAD_DRAWS)
+        pipe = (
+            simulate_pipeline(blend.opportunities(s.opportunities), seed=s.seed,
+                              simulations=SPREAD_DRAWS)
+            if s.opportunities
+            else np.zeros(SPREAD_DRAWS)
+        )  # fmt: skip
+        base = blend.run * run + pipe
+        values = np.maximum(0.0, (base + s.scale)[np.newaxis, :] * factors - s.scale)
+        probability = np.mean(values >= s.gap - 1e-6, axis=1)
+        scores += np.square(probability - (1.0 if s.hit else 0.0))
+    return float(grid[int(np.argmin(scores))])

@@ -427,6 +427,10 @@ SMS_FROM = _env("SMS_FROM")
 # Replies to SMS (a rep answering "TD"/"退订"): the provider calls
 # PUBLIC_URL/outbox/sms/inbound/<provider>/<TIEJUN_SMS_INBOUND_TOKEN>/; empty: no endpoint.
 SMS_INBOUND_TOKEN = _env("SMS_INBOUND_TOKEN")
+# Twilio signs the replies it reports (X-Twilio-Signature) with the account's Auth Token: set
+# here, or TIEJUN_SMS_SECRET is used when TIEJUN_SMS_PROVIDER is twilio. Without it no Twilio
+# reply is accepted.
+SMS_INBOUND_TWILIO_TOKEN = _env("SMS_INBOUND_TWILIO_TOKEN")
 # The nightly personal message to each rep (after the battle report), and the quiet hours
 # ("22:00-08:00", local time) in which personal messages wait until the end; empty: none.
 PERSONAL_REPORT_AT = _env("PERSONAL_REPORT_AT", "21:10")

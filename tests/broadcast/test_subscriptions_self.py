@@ -3,6 +3,7 @@ the signed unsubscribe link of every e-mail (RFC 8058 one-click) and "TD" replie
 
 import datetime as dt
 import json
+from urllib.parse import parse_qsl
 
 import pytest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from tiejun.broadcast.services import (
     subscription_create,
     unsubscribe_token,
 )
+from tiejun.notify.inbound import twilio_signature
 from tiejun.notify.models import Message
 
 EVENING = timezone.make_aware(dt.datetime(2026, 11, 27, 21, 10))
@@ -199,13 +201,22 @@ def inbound(settings):
         ),
     ],
 )
-def test_sms_stop_reply_unsubscribes(mobile, client, inbound, provider, body, content_type):
+def test_sms_stop_reply_unsubscribes(
+    mobile, client, inbound, settings, provider, body, content_type
+):
     # given R1 gets the battle report by SMS and, by default, the personal message
     subscription_create(
         unit=mobile.branch, report="battle", channel="sms", address="+8613800138001"
     )
-    # when they reply TD
-    response = client.post(inbound.format(provider=provider), body, content_type=content_type)
+    # when they reply TD (Twilio signs its calls with the account's Auth Token)
+    url = inbound.format(provider=provider)
+    extra = {}
+    if provider == "twilio":
+        settings.SMS_INBOUND_TWILIO_TOKEN = TWILIO_TOKEN
+        extra["HTTP_X_TWILIO_SIGNATURE"] = twilio_signature(
+            settings.PUBLIC_URL + url, parse_qsl(body), TWILIO_TOKEN
+        )
+    response = client.post(url, body, content_type=content_type, **extra)
     # then both stop
     assert response.status_code == 200
     assert not Subscription.objects.get().active
@@ -251,6 +262,55 @@ def test_sms_inbound_refuses_a_wrong_token_or_body(mobile, client, inbound, sett
         == 404
     )
     assert not PersonalPreference.objects.exists()
+
+
+TWILIO_TOKEN = "twilio-auth-token"
+TWILIO_STOP = "From=%2B8613800138001&Body=STOP&To=%2B15005550006"
+
+
+def _signed(settings, url, body, token=TWILIO_TOKEN):
+    return twilio_signature(settings.PUBLIC_URL + url, parse_qsl(body), token)
+
+
+def test_twilio_signature_matches_twilios_published_example():
+    # the vector of Twilio's own request-validator tests: URL, params and token give this signature
+    params = [
+        ("To", "+18005551212"),
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+    ]
+    assert (
+        twilio_signature("https://mycompany.com/myapp.php?foo=1&bar=2", params, "12345")
+        == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    )
+
+
+def test_twilio_reply_needs_twilios_signature(mobile, client, inbound, settings):
+    subscription_create(
+        unit=mobile.branch, report="battle", channel="sms", address="+8613800138001"
+    )
+    url = inbound.format(provider="twilio")
+    form = "application/x-www-form-urlencoded"
+    # no token configured: nothing from Twilio is believed, even signed
+    settings.SMS_INBOUND_TWILIO_TOKEN, settings.SMS_PROVIDER = "", ""
+    signed = _signed(settings, url, TWILIO_STOP)
+    assert client.post(url, TWILIO_STOP, form, HTTP_X_TWILIO_SIGNATURE=signed).status_code == 403
+    settings.SMS_INBOUND_TWILIO_TOKEN = TWILIO_TOKEN
+    # unsigned, signed with another token, or signed for other parameters: refused
+    assert client.post(url, TWILIO_STOP, form).status_code == 403
+    wrong = _signed(settings, url, TWILIO_STOP, token="not-the-token")
+    assert client.post(url, TWILIO_STOP, form, HTTP_X_TWILIO_SIGNATURE=wrong).status_code == 403
+    other = _signed(settings, url, TWILIO_STOP.replace("8001", "8002"))
+    assert client.post(url, TWILIO_STOP, form, HTTP_X_TWILIO_SIGNATURE=other).status_code == 403
+    assert Subscription.objects.get().active and not PersonalPreference.objects.exists()
+    # the account's token as the SMS provider's secret also serves
+    settings.SMS_INBOUND_TWILIO_TOKEN = ""
+    settings.SMS_PROVIDER, settings.SMS_SECRET = "twilio", TWILIO_TOKEN
+    response = client.post(url, TWILIO_STOP, form, HTTP_X_TWILIO_SIGNATURE=signed)
+    assert response.status_code == 200
+    assert not Subscription.objects.get().active
 
 
 # --- the schedule --------------------------------------------------------------------------

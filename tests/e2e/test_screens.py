@@ -3,6 +3,7 @@ unit name, at the phone (390×844) and laptop (1366×768) sizes people use."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -142,12 +143,16 @@ def test_risks_filter_by_kind_and_unit_on_a_laptop(page):
         laptop.goto(f"{laptop.base_url}/rhythm/risks/{org.branch.code}/")
         laptop.select_option("select[name=within]", team.code)
         laptop.click("#risk-filters button[type=submit]")
+        # read the list only once the filtered page has replaced the unfiltered one
+        expect(laptop).to_have_url(re.compile(rf"within={team.code}"))
+        expect(laptop.locator(".risk-list li").first).to_be_attached()
         codes = laptop.locator(".risk-list li").evaluate_all(
             "items => items.map(i => i.dataset.code)"
         )
         assert codes and set(codes) <= {team.code, *(r.employee_no for r in reps)}
         laptop.select_option("select[name=kind]", "allocation_gap")
         laptop.click("#risk-filters button[type=submit]")
+        expect(laptop).to_have_url(re.compile(r"kind=allocation_gap"))
         kinds = laptop.locator(".risk-list li").evaluate_all("i => i.map(x => x.dataset.kind)")
         assert set(kinds) <= {"allocation_gap"}
         for kind in ("missing_report", "visit_shortfall"):

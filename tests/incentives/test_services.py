@@ -196,6 +196,7 @@ def test_crossing_on_the_first_day_as_supervisor_forfeits(org, plan):
         unit=org.team_b,
         by=org.admin,
         confirm=True,
+        choices={"milestone": "proceed", "milestone_reason": "测试晋升"},  # the advisor asks
     )
     deal(rep, 20000, dt.date(2026, 12, 1), today=TODAY)
     (row,) = milestone_progress(rep, today=TODAY)

@@ -258,3 +258,63 @@ def test_the_queue_reads_a_fixed_number_of_queries(december, django_assert_num_q
 
 
 QUEUE_QUERIES = 7  # the same for one request or three
+
+
+# --- a change the level above makes itself -----------------------------------------------------
+
+
+def test_the_level_above_changing_a_locked_target_is_recorded_as_a_request_decided_at_once(
+    december,
+):
+    org = december
+    target_set(
+        month=DEC,
+        metric="revenue",
+        person=org.reps["R1"],
+        value=Decimal(42000),
+        by=org.supervisor_a,
+        reason=REASON,
+        today=TODAY,
+    )
+    recorded = TargetChangeRequest.objects.get(person=org.reps["R1"])
+    assert (recorded.status, recorded.old_value, recorded.new_value, recorded.reason) == (
+        ChangeRequestStatus.APPROVED,
+        Decimal(50000),
+        Decimal(42000),
+        REASON,
+    )
+    assert recorded.requested_by == recorded.decided_by == org.supervisor_a
+    queue = client_for(org.manager).get("/api/v1/targets/requests?status=approved").json()
+    assert [(r["id"], r["direct"], r["decided_by"]) for r in queue] == [
+        (recorded.pk, True, org.supervisor_a.employee_no)
+    ]
+    # a change before the lock is no request: the month is still being set
+    target_set(
+        month=dt.date(2027, 1, 1), metric="revenue", person=org.reps["R1"], value=1, today=TODAY
+    )
+    target_set(
+        month=dt.date(2027, 1, 1), metric="revenue", person=org.reps["R1"], value=2, today=TODAY
+    )
+    assert TargetChangeRequest.objects.count() == 1
+
+
+def test_approving_a_request_whose_target_changed_since_is_refused(december):
+    org = december
+    request = _ask(org, org.reps["R1"], value=40000)
+    target_set(
+        month=DEC,
+        metric="revenue",
+        person=org.reps["R1"],
+        value=Decimal(45000),
+        by=org.supervisor_a,
+        reason=REASON,
+        today=TODAY,
+    )
+    with pytest.raises(TiejunError, match="changed since"):
+        change_request_decide(request_id=request.pk, by=org.manager, approve=True, today=TODAY)
+    assert Target.objects.get(person=org.reps["R1"]).value == Decimal(45000)
+    assert TargetChangeRequest.objects.get(pk=request.pk).status == ChangeRequestStatus.PENDING
+    rejected = change_request_decide(
+        request_id=request.pk, by=org.manager, approve=False, note="已由主管直接调整", today=TODAY
+    )
+    assert rejected.status == ChangeRequestStatus.REJECTED

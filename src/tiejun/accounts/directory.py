@@ -31,7 +31,7 @@ from tiejun.org.models import Membership, Person, Role, Unit, UnitKind
 from tiejun.org.services import (
     membership_move_checked,
     person_create,
-    person_deactivate,
+    person_deactivate_checked,
     person_update,
     unit_create,
     unit_update,
@@ -473,8 +473,17 @@ class _Applier:
         self._link_person(c.key, person)
 
     def _person_deactivate(self, c: Change) -> None:
+        """A leaver goes through the move checks for leavers (a milestone they would forfeit):
+        held with its warnings, as a move is, unless the sync is confirmed and the choice made."""
         person = Person.objects.get(employee_no=c.target)
-        person_deactivate(person=person)
+        try:
+            person_deactivate_checked(person=person, confirm=self.confirm, today=self.p.today)
+        except MoveNeedsConfirmation as refused:
+            c.detail["warnings"] = [w.as_json() for w in refused.warnings]
+            c.held = _("warnings, run with --confirm to apply: %(warnings)s") % {
+                "warnings": "; ".join(w.message for w in refused.warnings)
+            }
+            return
         c.detail["customers_handed_over"] = customers_reassign_leaver(
             person=person, effective=self.p.today
         )

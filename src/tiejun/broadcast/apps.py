@@ -27,3 +27,10 @@ class BroadcastConfig(AppConfig):
         from .receivers import on_sms_stop
 
         sms_stop_received.connect(on_sms_stop, dispatch_uid="broadcast.sms_stop")
+
+        # Incentives sits below broadcasts: its yearly milestones become milestone flashes.
+        from tiejun.incentives.signals import milestone_reached
+
+        from .milestone_flash import on_milestone_reached
+
+        milestone_reached.connect(on_milestone_reached, dispatch_uid="broadcast.year_milestone")

@@ -29,6 +29,7 @@ from tiejun.crm.models import Customer, CustomerStatus, Opportunity
 from tiejun.crm.selectors.customers import OPEN_STAGES
 from tiejun.errors import NotFound
 from tiejun.field.selectors.plans import revisit_days
+from tiejun.incentives.hooks import headline_milestones
 from tiejun.metrics import REVENUE
 from tiejun.org.models import Person, Unit, UnitKind
 from tiejun.org.selectors import access_person, led_unit_ids, membership_on, work_calendar
@@ -125,6 +126,7 @@ class PersonalMessage:
     closest: list[Peer] = field(default_factory=list)
     revisit: list[dict[str, Any]] = field(default_factory=list)
     opportunities: list[dict[str, Any]] = field(default_factory=list)
+    milestone: dict[str, Any] | None = None  # the year-to-date milestone line (issue 16)
 
     @property
     def remaining(self) -> Decimal | None:
@@ -197,6 +199,7 @@ class PersonalMessage:
             ],
             "revisit": self.revisit,
             "opportunities": self.opportunities,
+            "milestone": self.milestone,
         }
 
 
@@ -355,6 +358,12 @@ def _opportunities(people: dict[str, Person], by: dt.date) -> dict[int, list[dic
     return dict(result)
 
 
+def year_milestones(people: list[Person], day: dt.date) -> dict[int, dict[str, Any]]:
+    """Per person, the yearly milestone their message shows (see ``headline_milestones``)."""
+    chosen = headline_milestones(people, today=day)
+    return {person_id: row.as_json() for person_id, row in chosen.items()}
+
+
 def _tomorrow(row: ForecastRow, remaining_days: int) -> Decimal | None:
     """The forecast's expectation of one working day: its simulated rest of the month divided
     by the days in it (each day is drawn alike), rounded as the estimate it is."""
@@ -387,6 +396,7 @@ def personal_messages(
     opportunities = _opportunities(
         {c: people[c] for c in (r.code for r in rows) if c in people}, next_workday
     )
+    milestones = year_milestones([people[r.code] for r in rows if r.code in people], day)
     by_team: dict[int, list[ForecastRow]] = defaultdict(list)
     for r in tree.reps:
         if r.code in people:
@@ -437,6 +447,7 @@ def personal_messages(
             closest=closest,
             revisit=revisits.get(person.pk, []),
             opportunities=opportunities.get(person.pk, []),
+            milestone=milestones.get(person.pk),
         )
         message.mood = choose_mood(
             target=message.target,

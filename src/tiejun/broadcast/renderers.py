@@ -338,6 +338,11 @@ def _subject(kind: str, data: dict[str, Any], *, language: str | None = None) ->
                 "name": data.get("name", ""),
                 "amount": money(data.get("amount")),
             }
+        if kind == Report.MILESTONE and data.get("scope") == "year":
+            return _("Milestone: %(name)s reached %(threshold)s this year") % {
+                "name": data.get("name", ""),
+                "threshold": money(data.get("threshold"), 0),
+            }
         if kind == Report.MILESTONE:
             return _("Milestone: %(name)s reached 100%% of the month target") % {
                 "name": data.get("name", "")

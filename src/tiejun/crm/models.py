@@ -143,7 +143,8 @@ class Opportunity(models.Model):
 
 class OpportunityStageChange(models.Model):
     """An opportunity moving from one stage to another (``from_stage`` empty when it was
-    opened): the history the pipeline's stage-wise win rates are learned from. Never edited."""
+    opened; equal to ``to_stage`` when only the amount or expected close was revised): the
+    history the pipeline's stage-wise win rates are learned from. Never edited."""
 
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
@@ -154,6 +155,12 @@ class OpportunityStageChange(models.Model):
     by = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The estimate as it stood after this change (empty on rows older than these fields): a
+    # replay reads the amount and expected close known on a past day, not today's.
+    amount = models.DecimalField(
+        _("amount"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -126,6 +126,7 @@ class FieldWork:
     notes: list[FieldNote] = field(default_factory=list)
     plans: list[VisitPlan] = field(default_factory=list)
     stops: list[PlanStop] = field(default_factory=list)
+    today: dt.date | None = None  # the demo's today: the open opportunities' history ends there
 
 
 def plan_field(
@@ -147,7 +148,7 @@ def plan_field(
     placed = planner.place_customers(customers, deals)
     prospects = planner.prospects()
     everyone = placed + prospects
-    work = FieldWork(customers=customers + prospects)
+    work = FieldWork(customers=customers + prospects, today=today)
     work.contacts = planner.contacts(everyone)
     work.opportunities = planner.opportunities(everyone)
     work.visits, work.reports = planner.visits_and_reports()
@@ -160,9 +161,12 @@ def plan_field(
 
 def write_field(work: FieldWork) -> dict[str, int]:
     """Write the field rows after ``work.customers``; returns row counts."""
-    for rows in (work.contacts, work.opportunities, work.visits, work.reports, work.notes):
+    opened = _opened(work)
+    insert_rows(work.contacts)
+    insert_rows(work.opportunities, dated=True)
+    for rows in (work.visits, work.reports, work.notes):
         insert_rows(rows)
-    _open_history()
+    _open_history(work, opened)
     VisitPlan.objects.bulk_create(work.plans)  # a stop names its plan: the plans need their ids
     insert_rows(work.stops)
     return {
@@ -174,17 +178,56 @@ def write_field(work: FieldWork) -> dict[str, int]:
     }
 
 
-def _open_history() -> None:
-    """Each demo opportunity's stage history begins with its opening, at its stage (one read,
-    one set-based insert): the pipeline the evening review counts on."""
-    insert_rows(
-        [
-            OpportunityStageChange(opportunity_id=pk, from_stage="", to_stage=stage)
-            for pk, stage in Opportunity.objects.filter(stage_changes__isnull=True)
-            .values_list("pk", "stage")
-            .iterator()
-        ]
-    )
+def _opened(work: FieldWork) -> list[list[tuple[str, dt.datetime]]]:
+    """Each open opportunity's way to its stage: opened one to five weeks before today, moved
+    on since (its own random stream: the field work's draws stay as they were). Sets each
+    opportunity's ``created_at`` to its opening."""
+    if work.today is None:
+        return [[] for _o in work.opportunities]
+    rng = random.Random(f"{work.today}:opportunities-opened")
+    tz = timezone.get_current_timezone()
+    stages = ["lead", "qualified", "proposal", "negotiation"]
+    out = []
+    for opp in work.opportunities:
+        age = rng.randint(7, 35)
+        end = stages.index(opp.stage) if opp.stage in stages else 0
+        path = stages[min(end, rng.choice([0, 0, 1])) : end + 1]
+        days = sorted(rng.randint(1, age - 1) for _s in path[1:])
+        steps = [age, *[age - d for d in days]]
+        out.append(
+            [
+                (stage, dt.datetime.combine(
+                    work.today - dt.timedelta(days=back), dt.time(9 + rng.randint(0, 8)), tz
+                ))
+                for stage, back in zip(path, steps, strict=True)
+            ]
+        )  # fmt: skip
+        opp.created_at = out[-1][0][1]
+    return out
+
+
+def _open_history(work: FieldWork, opened: list[list[tuple[str, dt.datetime]]]) -> None:
+    """The open opportunities' stage history, dated (one read of their ids, one set-based
+    insert): the pipeline the evening review counts on, with the estimate of today."""
+    ids = list(Opportunity.objects.order_by("-pk").values_list("pk", flat=True)[: len(opened)])[
+        ::-1
+    ]
+    rows = []
+    for pk, opp, steps in zip(ids, work.opportunities, opened, strict=True):
+        before = ""
+        for stage, at in steps or [(opp.stage, timezone.now())]:
+            rows.append(
+                OpportunityStageChange(
+                    opportunity_id=pk,
+                    from_stage=before,
+                    to_stage=stage,
+                    at=at,
+                    amount=opp.amount,
+                    expected_close=opp.expected_close,
+                )
+            )
+            before = stage
+    insert_rows(rows, dated=True)
 
 
 class _FieldPlanner:

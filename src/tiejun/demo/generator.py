@@ -57,6 +57,7 @@ from .company import (
     chinese_number,
 )
 from .field import Team, plan_field, write_field
+from .opportunities import plan_demo_opportunities, write_opportunities
 from .touches import plan_story, write_story
 
 LEVELS_UP = (UnitKind.TEAM, UnitKind.BRANCH, UnitKind.REGION, UnitKind.COMPANY)
@@ -147,6 +148,9 @@ class _Planner:
         self.events: list[str] = []
         self._names_used: set[str] = set()
         self._workdays: dict[dt.date, list[dt.date]] = {}
+        # (rep, month) → (deals of a usual month, this month's form): the opportunity history
+        # reads them (tiejun.demo.opportunities); recording them draws nothing
+        self.rates: dict[tuple[str, dt.date], tuple[float, float]] = {}
 
     # ---- people -------------------------------------------------------------------------
     def name(self) -> str:
@@ -455,6 +459,7 @@ class _Planner:
                     REP_BASE_REVENUE * level * SEASON[month.month] * (1 + 0.01 * index)
                     * rep.skill * form / AVERAGE_DEAL
                 )  # fmt: skip
+                self.rates[(rep.employee_no, month)] = (expected / form, form)
                 total_weight = sum(weights)
                 for day, weight in zip(days, weights, strict=True):
                     if day > self.today:
@@ -638,6 +643,10 @@ def demo_build(
         )
         write_story(story, unit_ids=unit_ids, person_ids=person_ids, customer_ids=customer_ids)
         write_field(field_work)
+        write_opportunities(
+            plan_demo_opportunities(planner, deals, person_ids, seed=seed, today=today),
+            customer_ids,
+        )
         offices = write_offices(planner.units.values(), unit_ids, seed=seed)
         write_screens(screens, unit_ids, person_ids)
         closure_rebuild()

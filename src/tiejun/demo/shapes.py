@@ -11,8 +11,11 @@ reps sell in a way unlike the demo's steady flow of mid-sized deals:
   the last quarter's results, so they lag behind.
 
 Every rep has a personal revenue target each month and a row of facts per day with a sale; no
-customers, deals or touches are written (the forecast reads facts and targets only). The same
-seed gives the same company.
+deals or touches are written (the forecast reads facts and targets only). Each rep holds a
+dozen customers, and the opportunity history behind the sales is written as for the demo
+company (``tiejun.demo.opportunities``: most sales out of an opportunity opened weeks before,
+lost and stalled ones beside them), so the backtest can replay the pipeline. The same seed
+gives the same company.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tiejun.crm.models import Customer, CustomerStatus
 from tiejun.errors import TiejunError
 from tiejun.org.models import Role, Unit, UnitKind
 from tiejun.org.selectors import work_calendar
@@ -33,6 +37,9 @@ from tiejun.org.services import person_create, unit_create
 from tiejun.scoreboard.models import Fact
 from tiejun.targets.models import Target
 from tiejun.workdays import add_months, month_start
+
+from .bulk import ids_by, insert_rows
+from .opportunities import OpportunityPlanner, write_opportunities
 
 BASE_TARGET = 150_000.0  # an average rep's monthly target in yuan
 
@@ -133,6 +140,9 @@ def build_shape(
     amount_mu = math.log(average_deal) - shape.amount_sigma**2 / 2
     facts: list[Fact] = []
     targets: list[Target] = []
+    # the opportunity history behind the deals: its own random stream, the facts stay as they were
+    opportunities = OpportunityPlanner(seed=f"shape-{name}-{seed}", today=today)
+    books: list[Customer] = []
     for i in range(reps):
         team = teams[i % len(teams)]
         person = person_create(
@@ -142,6 +152,12 @@ def build_shape(
             role=Role.REP,
             start_date=add_months(first, -1),
         )
+        book = [
+            Customer(code=f"S{i + 1:04d}-{c:02d}", name=f"Customer {i + 1}.{c}", owner=person,
+                     unit=team, status=CustomerStatus.CUSTOMER)
+            for c in range(1, 13)
+        ]  # fmt: skip
+        books += book
         skill = float(np.exp(rng.normal(0, 0.25)))
         level = 0.0  # the drifting part of the rep's log-rate
         recent: list[float] = []  # the rep's last months' results, for drifting targets
@@ -164,13 +180,24 @@ def build_shape(
                 Target(month=month, metric="revenue", person=person, value=Decimal(target))
             )
             total = 0.0
+            opportunities.around(
+                owner=person.pk,
+                customers=[c.code for c in book],
+                amounts=[average_deal],
+                usual=shape.deals * skill * math.exp(level) * sales,
+                days=days,
+            )
             for day, weight in zip(days, _day_weights(shape, len(days)), strict=True):
                 if day > today:
                     break
                 count = int(rng.poisson(shape.deals * rate * weight))
                 if not count:
                     continue
-                value = float(np.exp(rng.normal(amount_mu, shape.amount_sigma, count)).sum())
+                amounts = np.exp(rng.normal(amount_mu, shape.amount_sigma, count))
+                for amount in amounts:
+                    opportunities.won(owner=person.pk, customer=book[len(facts) % len(book)].code,
+                                      amount=float(amount), day=day)  # fmt: skip
+                value = float(amounts.sum())
                 value = round(value, -2)
                 total += value
                 facts.append(
@@ -186,6 +213,8 @@ def build_shape(
                 recent.append(total)
     Target.objects.bulk_create(targets, batch_size=1000)
     Fact.objects.bulk_create(facts, batch_size=1000)
+    insert_rows(books)
+    write_opportunities(opportunities.planned, ids_by(books, "code"))
     return ShapeSummary(
         shape=name,
         units=Unit.objects.count(),

@@ -5,7 +5,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import MilestoneReached, Plan, PlanMilestone, Statement, StatementLine
+from .models import (
+    MilestoneException,
+    MilestoneReached,
+    Plan,
+    PlanMilestone,
+    Statement,
+    StatementLine,
+)
 
 
 class PlanMilestoneInline(admin.TabularInline):
@@ -57,3 +64,20 @@ class StatementAdmin(admin.ModelAdmin):
 class MilestoneReachedAdmin(admin.ModelAdmin):
     list_display = ("person", "milestone", "year", "reached_on")
     list_select_related = ("person", "milestone", "milestone__plan")
+
+
+@admin.register(MilestoneException)
+class MilestoneExceptionAdmin(admin.ModelAdmin):
+    """Read here; asked for with a move's milestone choice and decided on the exceptions page
+    (a manager a level up, audited), never edited by hand."""
+
+    list_display = ("person", "milestone", "year", "status", "requested_by", "decided_by")
+    list_filter = ("status", "year")
+    search_fields = ("person__employee_no", "person__name")
+    list_select_related = ("person", "milestone", "milestone__plan", "requested_by", "decided_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -31,3 +31,9 @@ class IncentivesConfig(AppConfig):
         from .labcost import planner_cost_panel
 
         register_cost_model(planner_cost_panel)
+
+        from tiejun.scoreboard.columns import register_board_column
+
+        from .hooks import ytd_milestone_column
+
+        register_board_column(ytd_milestone_column)

@@ -33,6 +33,9 @@ class Plan(models.Model):
         _("supervisor override rate"), max_digits=7, decimal_places=6, default=0
     )
     clawback = models.BooleanField(_("claw back corrected deals"), default=True)
+    # A milestone a move or a leaver would forfeit may be kept by an exception (requested with a
+    # reason, approved a level above the person's unit): only when the plan allows it.
+    exception_allowed = models.BooleanField(_("exceptions allowed"), default=False)
     source = models.JSONField(_("as loaded"), default=dict, blank=True)
     loaded_by = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -67,6 +70,7 @@ class PlanMilestone(models.Model):
     reward = models.CharField(_("reward"), max_length=200)
     roles = models.JSONField(_("roles that count"), default=list)
     forfeit_on_promotion = models.BooleanField(_("forfeited on promotion"), default=False)
+    forfeit_on_leaving = models.BooleanField(_("forfeited on leaving"), default=True)
 
     class Meta:
         ordering = ["plan_id", "code"]
@@ -161,3 +165,48 @@ class MilestoneReached(models.Model):
 
     def __str__(self) -> str:
         return f"{self.milestone_id} {self.person_id} {self.reached_on}"
+
+
+class ExceptionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class MilestoneException(models.Model):
+    """A person keeps a milestone a move (or leaving) would forfeit, once approved by a manager
+    a level above the person's unit (never the one who asked)."""
+
+    milestone = models.ForeignKey(PlanMilestone, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit left")
+    )
+    effective = models.DateField(_("effective date"))
+    leaving = models.BooleanField(_("leaving"), default=False)
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ExceptionStatus.choices,
+        default=ExceptionStatus.PENDING,
+    )
+    requested_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("milestone exception")
+        verbose_name_plural = _("milestone exceptions")
+        indexes = [models.Index(fields=["person", "year"], name="milestone_exc_person_year")]
+
+    def __str__(self) -> str:
+        return f"{self.milestone_id} {self.person_id} {self.year} {self.status}"

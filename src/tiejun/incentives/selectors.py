@@ -31,7 +31,15 @@ from .maths import (
     first_reached,
     project_threshold,
 )
-from .models import LineKind, MilestoneReached, Plan, PlanMilestone, Statement
+from .models import (
+    ExceptionStatus,
+    LineKind,
+    MilestoneException,
+    MilestoneReached,
+    Plan,
+    PlanMilestone,
+    Statement,
+)
 
 HISTORY_DAYS = 60  # working days of a rep's own results the milestone projection draws from
 
@@ -428,6 +436,11 @@ class MilestoneProgress:
     projected_on: dt.date | None
     probability: float | None
     daily: list[tuple[dt.date, Decimal]] = field(default_factory=list, repr=False)
+    excepted: bool = False  # an approved exception keeps it whatever the moves
+
+    @property
+    def forfeit_on_leaving(self) -> bool:
+        return self.milestone.forfeit_on_leaving
 
     @property
     def reward(self) -> str:
@@ -527,6 +540,9 @@ def milestone_progress_many(
         return []
     ids = [p.pk for p in people]
     memberships = _year_memberships(ids, year)
+    excepted = _approved_exceptions(
+        ids, year, [m for m, p, _c in milestones if p.exception_allowed]
+    )
     metrics = {m.metric for m, _p, _c in milestones}
     daily: dict[tuple[int, str], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for person_id, metric, day, value in (
@@ -551,10 +567,37 @@ def milestone_progress_many(
             days = daily.get((person.pk, milestone.metric), [])
             out.append(
                 _progress(
-                    person, milestone, plan, covered, held, days, year, as_of, remaining, past
+                    person,
+                    milestone,
+                    plan,
+                    covered,
+                    held,
+                    days,
+                    year,
+                    as_of,
+                    remaining,
+                    past,
+                    excepted=(person.pk, milestone.pk) in excepted,
                 )
             )
     return out
+
+
+def _approved_exceptions(
+    person_ids: list[int], year: int, milestones: list[PlanMilestone]
+) -> set[tuple[int, int]]:
+    """(person, milestone) pairs an approved exception keeps; no query when no plan in effect
+    allows exceptions."""
+    if not milestones:
+        return set()
+    return set(
+        MilestoneException.objects.filter(
+            person_id__in=person_ids,
+            year=year,
+            milestone__in=milestones,
+            status=ExceptionStatus.APPROVED,
+        ).values_list("person_id", "milestone_id")
+    )
 
 
 def _progress(
@@ -568,14 +611,17 @@ def _progress(
     as_of: dt.date,
     remaining: list[dt.date],
     past: list[dt.date],
+    *,
+    excepted: bool = False,
 ) -> MilestoneProgress:
     ytd = sum((v for _d, v in days), ZERO)
     reached_on = first_reached(days, milestone.threshold)
 
     def counts_on(day: dt.date) -> bool:
-        return person.is_active and any(
-            m.covers(day) and _counts(m, milestone, plan, covered) for m in held
-        )
+        if excepted:
+            return True
+        active = person.is_active or not milestone.forfeit_on_leaving
+        return active and any(m.covers(day) and _counts(m, milestone, plan, covered) for m in held)
 
     projected_on: dt.date | None = None
     probability: float | None = None
@@ -608,6 +654,7 @@ def _progress(
         projected_on=projected_on,
         probability=probability,
         daily=days,
+        excepted=excepted,
     )
 
 
@@ -670,3 +717,103 @@ def statement_rows(viewer: Person, month: dt.date, *, today: dt.date) -> list[St
         StatementRow(m.person, m.unit.name, m.get_role_display(), frozen.get(m.person_id))
         for m in sorted(latest.values(), key=lambda m: (m.unit.name, m.person.employee_no))
     ]
+
+
+# --- milestone exceptions (the promotion advisor) ----------------------------------------------
+
+
+def _exceptions_seen_by(viewer: Person, today: dt.date) -> QuerySet[MilestoneException]:
+    qs = MilestoneException.objects.select_related(
+        "milestone__plan", "person", "unit", "requested_by", "decided_by"
+    )
+    if is_admin(viewer):
+        return qs
+    led = led_unit_ids(viewer, today, coordinators=False)
+    return qs.filter(Q(unit_id__in=led) | Q(requested_by=viewer) | Q(person=viewer))
+
+
+def exceptions_for(viewer: Person, *, today: dt.date) -> list[MilestoneException]:
+    """The exceptions ``viewer`` may see (admin: all; a manager or supervisor: those of the
+    units they lead; anyone: those they asked for or that keep their own milestone), pending
+    first. Two queries."""
+    rows = list(_exceptions_seen_by(viewer, today)[:500])
+    return sorted(rows, key=lambda e: (e.status != ExceptionStatus.PENDING, -e.pk))
+
+
+def access_exception(viewer: Person, exception_id: int, *, today: dt.date) -> MilestoneException:
+    """The exception if ``viewer`` may see it, else ``NotFound`` (alike for an unknown id)."""
+    found = _exceptions_seen_by(viewer, today).filter(pk=exception_id).first()
+    if found is None:
+        raise NotFound(f"unknown exception {exception_id}", field="exception_id")
+    return found
+
+
+def _units_decided_by(viewer: Person, today: dt.date) -> set[int] | None:
+    """The units whose people's exceptions ``viewer`` decides: those below (a level or more)
+    the unit they lead; None for admin (every unit)."""
+    if is_admin(viewer):
+        return None
+    membership = membership_on(viewer, today)
+    if membership is None or membership.role not in LEADER_ROLES:
+        return set()
+    return set(
+        UnitClosure.objects.filter(ancestor_id=membership.unit_id, depth__gte=1).values_list(
+            "descendant_id", flat=True
+        )
+    )
+
+
+def _decides(viewer: Person, exception: MilestoneException, units: set[int] | None) -> bool:
+    if viewer.pk in (exception.requested_by_id, exception.person_id):
+        return False
+    return units is None or exception.unit_id in units
+
+
+def can_decide_exception(viewer: Person, exception: MilestoneException, *, today: dt.date) -> bool:
+    """Admin, or someone leading a unit a level (or more) above the unit the person left —
+    never the one who asked, never the person themself."""
+    return _decides(viewer, exception, _units_decided_by(viewer, today))
+
+
+def exceptions_to_decide(
+    viewer: Person, *, today: dt.date
+) -> list[tuple[MilestoneException, bool]]:
+    """``exceptions_for`` with whether ``viewer`` may decide each: a fixed number of queries."""
+    rows = exceptions_for(viewer, today=today)
+    units = _units_decided_by(viewer, today) if rows else set()
+    return [(e, _decides(viewer, e, units)) for e in rows]
+
+
+# --- the one-line milestone of the board and the nightly message ---------------------------
+
+
+def _rank(row: MilestoneProgress) -> tuple[int, object]:
+    return (1, -row.threshold) if row.reached else (0, row.threshold)
+
+
+def headline_milestones(people: list[Person], *, today: dt.date) -> dict[int, MilestoneProgress]:
+    """Per person, the yearly milestone to show in one line: the smallest one still open, else
+    the largest reached (a forfeited one is the promotion advisor's business). A fixed number
+    of queries, whatever the number of people."""
+    chosen: dict[int, MilestoneProgress] = {}
+    for row in milestone_progress_many(people, today=today):
+        if row.forfeited:
+            continue
+        mine = chosen.get(row.person.pk)
+        if mine is None or _rank(row) < _rank(mine):  # type: ignore[operator]
+            chosen[row.person.pk] = row
+    return chosen
+
+
+def any_year_milestone(year: int) -> bool:
+    """Whether any plan in force in ``year`` has a yearly milestone. One query."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return PlanMilestone.objects.filter(
+        Q(plan__effective_to__isnull=True) | Q(plan__effective_to__gte=start),
+        period="year",
+        plan__effective_from__lte=end,
+    ).exists()
+
+
+def people_by_employee_no(codes: list[str]) -> list[Person]:
+    return list(Person.objects.filter(employee_no__in=codes))

@@ -10,12 +10,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_record
-from tiejun.errors import TiejunError
+from tiejun.errors import Forbidden, TiejunError
 from tiejun.org.models import Person
 from tiejun.org.selectors import units_by_codes
 from tiejun.workdays import month_end, month_start
 
-from .models import MilestoneReached, Plan, PlanMilestone, Statement, StatementLine
+from .models import (
+    ExceptionStatus,
+    MilestoneException,
+    MilestoneReached,
+    Plan,
+    PlanMilestone,
+    Statement,
+    StatementLine,
+)
+from .selectors import access_exception, can_decide_exception
 from .spec import PlanSpec, parse_plan
 
 
@@ -69,6 +78,7 @@ def plan_load(*, data: Any, by: Person | None = None) -> Plan:
         cap=spec.cap,
         override_rate=spec.override_rate,
         clawback=spec.clawback,
+        exception_allowed=spec.exception_allowed,
         source=data,
         loaded_by=by,
     )
@@ -83,6 +93,7 @@ def plan_load(*, data: Any, by: Person | None = None) -> Plan:
             reward=m.reward,
             roles=m.roles,
             forfeit_on_promotion=m.forfeit_on_promotion,
+            forfeit_on_leaving=m.forfeit_on_leaving,
         )
         for m in spec.milestones
     )
@@ -179,3 +190,53 @@ def milestone_reached_record(
         defaults={"reached_on": reached_on},
     )
     return created
+
+
+NOTE_MAX = 500
+
+
+@transaction.atomic
+def milestone_exception_decide(
+    *,
+    viewer: Person,
+    exception_id: int,
+    approve: bool,
+    note: str = "",
+    today: dt.date | None = None,
+) -> MilestoneException:
+    """Approve (the person keeps the milestone whatever the move) or refuse (it is forfeited) a
+    pending exception: a manager a level above the person's unit, never the one who asked."""
+    today = today or timezone.localdate()
+    exception = access_exception(viewer, exception_id, today=today)
+    if not can_decide_exception(viewer, exception, today=today):
+        raise Forbidden(
+            _("only a manager a level above %(unit)s decides, and never the one who asked")
+            % {"unit": exception.unit.name}
+        )
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise TiejunError(_("the note is at most %(n)d characters") % {"n": NOTE_MAX}, field="note")
+    if not approve and not note:
+        raise TiejunError(_("give a reason for refusing"), field="note")
+    exception = MilestoneException.objects.select_for_update().get(pk=exception.pk)
+    if exception.status != ExceptionStatus.PENDING:
+        raise TiejunError(
+            _("this exception was already %(status)s") % {"status": exception.get_status_display()}
+        )
+    exception.status = ExceptionStatus.APPROVED if approve else ExceptionStatus.REFUSED
+    exception.decided_by = viewer
+    exception.decided_at = timezone.now()
+    exception.decision_note = note
+    exception.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_record(
+        action="approve" if approve else "refuse",
+        object_type="milestone_exception",
+        object_id=exception.pk,
+        object_repr=f"{exception.person.employee_no}/{exception.milestone.plan.code}/"
+        f"{exception.milestone.code}",
+        before={"status": ExceptionStatus.PENDING},
+        after={"status": exception.status},
+        reason=note,
+        actor=viewer,
+    )
+    return exception

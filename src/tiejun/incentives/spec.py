@@ -32,6 +32,7 @@ PLAN_FIELDS = {
     "cap",
     "override_rate",
     "clawback",
+    "exception_allowed",
     "milestones",
 }
 MILESTONE_FIELDS = {
@@ -42,6 +43,7 @@ MILESTONE_FIELDS = {
     "reward",
     "roles",
     "forfeit_on_promotion",
+    "forfeit_on_leaving",
 }
 
 
@@ -54,6 +56,7 @@ class MilestoneSpec:
     reward: str
     roles: list[str]
     forfeit_on_promotion: bool
+    forfeit_on_leaving: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class PlanSpec:
     override_rate: Decimal
     clawback: bool
     milestones: list[MilestoneSpec]
+    exception_allowed: bool = False
 
 
 def _fail(field: str, message: str) -> TiejunError:
@@ -179,6 +183,9 @@ def _milestone(item: Any, index: int, plan_roles: list[str]) -> MilestoneSpec:
     forfeit = item.get("forfeit_on_promotion", False)
     if not isinstance(forfeit, bool):
         _raise(where + "forfeit_on_promotion", _("true or false"))
+    on_leaving = item.get("forfeit_on_leaving", True)
+    if not isinstance(on_leaving, bool):
+        _raise(where + "forfeit_on_leaving", _("true or false"))
     roles = _roles(item["roles"], where + "roles") if "roles" in item else list(plan_roles)
     return MilestoneSpec(
         code=code,
@@ -188,6 +195,7 @@ def _milestone(item: Any, index: int, plan_roles: list[str]) -> MilestoneSpec:
         reward=_text(item, "reward", where, max_length=200),
         roles=roles,
         forfeit_on_promotion=forfeit,
+        forfeit_on_leaving=on_leaving,
     )
 
 
@@ -233,6 +241,9 @@ def parse_plan(data: Any) -> PlanSpec:
     clawback = data.get("clawback", True)
     if not isinstance(clawback, bool):
         _raise("clawback", _("true or false"))
+    exception_allowed = data.get("exception_allowed", False)
+    if not isinstance(exception_allowed, bool):
+        _raise("exception_allowed", _("true or false"))
     raw_milestones = data.get("milestones", [])
     if not isinstance(raw_milestones, list):
         _raise("milestones", _("a list is required"))
@@ -253,4 +264,5 @@ def parse_plan(data: Any) -> PlanSpec:
         override_rate=override_rate,
         clawback=clawback,
         milestones=milestones,
+        exception_allowed=exception_allowed,
     )

@@ -25,4 +25,11 @@ urlpatterns = [
         name="export-pdf",
     ),
     path("people/<str:employee_no>/milestones/", views.milestones_card, name="milestones"),
+    path("people/<str:employee_no>/advisor/move/", views.advisor_move, name="advisor_move"),
+    path("exceptions/", views.exceptions, name="exceptions"),
+    path(
+        "exceptions/<int:exception_id>/decide/",
+        views.exception_decide_view,
+        name="exception_decide",
+    ),
 ]

@@ -10,11 +10,21 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tiejun.audit.services import audit_record
 from tiejun.errors import TiejunError
 from tiejun.http import AuthedRequest
+from tiejun.org.checks import MoveNeedsConfirmation, move_warnings, proposal_for
+from tiejun.org.forms import MoveForm
+from tiejun.org.models import Role
+from tiejun.org.selectors import (
+    access_person,
+    can_move_person,
+    current_or_last_membership,
+    manageable_units,
+)
+from tiejun.org.services import membership_move_checked
 from tiejun.workdays import add_months, month_start, parse_month
 
 from .exports import bounds_text, statement_pdf, statement_xlsx
@@ -22,13 +32,14 @@ from .selectors import (
     access_plan,
     access_statement_person,
     can_approve,
+    exceptions_to_decide,
     milestone_progress,
     plan_tiers,
     plans_list,
     statement_for,
     statement_rows,
 )
-from .services import month_closed, statement_approve
+from .services import milestone_exception_decide, month_closed, statement_approve
 
 
 def _month(text: str) -> dt.date:
@@ -177,3 +188,102 @@ def milestones_card(request: AuthedRequest, employee_no: str) -> HttpResponse:
         "incentives/_milestones_card.html",
         {"person": person, "rows": rows, "month": f"{add_months(today, 0):%Y-%m}"},
     )
+
+
+# --- the promotion advisor ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advisor_move(request: AuthedRequest, employee_no: str) -> HttpResponse:
+    """The person page's move form sent with a milestone choice (exception or go ahead, with a
+    reason): the same move and the same checks, every choice passed on; shown again with the
+    advisor when something is missing."""
+    viewer = request.user
+    person = access_person(viewer, employee_no)
+    current = current_or_last_membership(person, timezone.localdate())
+    if current is None or not can_move_person(viewer, person, current.unit, current.unit, None):
+        raise Http404(_("No such page."))
+    if request.method != "POST":
+        return redirect("scoreboard:person", employee_no=person.employee_no)
+    form = MoveForm(request.POST, units=manageable_units(viewer))
+    if form.is_valid():
+        data = form.cleaned_data
+        if not can_move_person(viewer, person, current.unit, data["unit"], data["role"]):
+            form.add_error("role", _("You may not give this role."))
+        else:
+            try:
+                membership, _warnings = membership_move_checked(
+                    person=person,
+                    effective=data["effective_date"],
+                    unit=data["unit"],
+                    role=data["role"],
+                    by=viewer,
+                    confirm=data["confirm"],
+                    choices=form.move_choices(),
+                )
+            except MoveNeedsConfirmation as refused:
+                form.show_warnings(refused.warnings)
+            except TiejunError as error:
+                form.add_tiejun_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s moves to %(unit)s as %(role)s from %(day)s.")
+                    % {
+                        "name": person.name,
+                        "unit": membership.unit.name,
+                        "role": Role(membership.role).label,
+                        "day": membership.valid_from.isoformat(),
+                    },
+                )
+                return redirect("scoreboard:person", employee_no=person.employee_no)
+        if not form.move_warnings:  # a refused choice: show the advisor again beside the error
+            proposal = proposal_for(
+                person, effective=data["effective_date"], unit=data["unit"], role=data["role"]
+            )
+            if proposal is not None:
+                form.show_warnings(move_warnings(proposal))
+    return render(
+        request, "incentives/advisor_move.html", {"person": person, "form": form}, status=400
+    )
+
+
+@login_required
+@require_GET
+def exceptions(request: AuthedRequest) -> HttpResponse:
+    """Milestone exceptions: those waiting for the viewer's decision first."""
+    today = timezone.localdate()
+    rows = [
+        {"e": e, "can_decide": can_decide}
+        for e, can_decide in exceptions_to_decide(request.user, today=today)
+    ]
+    return render(request, "incentives/exceptions.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def exception_decide_view(request: AuthedRequest, exception_id: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    if decision not in ("approve", "refuse"):
+        messages.error(request, _("Choose approve or refuse."))
+        return redirect("incentives:exceptions")
+    try:
+        milestone_exception_decide(
+            viewer=request.user,
+            exception_id=exception_id,
+            approve=decision == "approve",
+            note=request.POST.get("note", ""),
+        )
+    except TiejunError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("Exception approved: the milestone is kept.")
+            if decision == "approve"
+            else _("Exception refused: the milestone is forfeited."),
+        )
+    return redirect("incentives:exceptions")

@@ -8,7 +8,8 @@ Providers call ``/outbox/sms/inbound/<provider>/<token>/`` (``notify.views.sms_i
 - ``tencent``: the reply callback, ``{"mobile", "nationcode", "text", …}`` (or a list of them);
   answered ``{"result": 0, "errmsg": "OK"}``.
 - ``twilio``: the incoming-message webhook, a form with ``From`` and ``Body``; answered with an
-  empty TwiML ``<Response/>``.
+  empty TwiML ``<Response/>``. Twilio signs each call (``X-Twilio-Signature``, see
+  ``twilio_signature``): the view refuses one whose signature does not match.
 - ``generic``: ``{"from": …, "text": …}`` or a list of them, for a gateway of one's own.
 
 No Django here: the view hands the body in and gets plain data back.
@@ -16,6 +17,9 @@ No Django here: the view hands the body in and gets plain data back.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import unicodedata
@@ -44,6 +48,28 @@ STOP_WORDS = frozenset(
     }
 )
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def twilio_signature(url: str, params: list[tuple[str, str]], auth_token: str) -> str:
+    """Twilio's request signature: HMAC-SHA1 with the account's Auth Token over the full URL it
+    called followed by each POST parameter's name and value, sorted by name (values of one name
+    in their order), base64-encoded."""
+    data = url + "".join(name + value for name, value in sorted(params, key=lambda p: p[0]))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_signed(
+    urls: list[str], params: list[tuple[str, str]], auth_token: str, signature: str
+) -> bool:
+    """Whether ``signature`` is Twilio's for any of ``urls`` (the public address and the one the
+    request arrived at, which differ behind a proxy). Constant-time comparison."""
+    if not auth_token or not signature:
+        return False
+    return any(
+        hmac.compare_digest(twilio_signature(url, params, auth_token).encode(), signature.encode())
+        for url in urls
+    )
 
 
 class InboundError(ValueError):

@@ -4,6 +4,7 @@ call with replies."""
 from __future__ import annotations
 
 import hmac
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib import messages
@@ -83,6 +84,21 @@ def _local_next(request: HttpRequest) -> str:
 
 @csrf_exempt
 @require_POST
+def _twilio_signed(request: HttpRequest) -> bool:
+    """The request carries Twilio's signature, made with ``TIEJUN_SMS_INBOUND_TWILIO_TOKEN``
+    (the Auth Token; by default ``TIEJUN_SMS_SECRET`` when Twilio is the SMS provider), over the
+    address Tiejun is published at (``TIEJUN_PUBLIC_URL``) or the one the request arrived at.
+    Without a token nothing from Twilio is believed."""
+    auth_token = settings.SMS_INBOUND_TWILIO_TOKEN or (
+        settings.SMS_SECRET if settings.SMS_PROVIDER == "twilio" else ""
+    )
+    params = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    urls = [settings.PUBLIC_URL + request.get_full_path(), request.build_absolute_uri()]
+    return inbound.twilio_signed(
+        urls, params, auth_token, request.headers.get("X-Twilio-Signature", "")
+    )
+
+
 def sms_inbound(request: HttpRequest, provider: str, token: str) -> HttpResponse:
     """The endpoint SMS providers call with replies to our messages (see ``notify.inbound``).
 
@@ -93,6 +109,10 @@ def sms_inbound(request: HttpRequest, provider: str, token: str) -> HttpResponse
         raise Http404
     if provider not in inbound.PROVIDERS:
         raise Http404
+    if provider == "twilio" and not _twilio_signed(request):
+        # A reply would unsubscribe a number: only Twilio, signing with the account's token, may
+        # report one. Nothing is written.
+        return JsonResponse({"error": "missing or wrong X-Twilio-Signature"}, status=403)
     try:
         replies = inbound.parse(provider, request.body, request.content_type or "")
     except inbound.InboundError as exc:

@@ -35,6 +35,35 @@ class TargetChoice(StrEnum):
     RESPLIT = "resplit"
 
 
+class MilestoneChoice(StrEnum):
+    POSTPONE = "postpone"
+    EXCEPTION = "exception"
+    PROCEED = "proceed"
+
+
+MILESTONE_FIELD = Field(
+    None,
+    description="A milestone the move forfeits (warning milestone.forfeit, which needs a "
+    "choice): postpone the move to the suggested date, ask for an exception (when the plan "
+    "allows; approved a level up), or proceed and forfeit it",
+)
+MILESTONE_REASON_FIELD = Field(
+    "", max_length=500, description="Why (required with exception and proceed)"
+)
+
+
+def move_choices(payload: Any) -> dict[str, str]:
+    """The options a move's payload chooses (``target``, ``milestone`` and its reason)."""
+    choices = {}
+    if payload.target:
+        choices["target"] = payload.target.value
+    if payload.milestone:
+        choices["milestone"] = payload.milestone.value
+    if payload.milestone_reason:
+        choices["milestone_reason"] = payload.milestone_reason
+    return choices
+
+
 class UnitOut(Schema):
     code: str
     name: str
@@ -93,6 +122,8 @@ class MoveIn(Schema):
         "with the person (the units' own targets follow), leave them as they are, or re-split "
         "them over the old team",
     )
+    milestone: MilestoneChoice | None = MILESTONE_FIELD
+    milestone_reason: str = MILESTONE_REASON_FIELD
 
 
 class MoveWarningOut(Schema):
@@ -234,7 +265,7 @@ def move(request: AuthedRequest, payload: MoveIn) -> Status:
             role=payload.role.value if payload.role else None,
             by=viewer,
             confirm=payload.confirm,
-            choices={"target": payload.target.value} if payload.target else {},
+            choices=move_choices(payload),
         )
     except MoveNeedsConfirmation as refused:
         return Status(

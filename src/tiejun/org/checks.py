@@ -5,14 +5,19 @@ target, customers, visit plans, open transfer orders, incentive milestones). Eac
 registers a check here from its ``AppConfig.ready`` (``register``); pages, the API, the ``moves``
 import and the directory sync all ask ``move_warnings`` and need the same confirmation to save a
 move that has warnings. A check may also offer options (``MoveWarning.options``) and a
-``resolve`` hook that carries out the option chosen, in the move's transaction.
+``resolve`` hook that carries out the option chosen, in the move's transaction; a check that
+must be answered (``required``) refuses a move without a choice, even a confirmed one, may take a
+free-text reason with the choice (``reason``: the key it arrives under) and a ``prepare`` hook
+that checks the choice before anything is written and may move the effective date later (the
+advisor's "postpone"). A check registered for ``leavers`` also runs when a person leaves
+(``leaver_proposal_for``: a proposal with ``leaving`` set, the person's unit and role unchanged).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q
@@ -33,6 +38,7 @@ class MoveProposal:
     unit: Unit
     role: str
     effective: dt.date
+    leaving: bool = False  # the person leaves on ``effective`` (``unit``/``role`` unchanged)
 
     @property
     def old_unit(self) -> Unit:
@@ -46,7 +52,8 @@ class MoveProposal:
 @dataclass(frozen=True)
 class MoveWarning:
     """One thing the move would break: a stable ``code``, a message fit to show, and the
-    options a person may choose from (the first is what happens when they choose none)."""
+    options a person may choose from (the first is what happens when they choose none; for a
+    ``required`` check's warning, choosing none refuses the move)."""
 
     code: str
     message: str
@@ -63,8 +70,14 @@ class MoveWarning:
 
 
 Check = Callable[[MoveProposal], Iterable[MoveWarning]]
-# (the proposal as it was checked, the option chosen, who saves) — runs after the move is saved.
-Resolve = Callable[[MoveProposal, str, Person | None], None]
+# (the proposal as it was checked, the option chosen, who saves) — runs after the move is saved;
+# a check registered with a ``reason`` key also gets ``reason=`` (the text given, maybe empty).
+Resolve = Callable[..., None]
+# (the proposal, the option chosen, the reason given) — runs before anything is written: raises
+# ``TiejunError`` to refuse the choice, or returns a later effective date for the move.
+Prepare = Callable[[MoveProposal, str, str], dt.date | None]
+
+REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -73,19 +86,49 @@ class _Registered:
     check: Check
     resolve: Resolve | None
     choice: str  # the key under which the caller's choice for this check arrives
+    reason: str = ""  # the key of the free-text reason that may come with the choice
+    prepare: Prepare | None = None
+    required: bool = False  # its warnings need a choice: a bare confirmation is not enough
+    leavers: bool = False  # also asked when a person leaves
 
 
 _CHECKS: dict[str, _Registered] = {}
 
 
-def register(name: str, check: Check, *, resolve: Resolve | None = None, choice: str = "") -> None:
+def register(
+    name: str,
+    check: Check,
+    *,
+    resolve: Resolve | None = None,
+    choice: str = "",
+    reason: str = "",
+    prepare: Prepare | None = None,
+    required: bool = False,
+    leavers: bool = False,
+) -> None:
     """Add (or replace) the check ``name``. ``resolve`` carries out the option chosen under
-    the key ``choice`` (``target``: the API's ``"target": "resplit"``)."""
-    _CHECKS[name] = _Registered(name, check, resolve, choice)
+    the key ``choice`` (``target``: the API's ``"target": "resplit"``); see the module's
+    docstring for ``reason``, ``prepare``, ``required`` and ``leavers``."""
+    _CHECKS[name] = _Registered(
+        name, check, resolve, choice, reason, prepare, required and bool(choice), leavers
+    )
 
 
 def registered() -> list[str]:
     return list(_CHECKS)
+
+
+def reason_keys() -> set[str]:
+    """The keys of the free-text reasons that may come with a choice."""
+    return {r.reason for r in _CHECKS.values() if r.reason}
+
+
+def choice_keys() -> list[str]:
+    """Every key a caller may pass a choice or a reason under (an import's extra columns)."""
+    keys: list[str] = []
+    for registered_check in _CHECKS.values():
+        keys += [k for k in (registered_check.choice, registered_check.reason) if k]
+    return list(dict.fromkeys(keys))
 
 
 class MoveNeedsConfirmation(TiejunError):
@@ -93,9 +136,11 @@ class MoveNeedsConfirmation(TiejunError):
 
     status = 409
 
-    def __init__(self, warnings: list[MoveWarning]) -> None:
+    def __init__(self, warnings: list[MoveWarning], message: str | None = None) -> None:
         super().__init__(
-            _("This move has %(n)d warning(s); confirm to save it anyway.") % {"n": len(warnings)}
+            message
+            or _("This move has %(n)d warning(s); confirm to save it anyway.")
+            % {"n": len(warnings)}
         )
         self.warnings = warnings
 
@@ -121,10 +166,20 @@ def proposal_for(
     )
 
 
+def leaver_proposal_for(person: Person, *, effective: dt.date) -> MoveProposal | None:
+    """The proposal of ``person`` leaving on ``effective`` (their first day gone); None when
+    they have no open membership."""
+    proposal = proposal_for(person, effective=effective, unit=None, role=None)
+    return None if proposal is None else replace(proposal, leaving=True)
+
+
 def move_warnings(proposal: MoveProposal) -> list[MoveWarning]:
-    """Every registered check's warnings about ``proposal``, in registration order."""
+    """Every registered check's warnings about ``proposal``, in registration order (for a
+    leaver, only the checks registered for leavers)."""
     warnings: list[MoveWarning] = []
     for registered_check in _CHECKS.values():
+        if proposal.leaving and not registered_check.leavers:
+            continue
         warnings.extend(registered_check.check(proposal))
     return warnings
 
@@ -132,9 +187,12 @@ def move_warnings(proposal: MoveProposal) -> list[MoveWarning]:
 def check_choices(choices: Mapping[str, str], warnings: list[MoveWarning]) -> dict[str, str]:
     """The caller's choices, checked against the options the warnings offer."""
     offered: dict[str, tuple[str, ...]] = {}
+    reasons: set[str] = set()
     for registered_check in _CHECKS.values():
         if registered_check.choice:
             offered.setdefault(registered_check.choice, ())
+        if registered_check.reason:
+            reasons.add(registered_check.reason)
     for warning in warnings:
         key = _choice_key_of(warning.code)
         if key:
@@ -143,6 +201,13 @@ def check_choices(choices: Mapping[str, str], warnings: list[MoveWarning]) -> di
     for key, value in choices.items():
         value = (value or "").strip()
         if not value:
+            continue
+        if key in reasons:  # free text that goes with a choice
+            if len(value) > REASON_MAX:
+                raise TiejunError(
+                    _("the reason is at most %(n)d characters") % {"n": REASON_MAX}, field=key
+                )
+            checked[key] = value
             continue
         options = offered.get(key)
         if options is None:
@@ -167,13 +232,71 @@ def _choice_key_of(code: str) -> str:
     return ""
 
 
+def _registered_of(code: str) -> _Registered | None:
+    return _CHECKS.get(code.split(".", 1)[0])
+
+
+def settle(
+    proposal: MoveProposal, choices: Mapping[str, str], *, confirm: bool
+) -> tuple[MoveProposal, list[MoveWarning], dict[str, str]]:
+    """Check ``proposal`` and the caller's ``choices`` before anything is written: the
+    ``prepare`` hooks may refuse a choice or move the effective date later (then the move is
+    checked again on that date); ``MoveNeedsConfirmation`` when a warning is left unanswered
+    (a required check's warning without its choice, any other without ``confirm``). Returns
+    the proposal to save, its warnings and the choices checked."""
+    warnings = move_warnings(proposal)
+    chosen = check_choices(choices, warnings)
+    later: dt.date | None = None
+    moved: dict[str, str] = {}  # the choices that moved the date (their resolve records it)
+    for registered_check in _CHECKS.values():
+        option = chosen.get(registered_check.choice) if registered_check.choice else None
+        if option and registered_check.prepare is not None:
+            day = registered_check.prepare(
+                proposal, option, chosen.get(registered_check.reason, "")
+            )
+            if day is not None and day > proposal.effective:
+                later = max(later or day, day)
+                moved[registered_check.choice] = option
+    if later is not None:
+        proposal = replace(proposal, effective=later)
+        warnings = move_warnings(proposal)
+        chosen = {**check_choices(choices, warnings), **moved}
+    unanswered = [
+        w
+        for w in warnings
+        if (r := _registered_of(w.code)) is not None and r.required and not chosen.get(r.choice)
+    ]
+    if unanswered:
+        raise MoveNeedsConfirmation(
+            warnings,
+            _("Choose what to do about %(n)d warning(s) before saving: %(options)s")
+            % {
+                "n": len(unanswered),
+                "options": ", ".join(dict.fromkeys(o for w in unanswered for o in w.options)),
+            },
+        )
+    answered = {
+        w.code
+        for w in warnings
+        if (r := _registered_of(w.code)) is not None and r.required and chosen.get(r.choice)
+    }
+    if not confirm and any(w.code not in answered for w in warnings):
+        raise MoveNeedsConfirmation(warnings)
+    return proposal, warnings, chosen
+
+
 def resolve_choices(proposal: MoveProposal, choices: Mapping[str, str], by: Person | None) -> None:
     """Carry out the options chosen, after the move is saved (same transaction)."""
     for registered_check in _CHECKS.values():
         if registered_check.resolve is None or not registered_check.choice:
             continue
         chosen = choices.get(registered_check.choice)
-        if chosen:
+        if not chosen:
+            continue
+        if registered_check.reason:
+            reason = choices.get(registered_check.reason, "")
+            registered_check.resolve(proposal, chosen, by, reason=reason)
+        else:
             registered_check.resolve(proposal, chosen, by)
 
 

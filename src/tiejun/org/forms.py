@@ -26,11 +26,39 @@ TARGET_CHOICES = [
 ]
 
 
+# A milestone the move forfeits (the promotion advisor, warning ``milestone.forfeit``). The date
+# is moved by a button that refills the effective date (``org/moves.js``), not by a radio.
+MILESTONE_CHOICES = [
+    ("exception", _("Ask for an exception (approved a level up)")),
+    ("proceed", _("Go ahead: the milestone is forfeited")),
+]
+
+
+def milestone_field() -> forms.ChoiceField:
+    """The advisor's choice: a form that confirms moves declares it (``MoveForm``)."""
+    return forms.ChoiceField(
+        label=_("The milestone"),
+        required=False,
+        choices=MILESTONE_CHOICES,
+        widget=forms.RadioSelect,
+    )
+
+
+def milestone_reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ConfirmsMoves:
-    """A form that shows a move's warnings with the confirmation and the target options."""
+    """A form that shows a move's warnings with the confirmation and the options they offer."""
 
     fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
     move_warnings: list[MoveWarning] = []
+    # The URL name of a page that saves the move with every choice, when the form's own view
+    # passes on only some (``{% url ADVISOR_PAGE employee_no %}``); empty: the view passes all.
+    ADVISOR_PAGE = ""
 
     def show_warnings(self, warnings: list[MoveWarning]) -> None:
         """List ``warnings`` above the confirmation, offering only the options they offer."""
@@ -39,6 +67,35 @@ class ConfirmsMoves:
         target = self.fields["target"]
         assert isinstance(target, forms.ChoiceField)
         target.choices = [c for c in TARGET_CHOICES if c[0] in offered]
+        milestone = self.fields.get("milestone")
+        if isinstance(milestone, forms.ChoiceField):
+            milestone.choices = [c for c in MILESTONE_CHOICES if c[0] in offered]
+            advised = any(w.code.startswith("milestone.") for w in warnings)
+            data = getattr(self, "cleaned_data", {})
+            if advised and data.get("confirm") and not data.get("milestone"):
+                self.add_error(  # type: ignore[attr-defined]
+                    "milestone",
+                    _(
+                        "Choose what to do about the milestone: move the date, ask for an "
+                        "exception or go ahead with a reason."
+                    ),
+                )
+
+    @property
+    def postpone_dates(self) -> list[str]:
+        """The dates a ``postpone`` button refills the effective date with (the latest first)."""
+        dates = {
+            str(w.detail.get("suggested_effective_date"))
+            for w in self.move_warnings
+            if "postpone" in w.options and w.detail.get("suggested_effective_date")
+        }
+        return sorted(dates, reverse=True)[:1]
+
+    def move_choices(self) -> dict[str, str]:
+        """The options chosen on the form, as ``membership_move_checked`` takes them."""
+        data = self.cleaned_data
+        keys = ("target", "milestone", "milestone_reason")
+        return {k: data[k] for k in keys if k in self.fields and data.get(k)}
 
 
 class MoveForm(ConfirmsMoves, forms.Form):
@@ -60,6 +117,8 @@ class MoveForm(ConfirmsMoves, forms.Form):
         choices=TARGET_CHOICES,
         widget=forms.RadioSelect,
     )
+    milestone = milestone_field()
+    milestone_reason = milestone_reason_field()
 
     # Where a TiejunError's field lands on this form.
     ERROR_FIELDS = {
@@ -67,9 +126,14 @@ class MoveForm(ConfirmsMoves, forms.Form):
         "unit_code": "unit",
         "role": "role",
         "target": "target",
+        "milestone": "milestone",
+        "milestone_reason": "milestone_reason",
     }
     # Fields shown only beside the warnings.
-    CONFIRM_FIELDS = ("confirm", "target")
+    CONFIRM_FIELDS = ("confirm", "target", "milestone", "milestone_reason")
+    # The person page's view passes on only the target choice: the milestone choice (exception,
+    # proceed) is saved by the advisor's page of the incentives app (the same move, same checks).
+    ADVISOR_PAGE = "incentives:advisor_move"
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

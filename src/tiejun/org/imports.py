@@ -37,7 +37,7 @@ from tiejun.imports.spellings import (
     UNITS_HEADERS,
 )
 
-from .checks import MoveNeedsConfirmation
+from .checks import MoveNeedsConfirmation, choice_keys, reason_keys
 from .holidays import (
     MAX_YEAR,
     MIN_YEAR,
@@ -210,6 +210,14 @@ def apply_move(c: OrgCells, ctx: Context) -> Outcome:
     if c.scope is not None and person is not None and ctx.by is not None and person == ctx.by:
         c.fail("employee_no", _("you may not move yourself"))
     target = c.text("target", required=False).lower()
+    # The choices the other move checks take (``milestone`` and its reason: the promotion
+    # advisor's columns, added to this kind by the app that registers the check).
+    choices = {"target": target}
+    reasons = reason_keys()
+    for key in choice_keys():
+        if key != "target":
+            value = c.text(key, required=False, max_length=500)
+            choices[key] = value if key in reasons else value.lower()
     c.check()
     assert person is not None and effective is not None
     try:
@@ -220,7 +228,7 @@ def apply_move(c: OrgCells, ctx: Context) -> Outcome:
             role=role or None,
             by=ctx.by,
             confirm=ctx.options.get("confirm") == "yes",
-            choices={"target": target},
+            choices=choices,
         )
     except MoveNeedsConfirmation as refused:  # "row N: warning: …", unless --confirm
         raise RowInvalid([("warning", w.message) for w in refused.warnings]) from None

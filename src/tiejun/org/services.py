@@ -18,12 +18,11 @@ from tiejun.ops.statements import fetch_instance, prepared_cursor
 from tiejun.text import check_name
 
 from .checks import (
-    MoveNeedsConfirmation,
     MoveWarning,
-    check_choices,
-    move_warnings,
+    leaver_proposal_for,
     proposal_for,
     resolve_choices,
+    settle,
 )
 from .models import (
     KIND_DEPTH,
@@ -245,14 +244,15 @@ def membership_move_checked(
     a confirmed one is audited with its warnings, and the options chosen (``choices``, such as
     ``{"target": "resplit"}``) are carried out in the same transaction."""
     proposal = proposal_for(person, effective=effective, unit=unit, role=role)
-    warnings = move_warnings(proposal) if proposal is not None else []
-    chosen = check_choices(choices or {}, warnings)
-    if warnings and not confirm:
-        raise MoveNeedsConfirmation(warnings)
+    warnings: list[MoveWarning] = []
+    chosen: dict[str, str] = {}
+    if proposal is not None:  # (``settle`` may move the date later: the advisor's postpone)
+        proposal, warnings, chosen = settle(proposal, choices or {}, confirm=confirm)
+        effective = proposal.effective
     membership = membership_move(person=person, effective=effective, unit=unit, role=role, by=by)
-    if warnings:
-        assert proposal is not None
+    if proposal is not None and (warnings or chosen):
         resolve_choices(proposal, chosen, by)
+    if warnings:
         audit_record(
             action="confirm_move",
             object_type="membership",
@@ -393,6 +393,43 @@ def person_deactivate(*, person: Person) -> Person:
     token_revoke_all(person=person)
     PersonSession.objects.filter(person=person).delete()
     return person
+
+
+@transaction.atomic
+def person_deactivate_checked(
+    *,
+    person: Person,
+    by: Person | None = None,
+    confirm: bool = False,
+    choices: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+) -> tuple[Person, list[MoveWarning]]:
+    """``person_deactivate`` after the move checks registered for leavers (a milestone the
+    leaver forfeits): refused with ``MoveNeedsConfirmation`` (nothing written) like a move.
+    When the option chosen names a later day (postpone), nothing is deactivated: the person
+    stays until then and the choice is recorded by its check."""
+    today = today or timezone.localdate()
+    proposal = leaver_proposal_for(person, effective=today)
+    if proposal is None:
+        return person_deactivate(person=person), []
+    proposal, warnings, chosen = settle(proposal, choices or {}, confirm=confirm)
+    if proposal.effective > today:
+        resolve_choices(proposal, chosen, by)
+        return person, warnings
+    person_deactivate(person=person)
+    if warnings or chosen:
+        resolve_choices(proposal, chosen, by)
+    if warnings:
+        audit_record(
+            action="confirm_leave",
+            object_type="person",
+            object_id=person.employee_no,
+            object_repr=person.name,
+            after={"warnings": [w.code for w in warnings], "choices": chosen},
+            reason="; ".join(w.message for w in warnings),
+            actor=by,
+        )
+    return person, warnings
 
 
 @transaction.atomic

@@ -6,13 +6,16 @@ month so far, the rep's previous working days, the team's pool — exactly as th
 does, and compared with whether the rep in fact reached the target at month-end. The naive
 baseline extrapolates the pace so far linearly (hit or miss). Both are scored by the Brier score
 and a calibration table. The open pipeline of the as-of day (from the opportunities' stage
-history; amounts and expected closes as they are today) joins the revenue forecast as in the
-review; ``pipeline`` in the JSON scores the forecast with and without it. The data is read in
-five queries; the rest is pure.
+history, with the amount and expected close each change recorded) joins the revenue forecast:
+by a blend with the run-rate learned on the months before (``tiejun.pipeline.Blend``,
+walk-forward), or as the larger of the two until there is one; ``pipeline`` in the JSON scores
+the forecast with and without it and gives the blends used. The data is read in five
+queries; the rest is pure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
@@ -57,6 +60,12 @@ class Outcome:
     raw_without: float = 0.0  # the simulation's probability without the open pipeline
     pipeline: float = 0.0  # the part of the expected month-end standing on the pipeline
     opportunities: int = 0  # open opportunities closing in the rest of the month
+    # for the pipeline's blend, fitted on earlier months: expected rest by each, and the truth
+    pipe_mean: float = 0.0
+    run_mean: float = 0.0
+    rest: float = 0.0
+    blended: bool = False  # the pipeline joined by a learned blend (else the larger of the two)
+    sample: pl.Sample | None = None  # what a later month's blend fits its spread on
 
 
 @dataclass
@@ -68,6 +77,7 @@ class BacktestResult:
     outcomes: list[Outcome] = field(default_factory=list)
     calibration_months: list[dt.date] = field(default_factory=list)
     training: list[Outcome] = field(default_factory=list)  # the calibration months' outcomes
+    blends: dict[str, dict[str, Any]] = field(default_factory=dict)  # month → the blend used
 
     def pairs(
         self, which: str, as_of_day: int | None = None, level: str = "person"
@@ -168,6 +178,7 @@ class BacktestResult:
                     "uncalibrated": score("uncalibrated", level="unit"),
                     "without_pipeline": score("without_pipeline", level="unit"),
                 },
+                "blends": self.blends,
             },
         }
 
@@ -252,9 +263,11 @@ def _replay_day(
     k: int,
     workdays: list[dt.date],
     calendar: WorkCalendar,
+    blend: pl.Blend | None = None,
 ) -> list[Outcome]:
     """Forecast every rep with a target, and every team as the sum of its reps, on the evening
-    of the month's ``k``-th working day (probabilities not yet recalibrated)."""
+    of the month's ``k``-th working day (probabilities not yet recalibrated). The pipeline joins
+    the run-rate by ``blend`` (learned on earlier months), else as the larger of the two."""
     as_of = workdays[k - 1]
     window = calendar.previous_workdays(as_of, HISTORY_WORKDAYS)
     remaining = len(workdays) - k
@@ -302,14 +315,23 @@ def _replay_day(
         without = fc.summarise(achieved, run, target, remaining_days=remaining).probability
         opportunities = piped.get(person_id, [])
         part = None
+        pipe = np.zeros(result.simulations)
+        scale = pl.SCALE_SHARE * target
+        blend_seed = fc.stable_seed(result.seed, "blend", team, employee_no, as_of.isoformat())
         if opportunities and remaining > 0:
             pipe = pl.simulate_pipeline(
-                opportunities,
+                opportunities if blend is None else blend.opportunities(opportunities),
                 seed=fc.stable_seed(result.seed, "pipeline", team, employee_no, as_of.isoformat()),
                 simulations=result.simulations,
             )
             part = pl.share(future, pipe, opportunities)
-            future = pl.with_pipeline(future, pipe)
+            future = (
+                pl.with_pipeline(future, pipe)
+                if blend is None
+                else blend.apply(run, pipe, scale=scale, seed=blend_seed)
+            )
+        elif blend is not None and remaining > 0:  # no pipeline in sight is news too
+            future = blend.apply(run, pipe, scale=scale, seed=blend_seed)
         forecast = fc.summarise(achieved, future, target, remaining_days=remaining)
         raw = forecast.probability or 0.0
         outcomes.append(
@@ -324,6 +346,20 @@ def _replay_day(
                 raw_without=without or 0.0,
                 pipeline=0.0 if part is None else part.amount,
                 opportunities=0 if part is None else part.opportunities,
+                pipe_mean=sum(a * r for a, r in opportunities) if remaining > 0 else 0.0,
+                run_mean=float(np.mean(run)),
+                rest=actual - achieved,
+                blended=blend is not None,
+                sample=pl.Sample(
+                    run=run[: pl.SPREAD_DRAWS].copy(),
+                    opportunities=tuple(opportunities),
+                    gap=target - achieved,
+                    scale=scale,
+                    hit=actual >= target - fc.EPSILON,
+                    seed=blend_seed,
+                )
+                if remaining > 0
+                else None,
             )
         )
         sums = teams.setdefault(
@@ -349,20 +385,45 @@ def _replay_day(
                 raw=raw,
                 raw_without=without or 0.0,
                 level="unit",
+                blended=blend is not None,
             )
         )
     return outcomes
+
+
+def _blends(before: list[Outcome], as_of_days: Sequence[int]) -> dict[int, pl.Blend]:
+    """The pipeline's blend per as-of day, fitted on the earlier months' rep forecasts only
+    (walk-forward); an as-of day with too few of them takes the blend of all days."""
+    rows = [
+        (o.as_of_day, (o.pipe_mean, o.run_mean, o.rest))
+        for o in before
+        if o.level == "person" and o.run_mean + o.pipe_mean > 0
+    ]
+    overall = pl.fit_blend(row for _k, row in rows)
+    out: dict[int, pl.Blend] = {}
+    for k in as_of_days:
+        blend = pl.fit_blend(row for day, row in rows if day == k)
+        blend = blend or overall
+        if blend is not None:
+            samples = [o.sample for o in before if o.as_of_day == k and o.sample is not None]
+            out[k] = dataclasses.replace(blend, spread=pl.fit_spread(blend, samples))
+    return out
 
 
 def recalibrate(before: list[Outcome], *, level: str) -> fc.Calibrator:
     """The recalibration the review would have had, fitted on ``before`` (earlier months only).
 
     One map for all as-of days: maps per as-of day were tried and, fitted on a quarter of the
-    forecasts each, were worse calibrated out of sample (docs/benchmarks.md).
+    forecasts each, were worse calibrated out of sample (docs/benchmarks.md). Half of it
+    (``fc.shrink``): the whole map, fitted on a few months in another regime (a pipeline's
+    blend still learning, a drifting pace), over-corrected the months that followed.
     """
     # a team-month is one outcome for a whole team: too few of them to fit a map on safely
     minimum = fc.MIN_CALIBRATION if level == "person" else UNIT_CALIBRATION_MINIMUM
-    return fc.fit_calibrator([(o.raw, o.hit) for o in before if o.level == level], minimum=minimum)
+    fitted = fc.fit_calibrator(
+        [(o.raw, o.hit) for o in before if o.level == level], minimum=minimum
+    )
+    return fc.shrink(fitted)
 
 
 def forecast_backtest(
@@ -417,15 +478,29 @@ def forecast_backtest(
     for month in replayed:
         workdays = calendar.month_workdays(month)
         this_month: list[Outcome] = []
+        blends = _blends(earlier, result.as_of_days)
+        if month in chosen:
+            result.blends[f"{month:%Y-%m}"] = {str(k): b.to_json() for k, b in blends.items()}
         for k in result.as_of_days:
             if k >= len(workdays):
                 continue  # nothing left to forecast on the month's last working day
             this_month += _replay_day(
-                result, history, month=month, k=k, workdays=workdays, calendar=calendar
+                result,
+                history,
+                month=month,
+                k=k,
+                workdays=workdays,
+                calendar=calendar,
+                blend=blends.get(k),
             )
         if month in chosen:
             if calibration_months:
-                maps = {lv: recalibrate(earlier, level=lv) for lv in ("person", "unit")}
+                # a map learned on forecasts made the same way (with or without the pipeline's
+                # blend) once there are enough of them, else on all the earlier months
+                alike = [o for o in earlier if o.blended == bool(blends)]
+                if sum(o.level == "person" for o in alike) < fc.MIN_CALIBRATION:
+                    alike = earlier
+                maps = {lv: recalibrate(alike, level=lv) for lv in ("person", "unit")}
                 for o in this_month:
                     o.probability = maps[o.level].apply(o.raw)
             result.outcomes += this_month

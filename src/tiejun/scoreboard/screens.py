@@ -82,6 +82,8 @@ class LandedDeal:
     won_date: dt.date
     unit_id: int  # the team it counts for
     milestone: bool = False  # recorded as a milestone by the battle reports
+    # a yearly incentive milestone this deal took its rep over: threshold, reward, plan
+    year_milestone: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,10 @@ def wins_since(
         unit_crossed = _crossed(board, unit_after, deal.amount)
         later_person[deal.person_id] = person_after + deal.amount
         later_unit[unit.pk] = unit_after + deal.amount
-        milestone = None
-        if unit_crossed:
+        milestone: dict[str, str] | None = None
+        if deal.year_milestone:
+            milestone = {"scope": "year", "name": deal.name, **deal.year_milestone}
+        elif unit_crossed:
             milestone = {"scope": "unit", "name": unit.name}
         elif person_crossed or deal.milestone:
             milestone = {"scope": "person", "name": deal.name}

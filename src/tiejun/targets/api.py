@@ -457,6 +457,10 @@ class ChangeRequestOut(Schema):
     decided_at: dt.datetime | None
     note: str
     can_decide: bool = Field(description="Whether the caller may approve or reject it")
+    direct: bool = Field(
+        default=False,
+        description="A change the level above (or a move) made itself, recorded as approved at once",
+    )
 
 
 def _request_out(r: TargetChangeRequest, *, can_decide: bool) -> ChangeRequestOut:
@@ -479,6 +483,7 @@ def _request_out(r: TargetChangeRequest, *, can_decide: bool) -> ChangeRequestOu
         decided_at=r.decided_at,
         note=r.decision_note,
         can_decide=can_decide,
+        direct=r.status == "approved" and r.requested_by_id == r.decided_by_id,
     )
 
 

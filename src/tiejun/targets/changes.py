@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from tiejun.audit.services import audit_record
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.metrics import metric as get_metric
+from tiejun.money import money
 from tiejun.org.models import LEADER_ROLES, Membership, Person, Unit
 from tiejun.org.selectors import can_manage_unit, is_admin, membership_on, subtree_ids
 from tiejun.workdays import month_start
@@ -195,6 +196,35 @@ def _locked_pending(request_id: int) -> TargetChangeRequest:
     return request
 
 
+def _check_still_current(request: TargetChangeRequest) -> None:
+    """A request asked to change the target from the figure it had then; if the target has
+    changed since (the level above changed it, or a move did), approving would overwrite that
+    change unseen: it is refused, and the one who asked asks again from the new figure."""
+    owner = {"unit": request.unit} if request.unit is not None else {"person": request.person}
+    now = (
+        Target.objects.filter(month=request.month, metric=request.metric, **owner)
+        .values_list("value", flat=True)
+        .first()
+    )
+    if now != request.old_value:
+        m = get_metric(request.metric)
+
+        def shown(v: Decimal | None) -> str:
+            return "—" if v is None else (money(v) if m.money else str(m.to_json(v)))
+
+        raise TiejunError(
+            _(
+                "the target has changed since this request was made (it is now %(now)s, the "
+                "request started from %(old)s): reject it and ask again from the new figure"
+            )
+            % {
+                "now": shown(now),
+                "old": shown(request.old_value),
+            },
+            field="status",
+        )
+
+
 def _decision_audit(request: TargetChangeRequest, by: Person, note: str) -> None:
     audit_record(
         action=request.status,
@@ -232,6 +262,7 @@ def change_request_decide(
     if not approve and not note:
         raise TiejunError(_("say why the request is rejected"), field="note")
     if approve:
+        _check_still_current(request)
         target_set(
             month=request.month,
             metric=request.metric,
@@ -241,6 +272,7 @@ def change_request_decide(
             by=by,
             reason=request.reason,
             today=today,
+            from_request=True,
         )
     request.status = Status.APPROVED if approve else Status.REJECTED
     request.decided_by, request.decided_at, request.decision_note = by, timezone.now(), note

@@ -19,7 +19,7 @@ from tiejun.org.selectors import is_admin, membership_on, work_calendar
 from tiejun.workdays import month_start
 
 from .allocation import allocate
-from .models import Target, TargetChange
+from .models import ChangeRequestStatus, Target, TargetChange, TargetChangeRequest
 from .selectors import cascade_for_unit
 
 ChildKey = tuple[str, int]  # ("unit", id) or ("person", id)
@@ -126,9 +126,14 @@ def target_set(
     by: Person | None = None,
     reason: str = "",
     today: dt.date | None = None,
+    from_request: bool = False,
 ) -> Target:
     """Set one target; all is audited. Changing a target of a locked month needs a reason of
-    ``MIN_REASON_CHARS`` and, for the changer's own unit or self, the level above them."""
+    ``MIN_REASON_CHARS`` and, for the changer's own unit or self, the level above them.
+
+    After the lock every change is a change request: one the level above makes itself (or a
+    move makes) is recorded as a request it decided at once, so the queue's history holds every
+    change to a locked month; ``from_request`` is set when an approval writes the change."""
     if (unit is None) == (person is None):
         raise TiejunError(_("a target belongs to a unit or a person"), field="scope")
     month = month_start(month)
@@ -157,6 +162,10 @@ def target_set(
     else:
         target.value = value
         target.save(update_fields=["value", "updated_at"])
+    if locked and old is not None and not from_request:
+        _record_direct_change(
+            month=month, metric=metric, old=old, value=value, by=by, reason=reason, owner=owner
+        )
     TargetChange.objects.create(
         month=month,
         metric=metric,
@@ -178,6 +187,34 @@ def target_set(
         actor=by,
     )
     return target
+
+
+def _record_direct_change(
+    *,
+    month: dt.date,
+    metric: str,
+    old: Decimal,
+    value: Decimal,
+    by: Person | None,
+    reason: str,
+    owner: Mapping[str, Unit | Person | None],
+) -> None:
+    """A locked target changed by the level above it (or by a move) without a request: the
+    queue's history shows it as a request asked and approved at once by the same person."""
+    now = timezone.now()
+    TargetChangeRequest.objects.create(
+        month=month,
+        metric=metric,
+        old_value=old,
+        new_value=value,
+        reason=reason[:500],
+        status=ChangeRequestStatus.APPROVED,
+        requested_by=by,
+        requested_at=now,
+        decided_by=by,
+        decided_at=now,
+        **owner,
+    )
 
 
 def _audit_id(month: dt.date, metric: str, unit: Unit | None, person: Person | None) -> str:

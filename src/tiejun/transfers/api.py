@@ -12,7 +12,15 @@ from tiejun.api_schemas import errors
 from tiejun.dateinput import Day
 from tiejun.errors import NotFound
 from tiejun.http import AuthedRequest
-from tiejun.org.api import MoveWarningOut, MoveWarningsOut, TargetChoice
+from tiejun.org.api import (
+    MILESTONE_FIELD,
+    MILESTONE_REASON_FIELD,
+    MilestoneChoice,
+    MoveWarningOut,
+    MoveWarningsOut,
+    TargetChoice,
+    move_choices,
+)
 from tiejun.org.checks import MoveNeedsConfirmation
 from tiejun.org.models import Role
 from tiejun.org.selectors import access_person, access_unit
@@ -36,6 +44,8 @@ class OrderIn(Schema):
     note: str = Field("", max_length=2000)
     confirm: bool = Field(False, description="Issue it although the move has warnings")
     target: TargetChoice | None = None
+    milestone: MilestoneChoice | None = MILESTONE_FIELD
+    milestone_reason: str = MILESTONE_REASON_FIELD
 
 
 class OrderOut(Schema):
@@ -127,7 +137,7 @@ def order_create(request: AuthedRequest, payload: OrderIn) -> Status:
             note=payload.note,
             by=viewer,
             confirm=payload.confirm,
-            choices={"target": payload.target.value} if payload.target else {},
+            choices=move_choices(payload),
         )
     except MoveNeedsConfirmation as refused:
         return Status(

@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tiejun.errors import TiejunError
-from tiejun.org.forms import TARGET_CHOICES, ConfirmsMoves, UnitChoiceField
+from tiejun.org.forms import (
+    TARGET_CHOICES,
+    ConfirmsMoves,
+    UnitChoiceField,
+    milestone_field,
+    milestone_reason_field,
+)
 from tiejun.org.models import Role, Unit
 
 from .models import Office
@@ -35,8 +41,10 @@ class OrderForm(ConfirmsMoves, forms.Form):
     target = forms.ChoiceField(
         label=_("Their targets"), required=False, choices=TARGET_CHOICES, widget=forms.RadioSelect
     )
+    milestone = milestone_field()
+    milestone_reason = milestone_reason_field()
 
-    CONFIRM_FIELDS = ("confirm", "target")
+    CONFIRM_FIELDS = ("confirm", "target", "milestone", "milestone_reason")
     ERROR_FIELDS = {
         "effective_date": "effective_date",
         "unit_code": "unit",
@@ -45,6 +53,8 @@ class OrderForm(ConfirmsMoves, forms.Form):
         "office": "office",
         "note": "note",
         "target": "target",
+        "milestone": "milestone",
+        "milestone_reason": "milestone_reason",
     }
 
     def __init__(

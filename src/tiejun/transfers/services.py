@@ -187,7 +187,7 @@ def order_issue(
         to_unit=unit,
         to_role=membership.role,
         membership=membership,
-        effective=effective,
+        effective=membership.valid_from,  # the advisor's postpone may have moved it
         report_by=report_by,
         office=office,
         note=note,
@@ -204,7 +204,7 @@ def order_issue(
             "from": current.unit.code,
             "to": unit.code,
             "role": membership.role,
-            "effective": effective,
+            "effective": membership.valid_from,
             "report_by": report_by,
             "office": office.name,
             "warnings": [w.code for w in warnings],

@@ -130,7 +130,7 @@ def issue(request: AuthedRequest, employee_no: str) -> HttpResponse:
                 note=data["note"],
                 by=viewer,
                 confirm=data["confirm"],
-                choices={"target": data["target"]},
+                choices=form.move_choices(),
             )
         except MoveNeedsConfirmation as refused:
             form.show_warnings(refused.warnings)

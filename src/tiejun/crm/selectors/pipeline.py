@@ -24,20 +24,32 @@ class OpenPipeline:
 
 def stage_changes(until: dt.date | None = None) -> list[pl.Change]:
     """Every opportunity's stage changes up to the end of ``until`` (all without), oldest first,
-    with the opportunity's owner, amount and expected close of today (they keep no history)."""
+    each with the opportunity's owner and the estimate (amount, expected close) the change
+    recorded; a row older than those fields carries the opportunity's estimate of today."""
     rows = OpportunityStageChange.objects.order_by("at", "id")
     if until is not None:
         end = timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
         rows = rows.filter(at__lt=end)
     return [
-        pl.Change(opp_id, to_stage, timezone.localtime(at).date(), owner_id, float(amount), close)
-        for opp_id, to_stage, at, owner_id, amount, close in rows.values_list(
-            "opportunity_id",
-            "to_stage",
-            "at",
-            "opportunity__owner_id",
-            "opportunity__amount",
-            "opportunity__expected_close",
+        pl.Change(
+            opp_id,
+            to_stage,
+            timezone.localtime(at).date(),
+            owner_id,
+            float(amount if amount is not None else today_amount),
+            close if amount is not None else today_close,
+        )
+        for opp_id, to_stage, at, owner_id, amount, close, today_amount, today_close in (
+            rows.values_list(
+                "opportunity_id",
+                "to_stage",
+                "at",
+                "opportunity__owner_id",
+                "amount",
+                "expected_close",
+                "opportunity__amount",
+                "opportunity__expected_close",
+            )
         )
     ]
 

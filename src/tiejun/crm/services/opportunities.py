@@ -127,9 +127,15 @@ def opportunity_create(
 
 
 def _stage_changed(opportunity: Opportunity, before: str, by: Person | None) -> None:
-    """Keep the stage history the pipeline's win rates are learned from."""
+    """Keep the stage history the pipeline's win rates are learned from, with the estimate
+    (amount, expected close) as it stands after the change."""
     OpportunityStageChange.objects.create(
-        opportunity=opportunity, from_stage=before, to_stage=opportunity.stage, by=by
+        opportunity=opportunity,
+        from_stage=before,
+        to_stage=opportunity.stage,
+        by=by,
+        amount=opportunity.amount,
+        expected_close=opportunity.expected_close,
     )
 
 
@@ -145,7 +151,8 @@ def opportunity_update(
         setattr(opportunity, key, values[key])
     if changed:
         opportunity.save(update_fields=changed)
-    if "stage" in changed:
+    if "stage" in changed or {"amount", "expected_close"} & set(changed):
+        # a revised estimate is history too: a replay must not see today's figures
         _stage_changed(opportunity, before_stage, by)
     return opportunity
 

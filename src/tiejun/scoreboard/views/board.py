@@ -16,6 +16,7 @@ from tiejun.metrics import metric as get_metric
 from tiejun.org.selectors import access_unit, visible_ancestors
 from tiejun.workdays import add_months
 
+from ..columns import board_columns
 from ..exports import board_xlsx
 from ..selectors import board_for_unit, parse_board_args
 
@@ -49,6 +50,7 @@ def board(request: AuthedRequest, unit_code: str) -> HttpResponse:
     month, as_of = parse_board_args(request.GET.get("month"), request.GET.get("as_of"))
     code = metric_code(request)
     the_board = board_for_unit(unit, month=month, as_of=as_of, metric=code)
+    columns = board_columns(the_board)
     rows = [
         {
             "row": row,
@@ -58,6 +60,7 @@ def board(request: AuthedRequest, unit_code: str) -> HttpResponse:
                 if row.kind == "unit"
                 else reverse("scoreboard:person", args=[row.code]) + kept_args(request, metric=None)
             ),
+            "extra": [column.cells.get(row.code) for column in columns],
         }
         for row in the_board.rows
     ]
@@ -66,6 +69,7 @@ def board(request: AuthedRequest, unit_code: str) -> HttpResponse:
         "unit": unit,
         "pace": the_board.pace(the_board),
         "rows": rows,
+        "extra_columns": columns,
         "has_people": any(r.kind == "person" for r in the_board.rows),
         "has_former": any(not r.current for r in the_board.rows),
         "breadcrumb": visible_ancestors(request.user, unit)[:-1],

@@ -1,4 +1,7 @@
 """``tiejun person deactivate|reactivate EMPLOYEE_NO``: shut a person out, or let them back in.
+A leaver goes through the move checks registered for leavers (a milestone they would forfeit):
+with warnings, nothing is done (exit 1) unless ``--confirm`` and the choices they ask for
+(``--choice milestone=proceed --choice milestone_reason=…``).
 ``tiejun person set-password EMPLOYEE_NO``: a password read from the terminal (asked twice) or
 from standard input; the person must change it at their next sign-in."""
 
@@ -14,11 +17,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun.accounts.services import password_set
-from tiejun.errors import NotFound
+from tiejun.errors import NotFound, TiejunError
+from tiejun.org.checks import MoveNeedsConfirmation
 from tiejun.org.selectors import person_by_employee_no
-from tiejun.org.services import person_deactivate, person_reactivate
+from tiejun.org.services import person_deactivate_checked, person_reactivate
 
 EXIT_USAGE = 2
+EXIT_REFUSED = 1
 
 
 class Command(BaseCommand):
@@ -30,6 +35,16 @@ class Command(BaseCommand):
             "deactivate", help=_("End every session and revoke every API token; no sign-in.")
         )
         off.add_argument("employee_no")
+        off.add_argument(
+            "--confirm", action="store_true", help=_("Deactivate despite the warnings.")
+        )
+        off.add_argument(
+            "--choice",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=_("An option a warning offers, e.g. milestone=proceed, milestone_reason=…"),
+        )
         on = sub.add_parser("reactivate", help=_("Allow signing in again (tokens stay revoked)."))
         on.add_argument("employee_no")
         pw = sub.add_parser(
@@ -48,14 +63,40 @@ class Command(BaseCommand):
             self._set_password(person)
             return
         if action == "deactivate":
-            person_deactivate(person=person)
-            self.stdout.write(
-                _("%(person)s is deactivated: sessions ended, API tokens revoked")
-                % {"person": person}
-            )
+            self._deactivate(person, options)
         else:
             person_reactivate(person=person)
             self.stdout.write(_("%(person)s may sign in again") % {"person": person})
+
+    def _deactivate(self, person: Any, options: dict[str, Any]) -> None:
+        choices = {}
+        for item in options.get("choice") or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                self.stderr.write(_("--choice is KEY=VALUE, not %(item)s") % {"item": item})
+                sys.exit(EXIT_USAGE)
+            choices[key.strip()] = value.strip()
+        try:
+            _person, _warnings = person_deactivate_checked(
+                person=person, confirm=bool(options.get("confirm")), choices=choices
+            )
+        except MoveNeedsConfirmation as refused:
+            self.stderr.write(str(refused.message))
+            for w in refused.warnings:
+                offered = f" [{', '.join(w.options)}]" if w.options else ""
+                self.stderr.write(f"warning: {w.code}: {w.message}{offered}")
+            sys.exit(EXIT_REFUSED)
+        except TiejunError as error:
+            self.stderr.write(str(error.message))
+            sys.exit(EXIT_USAGE)
+        if person.is_active:  # postponed: the person stays until the date the advisor named
+            self.stdout.write(
+                _("%(person)s stays active for now: the leaving is postponed") % {"person": person}
+            )
+            return
+        self.stdout.write(
+            _("%(person)s is deactivated: sessions ended, API tokens revoked") % {"person": person}
+        )
 
     def _set_password(self, person: Any) -> None:
         if sys.stdin.isatty():

@@ -110,12 +110,13 @@
   function show(win, more) {
     var big = win.kind === "milestone";
     var kicker = overlay.querySelector(".tv-flash-kicker");
-    kicker.textContent = kicker.getAttribute(big ? "data-kicker-milestone" : "data-kicker-win");
+    var yearly = big && win.milestone && win.milestone.scope === "year";
+    kicker.textContent = kicker.getAttribute(yearly ? "data-kicker-year" : big ? "data-kicker-milestone" : "data-kicker-win");
     field("name").textContent = win.name;
     field("amount").textContent = win.amount;
     field("customer").textContent = win.customer;
     var m = field("milestone");
-    m.textContent = win.milestone ? fill(m.getAttribute(win.milestone.scope === "unit" ? "data-unit" : "data-person"), win.milestone) : "";
+    m.textContent = win.milestone ? fill(m.getAttribute(win.milestone.scope === "unit" ? "data-unit" : yearly ? "data-year" : "data-person"), win.milestone) : "";
     m.hidden = !win.milestone;
     field("unit").textContent = win.unit.name;
     var total = field("total");
