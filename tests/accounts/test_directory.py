@@ -282,3 +282,33 @@ def test_a_job_number_taken_by_someone_else_is_held_not_a_crash(fake):
     code, out, err = sync("dingtalk")
     assert code == 0, err
     assert "! person.create E005 (newbie)" in out and "is taken" in out
+
+
+def test_a_leaver_who_would_forfeit_a_milestone_is_held_with_what_to_do(fake):
+    """The directory sync runs the leaver check: a rep ¥11,400 short of a yearly milestone is
+    held, and even a confirmed sync cannot choose for them (postpone or go ahead with a reason),
+    so the held line says where to choose."""
+    from tests.factories import deal
+    from tests.incentives.conftest import STD_2026
+    from tiejun.incentives.services import plan_load
+    from tiejun.org.selectors import work_calendar
+
+    sync("wecom")
+    Membership.objects.update(valid_from=dt.date(timezone.localdate().year, 1, 1))
+    plan_load(data={**STD_2026, "units": [Unit.objects.get(parent__isnull=True).code]})
+    zhang = Person.objects.get(employee_no="zhang")
+    today = timezone.localdate()
+    days = work_calendar().previous_workdays(today, 60)
+    deal(zhang, 988600 - 4000 * len(days), dt.date(today.year, 1, 5), today=today)
+    for day in days:
+        deal(zhang, 4000, day, today=today)
+    fake.state.users = [u for u in fake.state.users if u.userid != "zhang"]
+
+    _code, out, _err = sync("wecom", "--json")
+    held = [c for c in json.loads(out)["changes"] if c["target"] == "zhang"]
+    assert held and "--confirm" in held[0]["held"]
+    assert held[0]["detail"]["warnings"][0]["code"] == "milestone.forfeit"
+    _code, out, _err = sync("wecom", "--json", "--confirm")
+    (change,) = [c for c in json.loads(out)["changes"] if c["target"] == "zhang"]
+    assert "needs a choice" in change["held"] and "postpone" in change["held"]
+    assert Person.objects.get(employee_no="zhang").is_active  # nothing written for zhang

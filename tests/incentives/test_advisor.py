@@ -18,8 +18,17 @@ from tests.factories import client_for, deal, person
 from tiejun.audit.models import AuditEntry
 from tiejun.errors import Forbidden, NotFound, TiejunError
 from tiejun.incentives.models import ExceptionStatus, MilestoneException, Plan
-from tiejun.incentives.selectors import milestone_progress
-from tiejun.incentives.services import milestone_exception_decide, plan_load
+from tiejun.incentives.selectors import (
+    can_decide_exception,
+    exception_approvers,
+    milestone_progress,
+)
+from tiejun.incentives.services import (
+    exception_request_notify,
+    milestone_exception_decide,
+    plan_load,
+)
+from tiejun.notify.models import Message
 from tiejun.org.checks import MoveNeedsConfirmation, move_warnings, proposal_for
 from tiejun.org.models import Membership, Person, Role
 from tiejun.org.selectors import work_calendar
@@ -544,3 +553,19 @@ def test_the_deactivate_command_refuses_then_proceeds(org, plan, rep, capsys):
     rep.refresh_from_db()
     assert not rep.is_active
     assert AuditEntry.objects.get(object_type="milestone", action="forfeit").reason == "离职"
+
+
+def test_those_who_may_decide_an_exception_are_told_once(org, open_plan, rep):
+    promote(org, rep, choices={"milestone": "exception", "milestone_reason": "年底冲刺需要主管"})
+    (request,) = MilestoneException.objects.all()
+    approvers = exception_approvers(request, today=TODAY)
+    # the manager who asked is not among them; each approver may decide it
+    assert approvers and org.manager not in approvers and rep not in approvers
+    assert all(can_decide_exception(a, request, today=TODAY) for a in approvers)
+    messages = Message.objects.filter(key__startswith=f"milestone-exception:{request.pk}:")
+    assert messages.count() == len([a for a in approvers if a.email or a.phone]) >= 1
+    message = messages.first()
+    assert rep.name in message.text and "年底冲刺需要主管" in message.text
+    assert "/incentives/exceptions/" in message.text
+    # queued once: asking the outbox again adds nothing
+    assert exception_request_notify(request, today=TODAY) == 0

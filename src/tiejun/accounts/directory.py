@@ -464,9 +464,7 @@ class _Applier:
             )
         except MoveNeedsConfirmation as refused:
             c.detail["warnings"] = [w.as_json() for w in refused.warnings]
-            c.held = _("warnings, run with --confirm to apply: %(warnings)s") % {
-                "warnings": "; ".join(w.message for w in refused.warnings)
-            }
+            c.held = self._held_for(refused)
             return
         if warnings:
             c.detail["warnings"] = [w.as_json() for w in warnings]
@@ -480,13 +478,29 @@ class _Applier:
             person_deactivate_checked(person=person, confirm=self.confirm, today=self.p.today)
         except MoveNeedsConfirmation as refused:
             c.detail["warnings"] = [w.as_json() for w in refused.warnings]
-            c.held = _("warnings, run with --confirm to apply: %(warnings)s") % {
-                "warnings": "; ".join(w.message for w in refused.warnings)
-            }
+            c.held = self._held_for(refused)
             return
         c.detail["customers_handed_over"] = customers_reassign_leaver(
             person=person, effective=self.p.today
         )
+
+    def _held_for(self, refused: MoveNeedsConfirmation) -> str:
+        """Why a move or a leaver is held: unconfirmed warnings (``--confirm`` applies them), or,
+        when confirmed, a warning that needs a choice the sync cannot make (a milestone the move
+        would forfeit: postpone, exception or go ahead), made on the person's page, over the API
+        or with ``tiejun person deactivate --choice``."""
+        warnings = "; ".join(w.message for w in refused.warnings)
+        if not self.confirm:
+            return _("warnings, run with --confirm to apply: %(warnings)s") % {"warnings": warnings}
+        return _(
+            "needs a choice the sync cannot make (%(options)s): make it on the person's page, "
+            "over the API or with `tiejun person deactivate --choice KEY=OPTION`: %(warnings)s"
+        ) % {
+            "options": "; ".join(
+                f"{w.code}: {'/'.join(w.options)}" for w in refused.warnings if w.options
+            ),
+            "warnings": warnings,
+        }
 
     def _link_person(self, user_id: str, person: Person) -> None:
         membership = (

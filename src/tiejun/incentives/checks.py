@@ -34,6 +34,7 @@ from tiejun.org.selectors import work_calendar
 
 from .models import MilestoneException
 from .selectors import MilestoneProgress, milestone_progress
+from .services import exception_request_notify
 
 CHOICE, REASON = "milestone", "milestone_reason"
 POSTPONE, EXCEPTION, PROCEED = "postpone", "exception", "proceed"
@@ -247,6 +248,7 @@ def resolve_choice(
                 reason=reason,
                 requested_by=by,
             )
+            exception_request_notify(request, today=timezone.localdate())
             audit_record(
                 action="request",
                 object_type="milestone_exception",

@@ -817,3 +817,30 @@ def any_year_milestone(year: int) -> bool:
 
 def people_by_employee_no(codes: list[str]) -> list[Person]:
     return list(Person.objects.filter(employee_no__in=codes))
+
+
+def exception_approvers(exception: MilestoneException, *, today: dt.date) -> list[Person]:
+    """Who may decide ``exception`` today and should hear of it: the heads of the units a
+    level or more above the unit the person left, nearest first; the company's admins when no
+    such head exists. Never the one who asked, never the person. Three queries at most."""
+    depth = dict(
+        UnitClosure.objects.filter(descendant_id=exception.unit_id, depth__gte=1).values_list(
+            "ancestor_id", "depth"
+        )
+    )
+    skip = {exception.requested_by_id, exception.person_id}
+    heads = [
+        m
+        for m in Membership.objects.on(today)
+        .filter(unit_id__in=list(depth), role__in=LEADER_ROLES, person__is_active=True)
+        .select_related("person")
+        if m.person_id not in skip
+    ]
+    if heads:
+        nearest = min(depth[m.unit_id] for m in heads)
+        return [m.person for m in heads if depth[m.unit_id] == nearest]
+    admins = Person.objects.filter(
+        Q(is_superuser=True) | Q(memberships__in=Membership.objects.on(today).filter(role="admin")),
+        is_active=True,
+    ).distinct()
+    return [p for p in admins if p.pk not in skip]

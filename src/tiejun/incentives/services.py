@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tiejun.audit.services import audit_record
 from tiejun.errors import Forbidden, TiejunError
+from tiejun.money import money
+from tiejun.notify.services import message_enqueue
 from tiejun.org.models import Person
 from tiejun.org.selectors import units_by_codes
 from tiejun.workdays import month_end, month_start
@@ -24,7 +28,7 @@ from .models import (
     Statement,
     StatementLine,
 )
-from .selectors import access_exception, can_decide_exception
+from .selectors import access_exception, can_decide_exception, exception_approvers
 from .spec import PlanSpec, parse_plan
 
 
@@ -240,3 +244,46 @@ def milestone_exception_decide(
         actor=viewer,
     )
     return exception
+
+
+def exception_request_notify(exception: MilestoneException, *, today: dt.date) -> int:
+    """Tell those who may decide a milestone exception that one waits (e-mail, else SMS), in
+    their own language, once per exception and approver. Returns how many were queued."""
+    queued = 0
+    url = settings.PUBLIC_URL + reverse("incentives:exceptions")
+    milestone = exception.milestone
+    for approver in exception_approvers(exception, today=today):
+        if approver.email:
+            channel, address = "email", approver.email
+        elif approver.phone:
+            channel, address = "sms", approver.phone
+        else:
+            continue
+        language = approver.language or settings.LANGUAGE_CODE
+        with translation.override(language):
+            subject = _("Milestone exception to decide: %(name)s") % {"name": exception.person.name}
+            text = _(
+                "%(asker)s asks to keep %(name)s's milestone %(threshold)s (%(reward)s, plan "
+                "%(plan)s) though %(event)s from %(day)s. Reason: %(reason)s. Approve or refuse "
+                "it here: %(url)s"
+            ) % {
+                "asker": exception.requested_by.name if exception.requested_by else "—",
+                "name": exception.person.name,
+                "threshold": money(milestone.threshold, 0),
+                "reward": milestone.reward,
+                "plan": milestone.plan.code,
+                "event": _("they leave") if exception.leaving else _("they move"),
+                "day": exception.effective.isoformat(),
+                "reason": exception.reason,
+                "url": url,
+            }
+        _message, created = message_enqueue(
+            channel=channel,
+            address=address,
+            key=f"milestone-exception:{exception.pk}:{approver.pk}",
+            subject=subject,
+            text=text,
+            payload={"kind": "milestone_exception", "exception": exception.pk},
+        )
+        queued += created
+    return queued
