@@ -1,5 +1,6 @@
 import datetime as dt
 import os
+import sys
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +26,13 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _travel is not None:
         _travel.stop()
+
+
+def pytest_sessionfinish(session):
+    """Drop the migrated templates of this process (tests/migrated.py), if it made any."""
+    migrated = sys.modules.get("tests.migrated")
+    if migrated is not None:
+        migrated.cleanup()
 
 
 @pytest.fixture(autouse=True)

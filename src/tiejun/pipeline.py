@@ -188,6 +188,44 @@ class Blend:
         return {"pipeline": round(self.pipeline, 4), "run": round(self.run, 4),
                 "spread": round(self.spread, 4), "count": self.count}  # fmt: skip
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Blend:
+        """The blend :meth:`to_json` stored; ``ValueError`` when ``data`` is not one."""
+        try:
+            blend = cls(
+                pipeline=float(data["pipeline"]),  # type: ignore[arg-type]
+                run=float(data["run"]),  # type: ignore[arg-type]
+                count=int(data.get("count", 0)),  # type: ignore[call-overload]
+                spread=float(data.get("spread", 0.0)),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a blend: {data!r}") from error
+        if (
+            not all(np.isfinite([blend.pipeline, blend.run, blend.spread]))
+            or min(blend.pipeline, blend.run, blend.spread) < 0
+        ):
+            raise ValueError(f"not a blend: {data!r}")
+        return blend
+
+    def share(
+        self, pipe: np.ndarray, opportunities: Sequence[tuple[float, float]]
+    ) -> PipelineShare:
+        """The part of a blended forecast standing on open opportunities: the mean of the
+        pipeline's draw (``opportunities`` as the rep has them, before the blend's weight)."""
+        return PipelineShare(
+            amount=float(np.mean(pipe)) if len(pipe) else 0.0,
+            opportunities=len(opportunities),
+            expected_value=float(sum(a * r for a, r in opportunities)),
+        )
+
+
+def blend_for(blends: Mapping[int, Blend], as_of_day: int) -> Blend | None:
+    """The blend fitted for the as-of working day nearest ``as_of_day`` (the earlier of two as
+    near); None without any."""
+    if not blends:
+        return None
+    return blends[min(blends, key=lambda k: (abs(k - as_of_day), k))]
+
 
 def fit_blend(
     rows: Iterable[tuple[float, float, float]], *, minimum: int = MIN_BLEND

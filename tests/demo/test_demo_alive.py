@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tests.factories import client_for
+from tests.factories import client_for, kept_for_the_module
 from tiejun.demo.alive import CONFIRMED_SHARE
 from tiejun.demo.field import CITY_CENTRES
 from tiejun.org.models import Person, Unit, UnitKind
@@ -20,11 +20,17 @@ from tiejun.transfers.models import Office
 CURRENT = dt.date(2026, 6, 1)
 
 
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
+        out = io.StringIO()
+        call_command("demo", reps=40, months=2, history_years=0, today="2026-06-15", stdout=out)
+        yield out.getvalue()
+
+
 @pytest.fixture
-def demo(db):
-    out = io.StringIO()
-    call_command("demo", reps=40, months=2, history_years=0, today="2026-06-15", stdout=out)
-    return out.getvalue()
+def demo(_demo_data, db):
+    return _demo_data
 
 
 def test_every_branch_has_an_office_near_its_city(demo):

@@ -7,19 +7,26 @@ from collections import defaultdict
 import pytest
 from django.utils import timezone
 
+from tests.factories import kept_for_the_module
 from tiejun.crm.models import Deal, Opportunity, OpportunityStageChange
 from tiejun.crm.selectors.pipeline import open_pipeline, stage_changes
 from tiejun.demo.generator import demo_build
-from tiejun.demo.shapes import build_shape
 from tiejun.org.models import Person
 from tiejun.workdays import month_end
 
 TODAY = dt.date(2026, 6, 15)
 
 
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
+        demo_build(reps=24, months=4, today=TODAY, history_years=1)
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    demo_build(reps=24, months=4, today=TODAY, history_years=1)
+def demo(_demo_data, db):
+    return _demo_data
 
 
 def _paths():
@@ -78,13 +85,3 @@ def test_the_pipeline_of_a_past_day_is_rebuilt_from_the_history(demo):
     changes = [c for c in stage_changes(day) if c.day <= day]
     final = dict(Opportunity.objects.values_list("pk", "amount"))
     assert any(c.amount != float(final[c.opportunity]) for c in changes)
-
-
-def test_shapes_write_an_opportunity_history_without_changing_the_facts(db):
-    from tiejun.scoreboard.models import Fact
-
-    build_shape("push", reps=16, months=4, seed=3, today=TODAY)
-    assert OpportunityStageChange.objects.filter(to_stage="won").count() > 100
-    assert OpportunityStageChange.objects.filter(to_stage="lost").count() > 50
-    total = sum(v for v in Fact.objects.values_list("value", flat=True))
-    assert total > 0

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Min, Sum
 
+from tests.factories import kept_for_the_module
 from tiejun.crm.models import Deal
 from tiejun.demo.generator import demo_build
 from tiejun.lab.models import Attendee, Event, Touch
@@ -15,9 +16,16 @@ from tiejun.org.models import Unit
 TODAY = dt.date(2026, 6, 15)
 
 
+@pytest.fixture(scope="module")
+def _story_data(django_db_setup, django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
+        demo_build(reps=40, months=6, seed=2026, today=TODAY)  # two years of history by default
+        yield
+
+
 @pytest.fixture
-def story(db):
-    demo_build(reps=40, months=6, seed=2026, today=TODAY)  # two years of history by default
+def story(_story_data, db):
+    return _story_data
 
 
 def _per_branch_model(start, end):

@@ -62,18 +62,20 @@ def test_a_manager_promoting_a_rep_near_a_million_moves_the_date(page):
         expect(advice).to_contain_text("期权 20,000 股")
         expect(advice).to_contain_text("¥988,600")
         assert Membership.objects.get(person=rep, valid_to__isnull=True).role == Role.REP
-        # when: moving the date to the suggested one and saving
-        screen.locator("[data-advisor-postpone]").click()
-        date = screen.locator("#move input[name=effective_date]")
-        expect(date).to_have_value(SUGGESTED.isoformat())
-        expect(screen.locator("[data-refilled]")).to_be_visible()
-        screen.locator("#move button.btn-primary[type=submit]").click()
+        # when: saving the move from the suggested date instead
+        postpone = screen.locator("[data-advisor-postpone]")
+        expect(postpone).to_have_attribute("data-postpone-date", SUGGESTED.isoformat())
+        postpone.click()
         # then: saved without a warning, from the suggested date
         expect(screen).to_have_url(re.compile(rf"/people/{rep.employee_no}/(#move)?$"))
         expect(screen.locator('li[data-code="milestone.forfeit"]')).to_have_count(0)
         current = Membership.objects.get(person=rep, valid_to__isnull=True)
         assert current.role == Role.SUPERVISOR and current.valid_from == SUGGESTED
         assert AuditEntry.objects.filter(action="promote", object_id=rep.employee_no).exists()
+        # and the choice is on record as a postponement
+        assert AuditEntry.objects.filter(
+            object_type="milestone", action="postpone", object_id=rep.employee_no
+        ).exists()
         box = screen.locator("#move").bounding_box()
         assert box is not None and box["width"] <= LAPTOP["width"]
     finally:

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from tests.factories import client_for, deal, person
 from tiejun.audit.models import AuditEntry
@@ -337,7 +338,9 @@ def test_the_person_page_shows_the_advisor_with_its_data(org, plan, rep):
     assert 'data-code="milestone.forfeit"' in html and "data-advisor" in html
     assert f'data-suggested-effective-date="{SUGGESTED.isoformat()}"' in html
     assert 'data-ytd="988600.00"' in html and 'data-threshold="1000000.00"' in html
-    assert f'data-refill-date="{SUGGESTED.isoformat()}"' in html
+    assert f'data-postpone-date="{SUGGESTED.isoformat()}"' in html
+    assert 'name="milestone" value="postpone"' in html
+    assert 'value="postpone" class' not in html  # a button of its own, not a radio
     assert 'value="proceed"' in html and 'value="exception"' not in html
     assert "/incentives/people/R3/advisor/move/" in html  # the choice's own submit
     # confirming without a choice is refused again
@@ -351,12 +354,21 @@ def test_the_person_page_shows_the_advisor_with_its_data(org, plan, rep):
         },
     )
     assert again.status_code == 400 and current(rep).role == Role.REP
-    # the refilled date saves without a warning
+    # the postpone button sends the same form to the advisor's page: saved from the suggested
+    # date, and the choice is on record as a postponement, not only as the move
     saved = client.post(
-        "/people/R3/",
-        {"effective_date": SUGGESTED.isoformat(), "unit": org.team_b.pk, "role": "supervisor"},
+        "/incentives/people/R3/advisor/move/",
+        {
+            "effective_date": TODAY.isoformat(),
+            "unit": org.team_b.pk,
+            "role": "supervisor",
+            "milestone": "postpone",
+        },
     )
     assert saved.status_code == 302 and current(rep).valid_from == SUGGESTED
+    entry = AuditEntry.objects.get(object_type="milestone", action="postpone")
+    assert entry.object_id == "R3" and entry.actor_id == org.manager.pk
+    assert entry.after["effective"] == SUGGESTED.isoformat()
 
 
 def test_the_advisor_page_saves_proceed_with_a_reason(org, plan, rep):
@@ -494,6 +506,29 @@ def test_a_transfer_order_takes_the_postponed_date(org, plan, rep):
         choices={"milestone": "postpone"},
     )
     assert order.effective == SUGGESTED and order.membership.valid_from == SUGGESTED
+
+
+def test_the_admin_deactivate_action_is_checked_too(org, open_plan, rep):
+    # given: staff deactivating, from the admin, the rep near the milestone and another rep
+    Person.objects.filter(pk=org.admin.pk).update(is_staff=True, is_superuser=True)
+    other = org.reps["R1"]
+    staff = Client()
+    staff.force_login(Person.objects.get(pk=org.admin.pk))
+    # when
+    response = staff.post(
+        "/admin/org/person/",
+        {"action": "deactivate", "_selected_action": [rep.pk, other.pk]},
+        follow=True,
+    )
+    # then: the rep whose leaving forfeits the milestone stays, with a warning saying how to
+    # decide; the other is deactivated; nothing is recorded for the one held back
+    rep.refresh_from_db()
+    other.refresh_from_db()
+    assert rep.is_active and not other.is_active
+    html = response.content.decode()
+    assert "forfeits" in html and "--choice milestone=postpone|exception|proceed" in html
+    assert f'href="/people/{rep.employee_no}/"' in html
+    assert not AuditEntry.objects.filter(object_type="milestone").exists()
 
 
 def test_a_leaver_is_checked_too(org, open_plan, rep):

@@ -1,15 +1,23 @@
 import pytest
 from django.utils import timezone
 
+from tests.factories import kept_for_the_module
 from tiejun.demo.generator import demo_build
 from tiejun.lab.planner import REP_HOURS_PER_QUARTER, ModelRow, parse_number, planner_for_unit
 from tiejun.org.models import Person, Unit
 
 
-@pytest.fixture
-def company(db):
+@pytest.fixture(scope="module")
+def _company_data(django_db_setup, django_db_blocker):
     """A small demo company with a year of sales-model history up to today."""
-    demo_build(reps=40, months=3, seed=11, today=timezone.localdate(), history_years=1)
+    with kept_for_the_module(django_db_blocker):
+        demo_build(reps=40, months=3, seed=11, today=timezone.localdate(), history_years=1)
+        yield
+
+
+@pytest.fixture
+def company(_company_data, db):
+    return _company_data
 
 
 def test_planner_recommends_a_mix_with_intervals(company):

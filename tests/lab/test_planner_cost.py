@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.factories import kept_for_the_module
 from tiejun.demo.generator import demo_build
 from tiejun.incentives.labcost import cost_of, unit_pay
 from tiejun.incentives.maths import ModelTerms
@@ -28,9 +29,16 @@ PLAN = {
 }
 
 
+@pytest.fixture(scope="module")
+def _company_data(django_db_setup, django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
+        demo_build(reps=40, months=3, seed=11, today=timezone.localdate(), history_years=1)
+        yield
+
+
 @pytest.fixture
-def company(db):
-    demo_build(reps=40, months=3, seed=11, today=timezone.localdate(), history_years=1)
+def company(_company_data, db):
+    return _company_data
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,6 +22,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from huey.contrib.djhuey import HUEY
 from huey.storage import PriorityRedisStorage, SqliteStorage
+
+from tests.migrated import migrate
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -245,5 +246,5 @@ def migrated_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tj-worker-template")
     db = folder / "db.sqlite3"
     env = {**os.environ, "TIEJUN_HOME": str(folder), "TIEJUN_DATABASE_URL": f"sqlite:///{db}"}
-    subprocess.run([str(TIEJUN), "migrate", "--no-input", "-v0"], env=env, check=True, timeout=300)
+    migrate(env, timeout=300)
     return db

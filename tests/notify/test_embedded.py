@@ -8,7 +8,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.notify.conftest import LOOPBACK_ALLOWED, TIEJUN, free_port, start_http, wait_for
+
+# runs tiejun as a subprocess on a SQLite database of its own: one CI pass is enough
+pytestmark = pytest.mark.own_database
 
 
 def children(pid: int) -> list[int]:

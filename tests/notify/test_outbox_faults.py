@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.migrated import migrate
 from tests.notify.conftest import TIEJUN, Mailbox, SmtpServer, free_port, wait_for
 
 pytestmark = pytest.mark.slow
@@ -111,9 +112,7 @@ def test_two_kills_during_a_batch_lose_nothing_and_duplicate_at_most_one_per_thr
 
     try:
         if needs_migrate:
-            subprocess.run(
-                [str(TIEJUN), "migrate", "--no-input", "-v0"], env=env, check=True, timeout=600
-            )
+            migrate(env)
         # given 300 battle reports in the outbox
         subprocess.run(
             [

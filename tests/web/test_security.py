@@ -223,6 +223,7 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.own_database
 def test_check_deploy_reports_no_warning_in_production(tmp_path):
     result = tiejun(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
@@ -230,6 +231,7 @@ def test_check_deploy_reports_no_warning_in_production(tmp_path):
     assert result.stderr == ""
 
 
+@pytest.mark.own_database
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {**PRODUCTION, "TIEJUN_SECRET_KEY": ""}
     for command in (["check"], ["serve"], ["migrate"]):
@@ -239,6 +241,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.own_database
 def test_production_refuses_the_debug_page(tmp_path):
     result = tiejun(tmp_path, "check", **PRODUCTION, TIEJUN_DEBUG="1")
     assert result.returncode == 2
@@ -265,6 +268,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.own_database
 def test_production_headers_and_no_debug_page(tmp_path):
     env = {**PRODUCTION, "TIEJUN_LOGIN_MAX_FAILURES": "7", "TIEJUN_LOGIN_LOCKOUT_MINUTES": "20"}
     collected = tiejun(tmp_path, "collectstatic", "--noinput", "-v0", **env)

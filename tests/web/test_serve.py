@@ -9,6 +9,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from tests.migrated import migrate
+
+# runs tiejun as a subprocess on a SQLite database of its own: one CI pass is enough
+pytestmark = pytest.mark.own_database
+
 TIEJUN = Path(sys.executable).with_name("tiejun")
 
 
@@ -32,7 +39,7 @@ def test_serve_answers_the_login_page(tmp_path):
         "TIEJUN_HOME": str(tmp_path),
         "TIEJUN_DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
     }
-    subprocess.run([str(TIEJUN), "migrate", "--no-input", "-v0"], env=env, check=True, timeout=300)
+    migrate(env, timeout=300)
     port = free_port()
     server = subprocess.Popen(
         [str(TIEJUN), "serve", "--port", str(port), "--workers", "1"],

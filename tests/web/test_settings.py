@@ -26,6 +26,7 @@ def _clean_env(tmp_path: Path, **env: str) -> dict[str, str]:
     return clean
 
 
+@pytest.mark.own_database
 @pytest.mark.parametrize("value", ["prod", "Production", "staging", "dev"])
 def test_an_unknown_environment_refuses_to_start(tmp_path, value):
     done = subprocess.run(
@@ -75,6 +76,7 @@ def _probe(tmp_path: Path, *args: str, **env: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.own_database
 def test_development_shows_the_products_pages_and_still_serves_static_files(tmp_path):
     probe = _probe(
         tmp_path, TIEJUN_ENV="development", TIEJUN_ALLOWED_HOSTS="testserver", TIEJUN_LANGUAGE="en"
@@ -90,6 +92,7 @@ def test_development_shows_the_products_pages_and_still_serves_static_files(tmp_
     assert _probe(tmp_path, "settings", TIEJUN_DEBUG="true")["debug"] is True
 
 
+@pytest.mark.own_database
 def test_no_proxy_is_trusted_unless_declared_even_in_production(tmp_path):
     probe = _probe(tmp_path, "settings", TIEJUN_ENV="production", TIEJUN_SECRET_KEY="x" * 60)
     assert probe["proxy_count"] == 0

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import PASSWORD
+from tests.migrated import migrate
 from tiejun.org.models import Person
 from tiejun.web.templatetags.tiejun_web import money, percent
 
@@ -232,6 +233,7 @@ def test_the_menu_costs_no_query_once_signed_in(login, org, django_assert_num_qu
 # --- the command line without its database -------------------------------------------------
 
 
+@pytest.mark.own_database
 def test_a_command_without_its_database_says_so_and_creates_nothing(tmp_path):
     import os
     import subprocess
@@ -256,6 +258,7 @@ def test_a_command_without_its_database_says_so_and_creates_nothing(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
+@pytest.mark.own_database
 def test_serve_prints_the_address_it_really_serves(tmp_path):
     import os
     import socket
@@ -271,7 +274,7 @@ def test_serve_prints_the_address_it_really_serves(tmp_path):
         "TIEJUN_EMBEDDED_WORKER": "0",
         "TIEJUN_LANGUAGE": "en",
     }
-    subprocess.run([str(tiejun), "migrate", "--no-input", "-v0"], env=env, check=True, timeout=300)
+    migrate(env, timeout=300)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
+from django.db.models import Max
 from django.utils import timezone
 
 from tiejun.crm.models import (
@@ -163,10 +164,11 @@ def write_field(work: FieldWork) -> dict[str, int]:
     """Write the field rows after ``work.customers``; returns row counts."""
     opened = _opened(work)
     insert_rows(work.contacts)
+    before = Opportunity.objects.aggregate(last=Max("pk"))["last"] or 0
     insert_rows(work.opportunities, dated=True)
     for rows in (work.visits, work.reports, work.notes):
         insert_rows(rows)
-    _open_history(work, opened)
+    _open_history(work, opened, after_pk=before)
     VisitPlan.objects.bulk_create(work.plans)  # a stop names its plan: the plans need their ids
     insert_rows(work.stops)
     return {
@@ -206,12 +208,24 @@ def _opened(work: FieldWork) -> list[list[tuple[str, dt.datetime]]]:
     return out
 
 
-def _open_history(work: FieldWork, opened: list[list[tuple[str, dt.datetime]]]) -> None:
+def _open_history(
+    work: FieldWork, opened: list[list[tuple[str, dt.datetime]]], *, after_pk: int
+) -> None:
     """The open opportunities' stage history, dated (one read of their ids, one set-based
-    insert): the pipeline the evening review counts on, with the estimate of today."""
-    ids = list(Opportunity.objects.order_by("-pk").values_list("pk", flat=True)[: len(opened)])[
-        ::-1
-    ]
+    insert): the pipeline the evening review counts on, with the estimate of today.
+
+    The ids are those the insert just numbered (above ``after_pk``, in the order written),
+    checked row by row against the opportunities written: a row numbered by anything else
+    stops the demo instead of giving an opportunity another's history."""
+    written = list(
+        Opportunity.objects.filter(pk__gt=after_pk)
+        .order_by("pk")
+        .values_list("pk", "customer_id", "title")
+    )
+    expected = [(o.customer_id, o.title) for o in work.opportunities]
+    if [(c, t) for _pk, c, t in written] != expected:
+        raise RuntimeError("the demo's opportunities were not numbered in the order written")
+    ids = [pk for pk, _c, _t in written]
     rows = []
     for pk, opp, steps in zip(ids, work.opportunities, opened, strict=True):
         before = ""

@@ -73,6 +73,11 @@ def _still_counts(proposal: MoveProposal, progress: MilestoneProgress) -> bool:
     ).exists()
 
 
+# Below this chance of reaching a milestone this year (and no projected date), a move does not
+# warn about it: a rep at ¥0 of ¥1,000,000 in December forfeits nothing by leaving.
+OUT_OF_REACH = 0.05
+
+
 def milestones_at_stake(proposal: MoveProposal) -> list[AtStake]:
     """The milestones of this year that ``proposal`` forfeits, with the date that keeps each."""
     today = timezone.localdate()
@@ -88,6 +93,9 @@ def milestones_at_stake(proposal: MoveProposal) -> list[AtStake]:
         if not forfeits or _still_counts(proposal, progress):
             continue
         projected = progress.projected_on
+        chance = progress.probability
+        if projected is None and chance is not None and chance < OUT_OF_REACH:
+            continue  # not reachable this year at any pace seen: nothing real is forfeited
         if projected is not None and proposal.effective > projected:
             continue  # still in the role that counts on the day it is projected to be reached
         suggested = _next_workday_after(projected) if projected is not None else None

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .checks import MoveNeedsConfirmation
 from .models import Membership, Person, Unit, WorkdayOverride
-from .services import person_deactivate, person_reactivate
+from .services import person_deactivate_checked, person_reactivate
 
 
 @admin.register(WorkdayOverride)
@@ -52,8 +55,30 @@ class PersonAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Deactivate (end sessions, revoke API tokens)"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        """Deactivate each person whom no leaver check holds back; one whose leaving would
+        forfeit something (a milestone) is left active with a warning saying what and how to
+        decide (the CLI's ``--choice``), as the CLI and the directory sync refuse it."""
+        by = request.user if isinstance(request.user, Person) else None
         for person in queryset:
-            person_deactivate(person=person)
+            try:
+                person_deactivate_checked(person=person, by=by)
+            except MoveNeedsConfirmation as refused:
+                options = dict.fromkeys(o for w in refused.warnings for o in w.options)
+                how = _(
+                    "Decide with: tiejun person deactivate %(no)s --choice milestone=%(options)s"
+                ) % {"no": person.employee_no, "options": "|".join(options)}
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} — {} {} <a href="{}">{}</a>',
+                        _("%(person)s was not deactivated") % {"person": person},
+                        "; ".join(str(w.message) for w in refused.warnings),
+                        how,
+                        reverse("scoreboard:person", args=[person.employee_no]),
+                        _("Their page"),
+                    ),
+                    level=messages.WARNING,
+                )
 
     @admin.action(description=_("Reactivate"))
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:

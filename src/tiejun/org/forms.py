@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -26,9 +26,11 @@ TARGET_CHOICES = [
 ]
 
 
-# A milestone the move forfeits (the promotion advisor, warning ``milestone.forfeit``). The date
-# is moved by a button that refills the effective date (``org/moves.js``), not by a radio.
+# A milestone the move forfeits (the promotion advisor, warning ``milestone.forfeit``). Postpone
+# is a submit button of its own ("save the move from the suggested date instead": the service
+# moves the date and records the choice); the others are radios with a reason.
 MILESTONE_CHOICES = [
+    ("postpone", _("Move the effective date to the suggested one")),
     ("exception", _("Ask for an exception (approved a level up)")),
     ("proceed", _("Go ahead: the milestone is forfeited")),
 ]
@@ -80,6 +82,15 @@ class ConfirmsMoves:
                         "exception or go ahead with a reason."
                     ),
                 )
+
+    @property
+    def has_milestone_radios(self) -> bool:
+        """Whether the advisor offers a choice beside postponing (exception, go ahead)."""
+        milestone = self.fields.get("milestone")
+        if not isinstance(milestone, forms.ChoiceField):
+            return False
+        offered = cast(list[tuple[str, Any]], milestone.choices)  # set by show_warnings
+        return any(value != "postpone" for value, _label in offered)
 
     @property
     def postpone_dates(self) -> list[str]:

@@ -426,6 +426,33 @@ def recalibrate(before: list[Outcome], *, level: str) -> fc.Calibrator:
     return fc.shrink(fitted)
 
 
+@dataclass(frozen=True)
+class ReviewFit:
+    """What the review forecasts with, learned from past forecasts' outcomes: the pipeline's
+    blend per as-of working day and the rep and unit recalibration maps. The backtest fits one
+    per replayed month on the months before it; ``rhythm.services.calibration_refit`` fits one
+    on every replayed month and stores it for the review: the same function, so the backtest
+    scores the forecast the review shows."""
+
+    blends: dict[int, pl.Blend]
+    person: fc.Calibrator
+    unit: fc.Calibrator
+
+
+def review_fit(earlier: list[Outcome], as_of_days: Sequence[int]) -> ReviewFit:
+    blends = _blends(earlier, as_of_days)
+    # maps learned on forecasts made the same way (with or without the pipeline's blend) once
+    # there are enough of them, else on all the earlier ones
+    alike = [o for o in earlier if o.blended == bool(blends)]
+    if sum(o.level == "person" for o in alike) < fc.MIN_CALIBRATION:
+        alike = earlier
+    return ReviewFit(
+        blends=blends,
+        person=recalibrate(alike, level="person"),
+        unit=recalibrate(alike, level="unit"),
+    )
+
+
 def forecast_backtest(
     *,
     today: dt.date,
@@ -478,7 +505,8 @@ def forecast_backtest(
     for month in replayed:
         workdays = calendar.month_workdays(month)
         this_month: list[Outcome] = []
-        blends = _blends(earlier, result.as_of_days)
+        fit = review_fit(earlier, result.as_of_days)
+        blends = fit.blends
         if month in chosen:
             result.blends[f"{month:%Y-%m}"] = {str(k): b.to_json() for k, b in blends.items()}
         for k in result.as_of_days:
@@ -495,12 +523,7 @@ def forecast_backtest(
             )
         if month in chosen:
             if calibration_months:
-                # a map learned on forecasts made the same way (with or without the pipeline's
-                # blend) once there are enough of them, else on all the earlier months
-                alike = [o for o in earlier if o.blended == bool(blends)]
-                if sum(o.level == "person" for o in alike) < fc.MIN_CALIBRATION:
-                    alike = earlier
-                maps = {lv: recalibrate(alike, level=lv) for lv in ("person", "unit")}
+                maps = {"person": fit.person, "unit": fit.unit}
                 for o in this_month:
                     o.probability = maps[o.level].apply(o.raw)
             result.outcomes += this_month

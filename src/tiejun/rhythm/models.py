@@ -18,6 +18,9 @@ class ForecastCalibration(models.Model):
     count = models.PositiveIntegerField(_("forecasts"))
     person_map = models.JSONField(_("rep map"), default=dict)
     unit_map = models.JSONField(_("unit map"), default=dict)
+    # the pipeline's blend per as-of working day ("5": {"pipeline": …, "run": …, …}), learned
+    # from the same backtest; empty: the pipeline joins the run-rate as the larger of the two
+    blends = models.JSONField(_("pipeline blends"), default=dict)
     # the backtest's figures: Brier scores and the calibration of the last quarter's forecasts
     scores = models.JSONField(_("scores"), default=dict)
     track_record = models.JSONField(_("track record"), default=list)

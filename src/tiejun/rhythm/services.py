@@ -11,7 +11,7 @@ from django.db.models import Max
 from tiejun import forecast as fc
 from tiejun.audit.services import audit_record
 
-from .backtest import CALIBRATION_MONTHS, UNIT_CALIBRATION_MINIMUM, forecast_backtest
+from .backtest import CALIBRATION_MONTHS, forecast_backtest, review_fit
 from .models import ForecastCalibration
 
 REFIT_MONTHS = 6  # the months a refit replays
@@ -47,12 +47,12 @@ def calibration_refit(
         calibration_months=CALIBRATION_MONTHS,
     )
     replayed = result.training + result.outcomes
-    people = [(o.raw, o.hit) for o in replayed if o.level == "person"]
+    people = [o for o in replayed if o.level == "person"]
     if not people:
         return None
-    units = [(o.raw, o.hit) for o in replayed if o.level == "unit"]
-    person_map = fc.fit_calibrator(people)
-    unit_map = fc.fit_calibrator(units, minimum=UNIT_CALIBRATION_MINIMUM)
+    # what the review forecasts with, fitted the way the backtest fits each month's (the
+    # backtest scores exactly this): the blends, then the maps on forecasts made alike
+    fit = review_fit(replayed, result.as_of_days)
     quarter = set(result.months[-TRACK_RECORD_MONTHS:])
     shown = [
         (o.probability, o.hit)
@@ -68,8 +68,9 @@ def calibration_refit(
         fitted_on=today,
         months=f"{months[0]:%Y-%m} … {months[-1]:%Y-%m}" if months else "",
         count=len(people),
-        person_map=person_map.to_json(),
-        unit_map=unit_map.to_json(),
+        person_map=fit.person.to_json(),
+        unit_map=fit.unit.to_json(),
+        blends={str(k): b.to_json() for k, b in sorted(fit.blends.items())},
         scores={
             "brier": data["brier"],
             "units": data["units"]["brier"],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tiejun import forecast as fc
+from tiejun import pipeline as pl
 
 from ..models import ForecastCalibration
 
@@ -45,6 +46,32 @@ def calibrators(
         )
     except (TypeError, ValueError):
         return fc.IDENTITY, fc.IDENTITY
+
+
+def stored_blends(calibration: ForecastCalibration | None) -> dict[int, pl.Blend]:
+    """The pipeline's blends stored with ``calibration``, by as-of working day (none without
+    one, or if unreadable: then the pipeline joins the run-rate as the larger of the two)."""
+    if calibration is None or not calibration.blends:
+        return {}
+    try:
+        return {int(k): pl.Blend.from_json(v) for k, v in calibration.blends.items()}
+    except (TypeError, ValueError, AttributeError):
+        return {}
+
+
+def recalibrated(forecast: fc.Forecast, calibrator: fc.Calibrator) -> fc.Forecast:
+    """``forecast`` with its probability through the stored map, and the map's 80 % range."""
+    if forecast.probability is None or not calibrator.xs:
+        return forecast
+    if forecast.remaining_days == 0:
+        return forecast  # the month is over: reached or not, no model about it
+    span = calibrator.interval(forecast.probability)
+    return replace(
+        forecast,
+        probability=calibrator.apply(forecast.probability),
+        probability_low=None if span is None else span[0],
+        probability_high=None if span is None else span[1],
+    )
 
 
 MIN_TRACK_COUNT = 10  # bands with fewer forecasts are left out of the plain-words lines

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
-from tiejun import forecast as fc
 from tiejun.metrics import Metric
 from tiejun.org.models import Unit, UnitKind
 from tiejun.workdays import MonthProgress
 
-from ..models import ForecastCalibration
-from .calibration import TrackRecord, calibrators, latest_calibration, track_record
+from .calibration import TrackRecord, track_record
 from .risks import Risk, by_gap, risks_of, with_field_signals
 from .shared import HISTORY_WORKDAYS, ratio
-from .subtree import ForecastRow, Subtree, read_subtree, unit_row
+from .subtree import ForecastRow, read_subtree, unit_row
 
 
 @dataclass
@@ -80,29 +78,6 @@ class Review:
         }
 
 
-def recalibrated(forecast: fc.Forecast, calibrator: fc.Calibrator) -> fc.Forecast:
-    """``forecast`` with its probability through the stored map, and the map's 80 % range."""
-    if forecast.probability is None or not calibrator.xs:
-        return forecast
-    if forecast.remaining_days == 0:
-        return forecast  # the month is over: reached or not, no model about it
-    span = calibrator.interval(forecast.probability)
-    return replace(
-        forecast,
-        probability=calibrator.apply(forecast.probability),
-        probability_low=None if span is None else span[0],
-        probability_high=None if span is None else span[1],
-    )
-
-
-def _recalibrate(tree: Subtree, calibration: ForecastCalibration | None) -> None:
-    person_map, unit_map = calibrators(calibration)
-    for row in tree.reps:
-        row.forecast = recalibrated(row.forecast, person_map)
-    for unit_id, forecast in list(tree.unit_forecasts.items()):
-        tree.unit_forecasts[unit_id] = recalibrated(forecast, unit_map)
-
-
 def review_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Review:
     """The evening review of ``unit`` on ``day`` (today counted as elapsed).
 
@@ -110,8 +85,7 @@ def review_for_unit(unit: Unit, *, day: dt.date, metric: str = "revenue") -> Rev
     the unit, its children and the reps shown, largest gap first.
     """
     tree = with_field_signals(read_subtree(unit, day, metric))
-    calibration = latest_calibration(tree.metric.code)
-    _recalibrate(tree, calibration)
+    calibration = tree.calibration
     children_ids = sorted(
         (u.pk for u in tree.units.values() if u.parent_id == unit.pk),
         key=lambda pk: (tree.units[pk].sort, tree.units[pk].code),

@@ -24,7 +24,9 @@ from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.selectors import effective_targets
 from tiejun.workdays import MonthProgress, WorkCalendar, month_start
 
+from ..models import ForecastCalibration
 from ..shaping import month_shape, month_weights, normalise
+from .calibration import calibrators, latest_calibration, recalibrated, stored_blends
 from .shared import (
     HISTORY_WORKDAYS,
     ZERO,
@@ -127,6 +129,8 @@ class Subtree:
     # What of each rep's (employee number) and unit's (id) forecast stands on open opportunities
     pipeline: dict[str, pl.PipelineShare] = field(default_factory=dict)
     unit_pipeline: dict[int, pl.PipelineShare] = field(default_factory=dict)
+    # the stored fit the forecasts were made with (blend and recalibration); None: raw
+    calibration: ForecastCalibration | None = None
 
 
 @dataclass
@@ -252,8 +256,11 @@ def _rep_forecasts(
     progress: MonthProgress,
     calendar: WorkCalendar,
     pipeline: OpenPipeline | None = None,
+    blend: pl.Blend | None = None,
 ) -> _Reps:
-    """Each rep's month-end forecast from their own past (the team's pool where it is short)."""
+    """Each rep's month-end forecast from their own past (the team's pool where it is short),
+    with the open pipeline joined by ``blend`` (learned from the company's backtest) or, without
+    one, as the larger of the pipeline and the pace — as the backtest replays it."""
     window = calendar.previous_workdays(day, HISTORY_WORKDAYS)
     month = month_start(day)
     facts = _rep_facts(members, metric, since=window[0] if window else month, month=month, day=day)
@@ -289,14 +296,9 @@ def _rep_forecasts(
             future_shape=future_shape,
         )
         opportunities = [] if pipeline is None else pipeline.by_person.get(ms.person_id, [])
-        if opportunities and progress.remaining > 0:
-            pipe = pl.simulate_pipeline(
-                opportunities,
-                seed=fc.stable_seed("pipeline", team.code, person.employee_no, day.isoformat()),
-                simulations=settings.FORECAST_SIMULATIONS,
-            )
-            reps.pipeline[person.employee_no] = pl.share(future, pipe, opportunities)
-            future = pl.with_pipeline(future, pipe)
+        future = _with_pipeline(
+            reps, future, opportunities, blend, progress, target, (team.code, person, day)
+        )
         reps.team_futures[team.pk] = reps.team_futures.get(team.pk, 0) + future
         forecast = fc.summarise(
             float(done),
@@ -353,6 +355,41 @@ def _unit_forecasts(
     }
 
 
+def _with_pipeline(
+    reps: _Reps,
+    run: np.ndarray,
+    opportunities: list[tuple[float, float]],
+    blend: pl.Blend | None,
+    progress: MonthProgress,
+    target: Decimal | None,
+    key: tuple[str, Person, dt.date],
+) -> np.ndarray:
+    """The rest of the month of one rep with their open pipeline (``rhythm.backtest`` replays
+    exactly this): by the blend where there is one — a rep with no pipeline in sight too —
+    else the larger of the pipeline's draw and the pace."""
+    if progress.remaining <= 0 or (blend is None and not opportunities):
+        return run
+    team_code, person, day = key
+    pipe = np.zeros(len(run))
+    if opportunities:
+        pipe = pl.simulate_pipeline(
+            opportunities if blend is None else blend.opportunities(opportunities),
+            seed=fc.stable_seed("pipeline", team_code, person.employee_no, day.isoformat()),
+            simulations=len(run),
+        )
+    if blend is None:
+        reps.pipeline[person.employee_no] = pl.share(run, pipe, opportunities)
+        return pl.with_pipeline(run, pipe)
+    if opportunities:
+        reps.pipeline[person.employee_no] = blend.share(pipe, opportunities)
+    return blend.apply(
+        run,
+        pipe,
+        scale=pl.SCALE_SHARE * float(target or 0),
+        seed=fc.stable_seed("blend", team_code, person.employee_no, day.isoformat()),
+    )
+
+
 def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
     """The subtree of ``unit`` on the evening of ``day``: figures and forecasts of every unit
     and of the reps of its teams."""
@@ -367,6 +404,9 @@ def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
     members = reps_on(teams, day)
     targets = person_targets(month, m.code, [ms.person_id for ms in members])
     members = with_target_or_rep(members, targets)
+    # the stored fit of the company's backtest: the pipeline's blend for this as-of working day
+    # and the recalibration maps (the review, the risks and the personal message all use it)
+    calibration = latest_calibration(m.code)
     pipeline = None
     if m.code == REVENUE.code and progress.remaining > 0:  # opportunities are revenue
         pipeline = open_pipeline(
@@ -384,10 +424,17 @@ def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
         progress=progress,
         calendar=calendar,
         pipeline=pipeline,
+        blend=pl.blend_for(stored_blends(calibration), progress.elapsed)
+        if pipeline is not None
+        else None,
     )
     unit_forecasts = _unit_forecasts(
         units, reps.team_futures, achieved=achieved, effective=effective, progress=progress
     )
+    person_map, unit_map = calibrators(calibration)
+    for row in reps.rows:
+        row.forecast = recalibrated(row.forecast, person_map)
+    unit_forecasts = {pk: recalibrated(f, unit_map) for pk, f in unit_forecasts.items()}
     return Subtree(
         root=unit,
         day=day,
@@ -405,6 +452,7 @@ def read_subtree(unit: Unit, day: dt.date, metric: str) -> Subtree:
         idle_days=reps.idle_days,
         pipeline=reps.pipeline,
         unit_pipeline=_unit_pipeline(units, reps),
+        calibration=calibration,
     )
 
 

@@ -1,17 +1,12 @@
-/* The promotion advisor's "move the date" button (org/_move_warnings.html): refill the move's
-   effective date with the suggested one; the person then saves the move as usual. */
+/* The promotion advisor's "save from the suggested date" button (org/_move_warnings.html) is a
+   submit button with milestone=postpone: a radio checked before would be sent after it and win. */
 document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-refill-date]");
-  if (!button) return;
-  const form = button.closest("form");
-  const input = form && form.querySelector('input[name="effective_date"]');
-  if (!input) return;
-  input.value = button.dataset.refillDate;
-  input.dispatchEvent(new Event("change", { bubbles: true }));
-  button.setAttribute("aria-pressed", "true");
-  const note = button.parentElement.querySelector("[data-refilled]");
-  if (note) note.hidden = false;
-  input.focus();
+  const button = event.target.closest("[data-advisor-postpone]");
+  const form = button && button.closest("form");
+  if (!form) return;
+  form.querySelectorAll('input[name="milestone"]:checked').forEach((radio) => {
+    radio.checked = false;
+  });
 });
 
 /* A milestone choice (exception, go ahead) is saved by the advisor's page when the form's own
