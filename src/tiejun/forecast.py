@@ -339,6 +339,38 @@ def calibration_table(
     return table
 
 
+def calibration_noise(
+    probabilities: Sequence[float],
+    *,
+    minimum: int = 100,
+    buckets: int = 10,
+    draws: int = 200,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """The worst decile gap (as the backtest's ``calibration_error``) that a perfectly
+    calibrated forecast of these ``probabilities`` shows by chance alone: its median and
+    90th percentile over ``draws`` simulated outcomes (each forecast reached with its own
+    probability, independently: real outcomes move together within a month, so the true
+    noise is larger). A backtest gap below the median is as good as these numbers can tell;
+    None when no decile holds ``minimum`` forecasts."""
+    p = np.clip(np.asarray(probabilities, dtype=float), 0.0, 1.0)
+    if not len(p):
+        return None
+    index = np.minimum(buckets - 1, (p * buckets).astype(int))
+    counts = np.bincount(index, minlength=buckets)
+    kept = counts >= minimum
+    if not kept.any():
+        return None
+    means = np.bincount(index, weights=p, minlength=buckets)[kept] / counts[kept]
+    rng = np.random.default_rng(seed)
+    worst = np.empty(draws)
+    for d in range(draws):
+        hits = (rng.random(len(p)) < p).astype(float)
+        rates = np.bincount(index, weights=hits, minlength=buckets)[kept] / counts[kept]
+        worst[d] = np.max(np.abs(rates - means))
+    return round(float(np.median(worst)), 3), round(float(np.quantile(worst, 0.9)), 3)
+
+
 @dataclass(frozen=True)
 class Calibrator:
     """A monotone map from the simulation's probability to the observed hit rate, fitted by
@@ -487,3 +519,45 @@ def shrink(calibrator: Calibrator, weight: float = SHRINK) -> Calibrator:
         count=calibrator.count,
         ns=tuple(n for _x, (_y, n) in points) if calibrator.ns else (),
     )
+
+
+SHRINK_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the weights a refit may choose among
+SHRINK_SE = 2.0  # … leaving the default only for a gain this many standard errors clear
+
+
+def choose_shrink(
+    months: Sequence[Sequence[tuple[float, bool]]],
+    *,
+    weights: Sequence[float] = SHRINK_WEIGHTS,
+    default: float = SHRINK,
+    k_se: float = SHRINK_SE,
+    minimum: int = MIN_CALIBRATION,
+) -> float:
+    """How much of the isotonic map to take, cross-validated month by month: each month's
+    forecasts scored (squared error) by the map fitted on the other months, at each weight.
+    The default weight stands unless another one lowers the total by more than ``k_se``
+    standard errors of the per-forecast difference — one month's luck (a company-wide good
+    month moves every rep at once) does not move it; a map that keeps going stale (reps
+    whose rate drifts) or keeps holding (a steady bias) does. Fewer than three months: the
+    default."""
+    folds = [list(m) for m in months if m]
+    if len(folds) < 3:
+        return default
+    losses: dict[float, list[float]] = {w: [] for w in {*weights, default}}
+    for k, held in enumerate(folds):
+        fitted = fit_calibrator(
+            (pair for j, fold in enumerate(folds) if j != k for pair in fold), minimum=minimum
+        )
+        for w in losses:
+            calibrator = shrink(fitted, w) if w > 0 and fitted.xs else IDENTITY
+            losses[w] += [(calibrator.apply(p) - (1.0 if hit else 0.0)) ** 2 for p, hit in held]
+    base = np.asarray(losses[default])
+    chosen, best = default, 0.0
+    for w, values in losses.items():
+        if w == default or len(base) < 2:
+            continue
+        gains = base - np.asarray(values)
+        gain = float(gains.sum())
+        if gain > best and gain > k_se * float(gains.std(ddof=1)) * math.sqrt(len(gains)):
+            chosen, best = w, gain
+    return chosen

@@ -35,6 +35,7 @@ def test_backtest_prints_brier_scores_and_calibration(demo):
     assert "Calibration: forecast" in text
     assert "Calibration: baseline" in text
     assert "2026-03, 2026-04, 2026-05" in text
+    assert "a perfectly calibrated forecast shows" in text  # what the worst gap is worth
 
 
 def test_forecast_beats_the_naive_baseline_on_the_demo(demo):
@@ -50,6 +51,11 @@ def test_forecast_beats_the_naive_baseline_on_the_demo(demo):
         "0.0-0.1", "0.9-1.0"
     }  # fmt: skip
     assert data["brier"]["forecast"] < data["brier"]["baseline"]
+    # the worst decile gap, and beside it what a perfectly calibrated forecast of the same
+    # probabilities shows on these counts by chance alone
+    noise = data["calibration_noise"]
+    assert data["calibration_error"] is not None
+    assert 0 < noise["median"] <= noise["p90"] < 0.3
     # the same seed gives the same result
     again = json.loads(
         _run("--months", "4", "--today", TODAY.isoformat(), "--simulations", "500", "--json")

@@ -58,6 +58,8 @@ def test_backtest_reports_units_and_the_uncalibrated_forecast(pushy):
     assert data["brier"]["ratio"] == pytest.approx(
         data["brier"]["forecast"] / data["brier"]["baseline"], abs=2e-3
     )
+    # 168 rep forecasts: no decile holds 100, so neither a gap nor its noise is given
+    assert data["calibration_error"] is None and data["calibration_noise"] is None
     units = data["units"]
     assert units["forecasts"] == 3 * days  # three teams, each forecast as its reps' sum
     assert sum(b["count"] for b in units["calibration"]["forecast"]) == units["forecasts"]

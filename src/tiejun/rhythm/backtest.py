@@ -146,6 +146,8 @@ class BacktestResult:
                 "uncalibrated": table("uncalibrated"),
             },
             "calibration_error": calibration_error(self.pairs("forecast")),
+            # what a perfectly calibrated forecast would show on these counts by chance alone
+            "calibration_noise": noise(self.pairs("forecast")),
             "units": {
                 "forecasts": len(units),
                 "hit_rate": (
@@ -163,6 +165,7 @@ class BacktestResult:
                     "uncalibrated": table("uncalibrated", "unit"),
                 },
                 "calibration_error": calibration_error(self.pairs("forecast", level="unit")),
+                "calibration_noise": noise(self.pairs("forecast", level="unit")),
             },
             "pipeline": {
                 "forecasts_with_pipeline": sum(1 for o in people if o.opportunities),
@@ -181,6 +184,12 @@ class BacktestResult:
                 "blends": self.blends,
             },
         }
+
+
+def noise(pairs: list[tuple[float, bool]], minimum: int = 100) -> dict[str, float] | None:
+    """``fc.calibration_noise`` of the forecasts in ``pairs``, for the JSON."""
+    found = fc.calibration_noise([p for p, _hit in pairs], minimum=minimum)
+    return None if found is None else {"median": found[0], "p90": found[1]}
 
 
 def calibration_error(pairs: list[tuple[float, bool]], minimum: int = 100) -> float | None:
@@ -415,15 +424,22 @@ def recalibrate(before: list[Outcome], *, level: str) -> fc.Calibrator:
 
     One map for all as-of days: maps per as-of day were tried and, fitted on a quarter of the
     forecasts each, were worse calibrated out of sample (docs/benchmarks.md). Half of it
-    (``fc.shrink``): the whole map, fitted on a few months in another regime (a pipeline's
-    blend still learning, a drifting pace), over-corrected the months that followed.
+    (``fc.shrink``) by default: the whole map, fitted on a few months in another regime (a
+    pipeline's blend still learning, a drifting pace), over-corrected the months that
+    followed; another share only where month-by-month cross-validation shows it clearly
+    better (``fc.choose_shrink``: the identity for reps whose rate drifts).
     """
     # a team-month is one outcome for a whole team: too few of them to fit a map on safely
     minimum = fc.MIN_CALIBRATION if level == "person" else UNIT_CALIBRATION_MINIMUM
-    fitted = fc.fit_calibrator(
-        [(o.raw, o.hit) for o in before if o.level == level], minimum=minimum
-    )
-    return fc.shrink(fitted)
+    mine = [o for o in before if o.level == level]
+    fitted = fc.fit_calibrator([(o.raw, o.hit) for o in mine], minimum=minimum)
+    if not fitted.xs:
+        return fitted
+    by_month: dict[dt.date, list[tuple[float, bool]]] = defaultdict(list)
+    for o in mine:
+        by_month[o.month].append((o.raw, o.hit))
+    weight = fc.choose_shrink([by_month[m] for m in sorted(by_month)], minimum=minimum)
+    return fc.shrink(fitted, weight) if weight > 0 else fc.IDENTITY
 
 
 @dataclass(frozen=True)

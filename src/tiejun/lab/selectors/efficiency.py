@@ -83,7 +83,8 @@ def efficiency_report(
     credited = data.share > 0
     revenue_cents = np.bincount(data.model, weights=data.share, minlength=n_models)
     won_key = np.unique(data.deal_customer[data.deal[credited]] * n_models + data.model[credited])
-    customers_won = np.bincount(won_key % n_models, minlength=n_models)
+    # (no model at all: no key either; the modulus only must not be zero)
+    customers_won = np.bincount(won_key % max(n_models, 1), minlength=n_models)
     first_month = (start.year - 1970) * 12 + start.month - 1
     share_month = data.deal_month[data.deal] - first_month
     month_revenue = np.zeros((n_models, len(months)))

@@ -73,6 +73,16 @@ def render_backtest(result: BacktestResult, seconds: float | None = None) -> str
                     f"  {b['bucket']:<12}{b['count']:>8}"
                     f"{_show(b['mean_forecast']):>15}{_show(b['hit_rate']):>10}"
                 )
+    error, noise = data["calibration_error"], data["calibration_noise"]
+    if error is not None and noise is not None:
+        lines += [
+            "",
+            _(
+                "Worst decile gap %(error)s; a perfectly calibrated forecast shows %(median)s "
+                "(median) to %(p90)s (1 in 10) on these counts by chance alone."
+            )
+            % {"error": _show(error), "median": _show(noise["median"]), "p90": _show(noise["p90"])},
+        ]
     if seconds is not None:
         lines += ["", _("in %(seconds).1f s") % {"seconds": seconds}]
     return "\n".join(lines)
