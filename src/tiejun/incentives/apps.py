@@ -37,3 +37,9 @@ class IncentivesConfig(AppConfig):
         from .hooks import ytd_milestone_column
 
         register_board_column(ytd_milestone_column)
+
+        from tiejun.rhythm.backtest import register_backtest_section
+
+        from .backtest import milestone_backtest, render_milestones
+
+        register_backtest_section("milestones", milestone_backtest, render_milestones)

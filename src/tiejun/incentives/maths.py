@@ -10,9 +10,11 @@ adds up on paper. Values are ``Decimal`` throughout: this is money on the books.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 
@@ -208,6 +210,129 @@ def project_threshold(
     probability = float(share_by_day[-1])
     median_index = int(np.argmax(share_by_day >= 0.5)) if share_by_day[-1] >= 0.5 else None
     return Projection(None if median_index is None else days[median_index], probability)
+
+
+@dataclass(frozen=True)
+class ProjectionCheck:
+    """One replayed projection: on ``as_of``, when the threshold was projected to be met (and
+    how likely by the horizon), against the working day it was in fact met (None: not by the
+    horizon)."""
+
+    as_of: dt.date
+    projected_on: dt.date | None
+    probability: float
+    reached_on: dt.date | None
+    error_days: int | None  # projected − reached, in working days (both known)
+    # the naive pace beside it: the year so far carried on at its average working day
+    naive_on: dt.date | None = None
+    naive_error_days: int | None = None
+
+
+def replay_projections(
+    days: Sequence[dt.date],
+    values: Sequence[float],
+    threshold: float,
+    as_of: Sequence[int],
+    *,
+    start: int = 0,
+    seed: int = 0,
+    simulations: int = SIMULATIONS,
+) -> list[ProjectionCheck]:
+    """Replay :func:`project_threshold` — the very projection the person page, the board and
+    the promotion advisor show — on past working days and score it against what happened.
+
+    ``days`` are the working days of the period up to its horizon, ``values`` the person's
+    result on each (zeros included), ``start`` the index of the first day they counted (their
+    history starts there), ``as_of`` the indexes to replay on (evenings: that day's result
+    known). A replay day on which the threshold was already met is skipped."""
+    totals = np.cumsum(np.asarray(values, dtype=float))
+    met = np.nonzero(totals >= threshold - EPSILON)[0]
+    reached_index = int(met[0]) if len(met) else None
+    checks = []
+    for k in as_of:
+        if k < start or k >= len(days) - 1:
+            continue
+        if reached_index is not None and reached_index <= k:
+            continue  # already met: nothing left to project
+        projection = project_threshold(
+            values[start : k + 1],
+            float(totals[k]),
+            threshold,
+            days[k + 1 :],
+            seed=seed + k,
+            simulations=simulations,
+        )
+        projected_index = (
+            None if projection.projected_on is None else days.index(projection.projected_on)
+        )
+        naive_index = _pace_index(float(totals[k]), threshold, k, start, len(days))
+        checks.append(
+            ProjectionCheck(
+                as_of=days[k],
+                projected_on=projection.projected_on,
+                probability=projection.probability,
+                reached_on=None if reached_index is None else days[reached_index],
+                error_days=_difference(projected_index, reached_index),
+                naive_on=None if naive_index is None else days[naive_index],
+                naive_error_days=_difference(naive_index, reached_index),
+            )
+        )
+    return checks
+
+
+def _difference(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a - b
+
+
+def _pace_index(so_far: float, threshold: float, k: int, start: int, count: int) -> int | None:
+    """The working day (index) the average day since ``start`` carried on meets the threshold;
+    None when it does not by the last of ``count`` days."""
+    rate = so_far / (k - start + 1)
+    if rate <= 0:
+        return None
+    index = k + math.ceil((threshold - so_far) / rate - EPSILON)
+    return index if index < count else None
+
+
+def projection_scores(checks: Sequence[ProjectionCheck]) -> dict[str, Any]:
+    """The replayed projections in figures: the date's error in working days where both the
+    projection and the outcome have one (absolute median, mean and 90th percentile; the signed
+    mean: above zero, projected too late), the dates projected for a threshold not met by the
+    horizon (false alarms) and the thresholds met without a projected date (misses), and the
+    Brier score of "met by the horizon"; ``naive`` the same for the naive pace (the average
+    working day so far, carried on)."""
+    errors = np.asarray([c.error_days for c in checks if c.error_days is not None], dtype=float)
+    hits = np.asarray([c.reached_on is not None for c in checks], dtype=float)
+    probabilities = np.asarray([c.probability for c in checks], dtype=float)
+    naive = np.asarray(
+        [c.naive_error_days for c in checks if c.naive_error_days is not None], dtype=float
+    )
+    paced = np.asarray([c.naive_on is not None for c in checks], dtype=float)
+
+    def rounded(value: float) -> float:
+        return round(float(value), 2)
+
+    return {
+        "projections": len(checks),
+        "met": int(hits.sum()),
+        "with_both_dates": len(errors),
+        "median_abs_error_days": rounded(np.median(np.abs(errors))) if len(errors) else None,
+        "mean_abs_error_days": rounded(np.mean(np.abs(errors))) if len(errors) else None,
+        "p90_abs_error_days": rounded(np.quantile(np.abs(errors), 0.9)) if len(errors) else None,
+        "mean_error_days": rounded(np.mean(errors)) if len(errors) else None,
+        "false_alarms": sum(1 for c in checks if c.projected_on and c.reached_on is None),
+        "misses": sum(1 for c in checks if c.projected_on is None and c.reached_on is not None),
+        "brier": round(float(np.mean((probabilities - hits) ** 2)), 4) if len(checks) else None,
+        # the naive pace: met if the average day so far, carried on, meets it (0 or 1)
+        "naive": {
+            "with_both_dates": len(naive),
+            "median_abs_error_days": rounded(np.median(np.abs(naive))) if len(naive) else None,
+            "mean_abs_error_days": rounded(np.mean(np.abs(naive))) if len(naive) else None,
+            "false_alarms": sum(1 for c in checks if c.naive_on and c.reached_on is None),
+            "misses": sum(1 for c in checks if c.naive_on is None and c.reached_on is not None),
+            "brier": round(float(np.mean((paced - hits) ** 2)), 4) if len(checks) else None,
+        },
+    }
 
 
 def first_reached(daily: Sequence[tuple[dt.date, Decimal]], threshold: Decimal) -> dt.date | None:

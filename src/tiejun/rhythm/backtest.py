@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,6 +440,50 @@ def recalibrate(before: list[Outcome], *, level: str) -> fc.Calibrator:
         by_month[o.month].append((o.raw, o.hit))
     weight = fc.choose_shrink([by_month[m] for m in sorted(by_month)], minimum=minimum)
     return fc.shrink(fitted, weight) if weight > 0 else fc.IDENTITY
+
+
+# --- sections other apps add to the backtest (the milestones of the incentives app) ----------
+
+
+@dataclass(frozen=True)
+class BacktestSection:
+    """A part of ``tiejun forecast backtest`` another app owns: ``compute(today=, seed=,
+    simulations=)`` gives the JSON block, ``render`` its lines in the text output."""
+
+    compute: Callable[..., dict[str, Any]]
+    render: Callable[[dict[str, Any]], list[str]]
+
+
+_SECTIONS: dict[str, BacktestSection] = {}
+
+
+def register_backtest_section(
+    name: str,
+    compute: Callable[..., dict[str, Any]],
+    render: Callable[[dict[str, Any]], list[str]],
+) -> None:
+    """Add the block ``name`` to the backtest (an app above the rhythm registers it from its
+    ``AppConfig.ready``: the rhythm imports nothing above it)."""
+    _SECTIONS[name] = BacktestSection(compute, render)
+
+
+def backtest_sections(
+    *, today: dt.date, seed: int = 0, simulations: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every registered section's block, by name."""
+    return {
+        name: section.compute(today=today, seed=seed, simulations=simulations)
+        for name, section in _SECTIONS.items()
+    }
+
+
+def render_sections(blocks: dict[str, dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for name, block in blocks.items():
+        section = _SECTIONS.get(name)
+        if section is not None:
+            lines += ["", *section.render(block)]
+    return lines
 
 
 @dataclass(frozen=True)

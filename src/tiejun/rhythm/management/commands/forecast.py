@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 
 from tiejun.errors import TiejunError
 from tiejun.metrics import metric as get_metric
-from tiejun.rhythm.backtest import CALIBRATION_MONTHS, BacktestResult, forecast_backtest
+from tiejun.rhythm.backtest import (
+    CALIBRATION_MONTHS,
+    BacktestResult,
+    backtest_sections,
+    forecast_backtest,
+    render_sections,
+)
 from tiejun.rhythm.services import calibration_refit
 
 
@@ -145,10 +151,15 @@ class Command(BaseCommand):
             )
         except TiejunError as error:
             raise CommandError(str(error)) from None
+        sections = backtest_sections(
+            today=today, seed=options["seed"], simulations=options["simulations"]
+        )
         if options["json"]:
-            self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+            data = {**result.to_json(), **sections}
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         else:
-            self.stdout.write(render_backtest(result, time.perf_counter() - started))
+            text = render_backtest(result, time.perf_counter() - started)
+            self.stdout.write("\n".join([text, *render_sections(sections)]))
 
     def _calibrate(self, today: dt.date, options: dict[str, Any]) -> None:
         try:
