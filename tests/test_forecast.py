@@ -63,6 +63,24 @@ def test_empty_history_falls_back_to_the_team():
     assert with_team.own_days == 0
 
 
+def test_a_new_team_is_forecast_from_the_month_so_far():
+    # given: a rep of a brand-new team (no past days, theirs or the team's) who sold 50,000 in
+    # the first 10 working days of 20, against a target of 80,000
+    def forecast(achieved: float) -> fc.Forecast:
+        rest = fc.simulate_remaining(
+            [], 10, seed=1, simulations=2000, rate_drift=fc.RATE_DRIFT, pace=(achieved, 10)
+        )
+        return fc.summarise(achieved, rest, 80000.0, remaining_days=10)
+
+    ahead = forecast(50000.0)
+    # then: the month so far carries on (about 100,000 expected), not "nothing more"
+    assert ahead.expected == pytest.approx(100000, rel=0.1)
+    assert ahead.probability is not None and ahead.probability > 0.7
+    # and without a sale yet there is still nothing to go on
+    idle = forecast(0.0)
+    assert idle.expected == 0 and idle.probability == 0
+
+
 def test_a_short_history_is_shrunk_toward_the_team():
     own = [5000.0] * 2  # two great days
     team = [0.0] * 100

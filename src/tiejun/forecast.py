@@ -116,6 +116,11 @@ def simulate_remaining(
         return total  # the month is over: nothing more can happen in it
     own = np.asarray(history, dtype=float)
     pool = np.asarray(fallback, dtype=float)
+    if not len(own) and not len(pool) and pace is not None and pace[0] > 0 and pace[1] >= 1:
+        # nothing before this month, theirs or their team's (a new team): the month so far is
+        # all there is to go on — its average working day, as a history as long as the month's
+        # elapsed days (the rate's spread then says how little that is)
+        own = np.full(int(pace[1]), pace[0] / pace[1])
     n = len(own)
     if n == 0 and len(pool) == 0:
         own_share = 0.0
