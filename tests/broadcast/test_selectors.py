@@ -71,16 +71,16 @@ def test_team_query_count_does_not_grow_with_reps(company, django_assert_num_que
         company.reps[no] = person(no, company.team_a)
         set_target(company, no, 1000)
         deal(company.reps[no], 1000, DAY)
-    # then: the calendar, the board (facts, members, targets), the reps' facts day by day,
-    # their targets, today's deals
-    with django_assert_num_queries(7):
+    # then: the calendar, the board (facts; members with their targets), the reps' facts day by
+    # day, today's deals (a team's targets come from the board)
+    with django_assert_num_queries(5):
         data = battle_report(company.team_a, day=DAY).to_json()
     assert len(data["reached_target"]) == 4
 
 
 def test_empty_unit_has_nulls_not_zeros(org, django_assert_num_queries):
-    # the calendar, the board (facts, members, targets), facts, targets, deals
-    with django_assert_num_queries(7):
+    # the calendar, the board (facts; members with their targets), facts, deals
+    with django_assert_num_queries(5):
         data = battle_report(org.team_c, day=DAY).to_json()
     assert data["target"] is None and data["remaining"] is None
     assert data["required_daily"] is None and data["completion"] is None
@@ -165,7 +165,7 @@ def test_thirteen_reps_all_listed_five_closest(org, django_assert_num_queries):
         set_target(org, rep.employee_no, 100000)
         deal(rep, 5000 * (i + 1), DAY)
     # when: the same queries as any team
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         data = battle_report(team, day=DAY).to_json()
     # then
     reps = [r for r in data["reps"] if r["employee_no"].startswith("T")]

@@ -174,5 +174,5 @@ def test_polling_costs_a_bounded_number_of_queries(june, django_assert_num_queri
     for i in range(3):
         deal(june.reps["R2"], 100 + i, TODAY, today=TODAY)
     poll(client, "units=HZ1", cursor)
-    with django_assert_num_queries(22):  # at most five wins: bounded, whatever lands
+    with django_assert_num_queries(21):  # at most five wins: bounded, whatever lands
         assert len(poll(client, "units=HZ1", cursor)["wins"]) == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
@@ -292,7 +293,10 @@ def battle_report(
     # PostgreSQL reads only the subtree's facts through the (metric, unit, day) index.
     subtree = board.subtree
     reps, days = _rep_days(subtree, month, day)
-    _add_targets(reps, subtree, month, day)
+    if board.member_targets is not None:  # a team: the board read its members' targets
+        _put_targets(reps, board.member_targets.items())
+    else:
+        _add_targets(reps, subtree, month, day)
     for line in reps.values():
         line.reached_on = _reached_on(line, days.get(line.person_id, []))
     target = board.target
@@ -395,8 +399,20 @@ def _add_targets(
     with a line for those who have no facts yet."""
     d = connection.ops.adapt_datefield_value
     rows = _rows(_TARGETS_SQL, subtree, [d(month), REVENUE.code, *subtree, d(day), d(day)])
-    for person_id, employee_no, name, target in rows:
-        value = decimal_from_db(target, places=2)
+    _put_targets(
+        reps,
+        (
+            (person_id, (employee_no, name, decimal_from_db(target, places=2)))
+            for person_id, employee_no, name, target in rows
+        ),
+    )
+
+
+def _put_targets(
+    reps: dict[int, RepLine], targets: Iterable[tuple[int, tuple[str, str, Decimal | None]]]
+) -> None:
+    """Each person's target on their line, with a line for those who have no facts yet."""
+    for person_id, (employee_no, name, value) in targets:
         line = reps.get(person_id)
         if line is None:
             reps[person_id] = RepLine(person_id, employee_no, name, value, ZERO, ZERO)

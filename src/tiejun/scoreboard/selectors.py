@@ -88,6 +88,9 @@ class Board(Figures):
     # The ids of the unit and every unit under it, as the board read them (not in the JSON):
     # what a report built on the board filters its own queries by, without reading them again.
     subtree: list[int] = field(default_factory=list)
+    # A team's board only, not in the JSON: its members' person targets as read, person id →
+    # (employee number, name, target), which the battle report takes instead of reading again.
+    member_targets: dict[int, tuple[str, str, Decimal]] | None = None
 
     @property
     def time_progress(self) -> float | None:
@@ -234,35 +237,60 @@ def board_for_unit(
     return _unit_board(unit, m, month, as_of, progress)
 
 
+# The team's members on the day with their person targets of the month, and the team's own
+# target (the row with no person): one statement instead of a queryset each.
+_TEAM_SQL = (
+    "SELECT m.person_id, p.employee_no, p.name, m.role, t.value FROM {membership} m "
+    "INNER JOIN {person} p ON p.id = m.person_id "
+    "LEFT JOIN {target} t ON t.person_id = m.person_id AND t.month = %s AND t.metric = %s "
+    "WHERE m.unit_id = %s AND m.valid_from <= %s AND (m.valid_to IS NULL OR m.valid_to >= %s) "
+    "UNION ALL SELECT NULL, NULL, NULL, NULL, value FROM {target} "
+    "WHERE unit_id = %s AND month = %s AND metric = %s"
+)
+
+
+def _team_members(
+    unit: Unit, metric: str, month: dt.date, as_of: dt.date
+) -> tuple[list[tuple[int, str, str, str]], dict[int, Decimal], Decimal | None]:
+    """The members on ``as_of`` (person id, employee number, name, role) by employee number,
+    their person targets of ``month`` and the team's own target."""
+    q, d = connection.ops.quote_name, connection.ops.adapt_datefield_value
+    target = q(Target._meta.db_table)
+    sql = _TEAM_SQL.format(
+        membership=q(Membership._meta.db_table), person=q(Person._meta.db_table), target=target
+    )
+    params = [d(month), metric, unit.pk, d(as_of), d(as_of), unit.pk, d(month), metric]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    members, targets, own = [], {}, None
+    for person_id, employee_no, name, role, value in rows:
+        if person_id is None:
+            own = decimal_from_db(value, places=2)
+            continue
+        members.append((person_id, employee_no, name, role))
+        if value is not None:
+            targets[person_id] = decimal_from_db(value, places=2) or ZERO
+    members.sort(key=lambda m: m[1])
+    return members, targets, own
+
+
 def _team_board(
     unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
 ) -> Board:
     facts = _facts(m.code, month, as_of, "person_id", unit_ids=[unit.pk])
-    members = list(
-        Membership.objects.on(as_of)
-        .filter(unit=unit)
-        .select_related("person")
-        .order_by("person__employee_no")
-    )
-    member_ids = {ms.person_id for ms in members}
-    targets = Target.objects.filter(month=month, metric=m.code).filter(
-        Q(unit=unit) | Q(person_id__in=member_ids)
-    )
-    own: Decimal | None = None
-    person_targets: dict[int, Decimal] = {}
-    for t in targets:
-        if t.unit_id:
-            own = t.value
-        else:
-            person_targets[t.person_id] = t.value  # type: ignore[index]
-    people = {ms.person_id: ms.person for ms in members}
-    roles = {ms.person_id: ms.role for ms in members}
-    former = set(facts) - set(people) - {None}
-    if former:
-        people.update(Person.objects.in_bulk(list(former)))
+    members, person_targets, own = _team_members(unit, m.code, month, as_of)
+    people = {pid: (no, name) for pid, no, name, _role in members}
+    roles = {pid: role for pid, _no, _name, role in members}
+    member_ids = set(people)
+    former = set(facts) - member_ids - {None}
+    if former:  # results in the team this month of people no longer in it
+        people.update(
+            (p.pk, (p.employee_no, p.name)) for p in Person.objects.in_bulk(list(former)).values()
+        )
     remaining_days = progress.remaining
     rows = []
-    for person_id, person in people.items():
+    for person_id, (employee_no, name) in people.items():
         achieved, today = facts.get(person_id, (ZERO, ZERO))
         target = person_targets.get(person_id)
         is_member = person_id in member_ids
@@ -276,8 +304,8 @@ def _team_board(
                 today=today,
                 remaining_days=remaining_days,
                 kind="person",
-                code=person.employee_no,
-                name=person.name,
+                code=employee_no,
+                name=name,
                 current=is_member,
             )
         )
@@ -298,6 +326,9 @@ def _team_board(
         children_target=children_target,
         rows=_rank(rows),
         subtree=[unit.pk],  # a team is a leaf: units under a branch are teams
+        member_targets={
+            pid: (people[pid][0], people[pid][1], value) for pid, value in person_targets.items()
+        },
     )
 
 
