@@ -6,9 +6,10 @@ from tiejun.broadcast.selectors import ENCOURAGE_BEHIND, battle_report, encourag
 
 
 def test_battle_report_of_a_branch(company, django_assert_num_queries):
-    # when: the calendar, the board (units, facts, two for targets), the reps' facts day by
-    # day, their targets, today's deals (the subtree's units are the board's: read once)
-    with django_assert_num_queries(8):
+    # when: the calendar, the board (units, facts, two for targets), then one statement: the
+    # reps' facts day by day, their targets and today's deals (the subtree's units are the
+    # board's: read once)
+    with django_assert_num_queries(6):
         report = battle_report(company.branch, day=DAY)
         data = report.to_json()
     # then: the board's headline figures (targets are the reps' 35,000)
@@ -71,16 +72,16 @@ def test_team_query_count_does_not_grow_with_reps(company, django_assert_num_que
         company.reps[no] = person(no, company.team_a)
         set_target(company, no, 1000)
         deal(company.reps[no], 1000, DAY)
-    # then: the calendar, the board (facts; members with their targets), the reps' facts day by
-    # day, today's deals (a team's targets come from the board)
-    with django_assert_num_queries(5):
+    # then: the calendar, the board (facts; members with their targets), one statement for the
+    # reps' facts day by day and today's deals (a team's targets come from the board)
+    with django_assert_num_queries(4):
         data = battle_report(company.team_a, day=DAY).to_json()
     assert len(data["reached_target"]) == 4
 
 
 def test_empty_unit_has_nulls_not_zeros(org, django_assert_num_queries):
-    # the calendar, the board (facts; members with their targets), facts, deals
-    with django_assert_num_queries(5):
+    # the calendar, the board (facts; members with their targets), facts and deals
+    with django_assert_num_queries(4):
         data = battle_report(org.team_c, day=DAY).to_json()
     assert data["target"] is None and data["remaining"] is None
     assert data["required_daily"] is None and data["completion"] is None
@@ -165,7 +166,7 @@ def test_thirteen_reps_all_listed_five_closest(org, django_assert_num_queries):
         set_target(org, rep.employee_no, 100000)
         deal(rep, 5000 * (i + 1), DAY)
     # when: the same queries as any team
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         data = battle_report(team, day=DAY).to_json()
     # then
     reps = [r for r in data["reps"] if r["employee_no"].startswith("T")]
@@ -189,7 +190,7 @@ def test_thirteen_reps_all_listed_five_closest(org, django_assert_num_queries):
 def test_a_company_shows_each_region_and_each_branch(company, django_assert_num_queries):
     # when: a company report reads four more statements than a region's: its units, the facts
     # per unit, the targets as the board resolves them (own, then the teams' person targets)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         data = battle_report(company.company, day=DAY).to_json()
     # then: its regions (the board's rows) and every branch below them, ranked by completion
     assert [(u["code"], u["kind"]) for u in data["units"]] == [("ZJ", "region")]

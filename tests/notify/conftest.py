@@ -24,6 +24,7 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import PriorityRedisStorage, SqliteStorage
 
 from tests.migrated import migrate
+from tiejun.notify.channels import mail_connection_drop
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -67,6 +68,9 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: list[
+            Any
+        ] = []  # the client's (address, port) of each message: one per connection
         self.refuse = False
         self.lock = threading.Lock()
 
@@ -77,6 +81,7 @@ class Mailbox:
         parsed["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
+            self.peers.append(session.peer)
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -111,6 +116,7 @@ def smtp(settings) -> Iterator[SmtpServer]:
     settings.EMAIL_TIMEOUT = 5
     settings.DEFAULT_FROM_EMAIL = "Tiejun <tiejun@example.com>"
     yield server
+    mail_connection_drop()  # the connection this thread kept to this server
     server.stop()
 
 

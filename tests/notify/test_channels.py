@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import pytest
 
 from tiejun.errors import TiejunError
+from tiejun.notify import channels
 from tiejun.notify.channels import (
     PermanentError,
     RetryableError,
@@ -436,6 +437,24 @@ def test_email_over_real_smtp(smtp):
     assert received["Message-ID"] == provider_id == message_id_for("k-1")
     assert received.get_body(("html",)).get_content().strip() == "<p>html</p>"
     assert received.get_body(("plain",)).get_content().strip() == "plain"
+
+
+def test_a_worker_sends_a_burst_on_one_connection_and_replaces_a_dropped_one(smtp, monkeypatch):
+    email = channel_for("email")
+    for n in range(3):
+        email.send(msg("email", f"r{n}@example.com", subject="战报", text="t", key=f"burst-{n}"))
+    assert len(smtp.mailbox.messages) == 3
+    assert len(set(smtp.mailbox.peers)) == 1  # connect, EHLO and QUIT once for the burst
+
+    # the server restarts (its connections dropped); the next message, sent after a pause, goes
+    # out on a new connection, once
+    smtp.stop()
+    smtp.start()
+    monkeypatch.setattr(channels, "SMTP_CHECK_SECONDS", 0.0)
+    email.send(msg("email", "r9@example.com", subject="战报", text="t", key="burst-9"))
+    assert [m["X-Envelope-To"] for m in smtp.mailbox.messages][-1] == "r9@example.com"
+    assert len(smtp.mailbox.messages) == 4
+    assert len(set(smtp.mailbox.peers)) == 2
 
 
 def test_smtp_451_is_retryable_and_server_down_too(smtp):

@@ -284,19 +284,17 @@ def battle_report(
 ) -> BattleReport:
     """The battle report of ``unit`` on ``day`` (access is checked by the caller).
 
-    The board's queries, then the subtree's units (none for a team) and three more: the reps'
-    facts day by day, their targets, today's deals.
+    The board's queries (which give a team's members and their targets), then one statement: the
+    reps' facts day by day, their targets (for a unit above a team) and today's deals.
     """
     month = month_start(day)
     board = board_for_unit(unit, month=month, as_of=day, calendar=calendar)
     # The subtree's ids as the board read them, as a list, not the closure subquery: with a list
     # PostgreSQL reads only the subtree's facts through the (metric, unit, day) index.
     subtree = board.subtree
-    reps, days = _rep_days(subtree, month, day)
+    reps, days, wins = _rep_lines(subtree, month, day, targets=board.member_targets is None)
     if board.member_targets is not None:  # a team: the board read its members' targets
         _put_targets(reps, board.member_targets.items())
-    else:
-        _add_targets(reps, subtree, month, day)
     for line in reps.values():
         line.reached_on = _reached_on(line, days.get(line.person_id, []))
     target = board.target
@@ -312,7 +310,7 @@ def battle_report(
         completion=board.completion,
         time_progress=board.time_progress,
         working_days=(board.progress.total, board.progress.elapsed),
-        wins=_wins(subtree, day),
+        wins=wins,
         reps=sorted(reps.values(), key=lambda r: r.employee_no),
         encouragement=encouragement(unit.code, day, reached),
         units=[] if unit.kind == UnitKind.TEAM else [_unit_json(board, r) for r in board.rows],
@@ -322,29 +320,37 @@ def battle_report(
 
 DaySums = list[tuple[dt.date, Decimal]]
 
-# The report's three queries are SQL written here, not querysets: compiling a queryset cost more
-# Python than running it (issue 11). Their columns are what the querysets of before read.
-_REP_DAYS_SQL = """
-SELECT f.person_id, p.employee_no, p.name, f.day, SUM(f.value)
-FROM {fact} f INNER JOIN {person} p ON p.id = f.person_id
-WHERE f.metric = %s AND f.day >= %s AND f.day <= %s AND f.unit_id IN ({units})
-    AND f.person_id IS NOT NULL
-GROUP BY f.person_id, p.employee_no, p.name, f.day
-ORDER BY f.person_id, f.day
+# The report's rows are one statement written here, not querysets: compiling a queryset cost more
+# Python than running it, and on PostgreSQL each round trip costs more than the rows (issue 11).
+# Three parts in one UNION ALL, told apart by the first column: "f" a rep's sum of one day,
+# "t" a person target of someone in the subtree on the day (units above a team only: a team's
+# board has read them), "w" a deal won on the day. The people are joined once, to the rows kept.
+_REP_LINES_SQL = """
+WITH f AS (
+    SELECT person_id, day, SUM(value) AS value FROM {fact}
+    WHERE metric = %s AND day >= %s AND day <= %s AND unit_id IN ({units})
+        AND person_id IS NOT NULL
+    GROUP BY person_id, day
+), w AS (
+    SELECT d.deal_no, d.person_id, c.name AS customer, d.amount, d.channel
+    FROM {deal} d INNER JOIN {customer} c ON c.id = d.customer_id
+    WHERE d.won_date = %s AND d.unit_id IN ({units})
+), parts AS (
+    SELECT 'f' AS part, person_id, day, value, NULL AS deal_no, NULL AS customer, NULL AS channel
+    FROM f
+    UNION ALL
+    SELECT 'w', person_id, NULL, amount, deal_no, customer, channel FROM w
+{targets})
+SELECT r.part, r.person_id, p.employee_no, p.name, r.day, r.value, r.deal_no, r.customer,
+    r.channel
+FROM parts r INNER JOIN {person} p ON p.id = r.person_id
+ORDER BY r.part, r.person_id, r.day
 """
-_TARGETS_SQL = """
-SELECT t.person_id, p.employee_no, p.name, t.value
-FROM {target} t INNER JOIN {person} p ON p.id = t.person_id
-INNER JOIN {membership} m ON m.person_id = p.id
-WHERE t.month = %s AND t.metric = %s AND m.unit_id IN ({units}) AND m.valid_from <= %s
-    AND (m.valid_to IS NULL OR m.valid_to >= %s)
-"""
-_WINS_SQL = """
-SELECT d.deal_no, p.employee_no, p.name, c.name, d.amount, d.channel
-FROM {deal} d INNER JOIN {person} p ON p.id = d.person_id
-INNER JOIN {customer} c ON c.id = d.customer_id
-WHERE d.won_date = %s AND d.unit_id IN ({units})
-ORDER BY d.amount DESC, d.deal_no ASC
+_TARGETS_PART = """    UNION ALL
+    SELECT 't', t.person_id, NULL, t.value, NULL, NULL, NULL
+    FROM {target} t INNER JOIN {membership} m ON m.person_id = t.person_id
+    WHERE t.month = %s AND t.metric = %s AND m.unit_id IN ({units}) AND m.valid_from <= %s
+        AND (m.valid_to IS NULL OR m.valid_to >= %s)
 """
 _TABLES = (
     ("fact", Fact),
@@ -356,56 +362,49 @@ _TABLES = (
 )
 
 
-def _rows(sql: str, subtree: list[int], params: list[Any]) -> list[tuple[Any, ...]]:
-    """The rows of one of the statements above over the units ``subtree`` (one placeholder per
-    unit where ``{units}`` stands); ``params`` are all of its values, in order."""
-    q = connection.ops.quote_name
-    text = sql.format(
-        units=", ".join(["%s"] * len(subtree)),
-        **{name: q(model._meta.db_table) for name, model in _TABLES},
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        return cursor.fetchall()
-
-
-def _rep_days(
-    subtree: list[int], month: dt.date, day: dt.date
-) -> tuple[dict[int, RepLine], dict[int, DaySums]]:
+def _rep_lines(
+    subtree: list[int], month: dt.date, day: dt.date, *, targets: bool
+) -> tuple[dict[int, RepLine], dict[int, DaySums], list[Win]]:
     """Each rep's month to date and today, with the day-by-day sums they add up from (which
-    tell the day a rep reached the target): one query over the (rep, day) sums."""
+    tell the day a rep reached the target); with ``targets``, everyone's person target (and a
+    line for those with no facts yet); the deals won on ``day``, the largest first."""
+    q = connection.ops.quote_name
     d = connection.ops.adapt_datefield_value
-    rows = _rows(_REP_DAYS_SQL, subtree, [REVENUE.code, d(month), d(day), *subtree])
+    names = {
+        "units": ", ".join(["%s"] * len(subtree)),
+        **{name: q(model._meta.db_table) for name, model in _TABLES},
+    }
+    sql = _REP_LINES_SQL.format(targets=_TARGETS_PART.format(**names) if targets else "", **names)
+    params: list[Any] = [REVENUE.code, d(month), d(day), *subtree, d(day), *subtree]
+    if targets:
+        params += [d(month), REVENUE.code, *subtree, d(day), d(day)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     reps: dict[int, RepLine] = {}
     days: dict[int, DaySums] = {}
-    for person_id, employee_no, name, fact_day, total in rows:
-        fact_day = date_from_db(fact_day)
-        value = decimal_from_db(total) or ZERO
-        line = reps.get(person_id)
-        if line is None:
-            line = reps[person_id] = RepLine(person_id, employee_no, name, None, ZERO, ZERO)
-            days[person_id] = []
-        line.achieved += value
-        if fact_day == day:
-            line.today += value
-        days[person_id].append((fact_day, value))
-    return reps, days
-
-
-def _add_targets(
-    reps: dict[int, RepLine], subtree: list[int], month: dt.date, day: dt.date
-) -> None:
-    """The person targets of everyone in the subtree on the day (the membership of that day),
-    with a line for those who have no facts yet."""
-    d = connection.ops.adapt_datefield_value
-    rows = _rows(_TARGETS_SQL, subtree, [d(month), REVENUE.code, *subtree, d(day), d(day)])
-    _put_targets(
-        reps,
-        (
-            (person_id, (employee_no, name, decimal_from_db(target, places=2)))
-            for person_id, employee_no, name, target in rows
-        ),
-    )
+    wins: list[Win] = []
+    targets_of: list[tuple[int, tuple[str, str, Decimal | None]]] = []
+    for part, person_id, employee_no, name, fact_day, value, deal_no, customer, channel in rows:
+        if part == "f":
+            fact_day = date_from_db(fact_day)
+            amount = decimal_from_db(value) or ZERO
+            line = reps.get(person_id)
+            if line is None:
+                line = reps[person_id] = RepLine(person_id, employee_no, name, None, ZERO, ZERO)
+                days[person_id] = []
+            line.achieved += amount
+            if fact_day == day:
+                line.today += amount
+            days[person_id].append((fact_day, amount))
+        elif part == "t":
+            targets_of.append((person_id, (employee_no, name, decimal_from_db(value, places=2))))
+        else:
+            won = decimal_from_db(value, places=2) or ZERO
+            wins.append(Win(deal_no, employee_no, name, customer, won, channel))
+    _put_targets(reps, targets_of)
+    wins.sort(key=lambda w: (-w.amount, w.deal_no))
+    return reps, days, wins
 
 
 def _put_targets(
@@ -431,15 +430,6 @@ def _reached_on(line: RepLine, days: DaySums) -> dt.date | None:
         if running >= target:
             return fact_day
     return None
-
-
-def _wins(subtree: list[int], day: dt.date) -> list[Win]:
-    """The deals won on ``day`` in the subtree, the largest first."""
-    rows = _rows(_WINS_SQL, subtree, [connection.ops.adapt_datefield_value(day), *subtree])
-    return [
-        Win(deal_no, employee_no, name, customer, decimal_from_db(amount, places=2), channel)  # type: ignore[arg-type]
-        for deal_no, employee_no, name, customer, amount, channel in rows
-    ]
 
 
 class _UnitRow(NamedTuple):
