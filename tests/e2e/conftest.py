@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
+from typing import Any
 
 import pytest
 
@@ -36,11 +38,39 @@ def browser():
             clock (tests/conftest.py), running from there; timers fire as usual."""
             context = new_context(*args, **kwargs)
             context.clock.install(time=dt.datetime.now(dt.UTC))
+            settle_before_close(context)
             return context
 
         browser.new_context = on_the_suite_clock  # type: ignore[method-assign]
         yield browser
         browser.close()
+
+
+def settle_before_close(context: Any, *, limit: float = 5.0) -> None:
+    """Closing ``context`` first waits (up to ``limit`` seconds) for the requests its pages still
+    have in flight — a panel a page loads by itself after the test's last step, say: one still
+    running in the live server holds tables the test's teardown empties ("database table is
+    locked") or reaches the database after it is closed to the test."""
+    in_flight: set[Any] = set()
+
+    def started(request: Any) -> None:
+        in_flight.add(request)
+
+    def ended(request: Any) -> None:
+        in_flight.discard(request)
+
+    context.on("request", started)
+    context.on("requestfinished", ended)
+    context.on("requestfailed", ended)
+    close = context.close
+
+    def settled_close(*args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + limit
+        while in_flight and context.pages and time.monotonic() < deadline:
+            context.pages[0].wait_for_timeout(50)  # lets Playwright deliver the pages' events
+        return close(*args, **kwargs)
+
+    context.close = settled_close
 
 
 @pytest.fixture

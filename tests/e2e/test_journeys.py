@@ -80,6 +80,7 @@ def test_manager_splits_a_target_down_a_level(page, company):
     expect(page).to_have_url(re.compile(r"/targets/HZ1/"))
     page.fill("input[name=total]", "45000")
     page.click("button[name=save]")
+    expect(page.locator("body")).to_contain_text("22,500")
     reps = dict(
         Target.objects.filter(month=next_month, metric="revenue", person__isnull=False).values_list(
             "person__employee_no", "value"

@@ -129,3 +129,16 @@ def test_the_page_speaks_plainly(client, history):
     assert '"last_touch";' not in html and 'by the rule "Last touch"' in html
     assert "How these figures are worked out" in html
     assert '<span class="code muted hide-sm">visit</span>' not in html
+
+
+def test_with_every_sales_model_gone_the_lab_still_answers(client, org):
+    # given: June's deals, and no sales model left to credit them to
+    from tiejun.lab.models import SalesModel
+
+    deal(org.reps["R1"], 5000, dt.date(2026, 6, 15), customer="C1", deal_no="D1")
+    SalesModel.objects.all().delete()
+    login(client, org.admin)
+    # then: the page answers (it failed with a server error) with no model row
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert 'data-model="' not in response.content.decode()

@@ -5,6 +5,7 @@ attribution to sales models with numpy. The number of queries does not depend on
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,7 +36,7 @@ from tiejun.org.models import Unit
 from tiejun.org.selectors import subtree_ids
 from tiejun.workdays import add_months, month_start
 
-from ..attribution import RULES, attribute
+from ..attribution import RULES, Shares, attribute
 from ..models import Attendee, Event, SalesModel, Touch
 
 CENT = Decimal("0.01")
@@ -192,6 +193,9 @@ def attributed(
         rule=attribution,
         lookback_days=lookback_days,
     )
+    if not models:  # no model to credit (their table emptied): the deals stay, no shares
+        keep = np.zeros(len(shares.deal), dtype=bool)
+        shares = Shares(*(column[keep] for column in dataclasses.astuple(shares)))
     deal_month = d_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     return Attributed(
         models=models,
