@@ -28,8 +28,13 @@ COMPANY: Source = "company"
 WEEKDAYS: Source = "weekdays"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def statutory_is_workday(day: dt.date) -> bool:
-    """Whether ``day`` is a working day by the national calendar (weekdays where it has no data)."""
+    """Whether ``day`` is a working day by the national calendar (weekdays where it has no data).
+
+    Remembered: the package's answer depends on the day alone, and it costs two scans of its
+    whole table of holidays per call (its date check takes their min and max) — most of a team
+    board's or a battle report's time, which ask for every day of the month."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:

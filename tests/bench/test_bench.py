@@ -97,6 +97,15 @@ def test_bench_reports_through_the_queue_waits_for_delivery(transactional_db, se
     assert email["received_by_smtp"] is None
 
 
+def test_bench_reports_sends_every_report_to_a_mail_server_of_its_own(transactional_db):
+    result = bench_reports(reps=20, months=1, today=dt.date(2026, 6, 15), workers=2)
+    email = result["email"]
+    # every report queued, sent over SMTP and received by the server in its own process
+    assert email["queued"] == email["sent"] == email["received_by_smtp"] > 0
+    assert email["messages_per_second"] > 0
+    assert set(result["battle_report_ms"]) == {"branch", "team", "all"}
+
+
 def test_team_names_count_past_ninety_nine():
     # A 20,000-rep demo has branches of well over 99 teams.
     from tiejun.demo.company import chinese_number

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +23,7 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import MemoryStorage
 
 from tiejun.bench.board import build_or_reuse, percentile
+from tiejun.bench.smtp_sink import SmtpSink
 from tiejun.broadcast import renderers
 from tiejun.broadcast.selectors import battle_report
 from tiejun.notify.models import Message, Status
@@ -39,19 +39,6 @@ def _ms(samples: list[float]) -> dict[str, float]:
         "p95": round(percentile(samples, 0.95), 2),
         "max": round(max(samples), 2),
     }
-
-
-class _Inbox:
-    """An aiosmtpd handler that counts what arrives."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.count += len(envelope.rcpt_tos)
-        return "250 Message accepted for delivery"
 
 
 def _free_port() -> int:
@@ -80,8 +67,6 @@ def bench_reports(
     Redis) to the ``tiejun worker`` consumers already running, which send them with the app's
     ``TIEJUN_EMAIL_URL``; the benchmark waits until every message is sent (or ``queue_timeout``).
     """
-    from aiosmtpd.controller import Controller  # a dev dependency: only the benchmark needs it
-
     say = progress or (lambda _message: None)
     today = today or timezone.localdate()
     build_s = build_or_reuse(
@@ -131,10 +116,10 @@ def bench_reports(
         sent = Message.objects.filter(key__in=keys, status=Status.SENT).count()
         received: int | None = None
     else:
-        # Deliver: queue one e-mail per report, then drain them to a loopback SMTP server.
-        inbox = _Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-        controller.start()
+        # Deliver: queue one e-mail per report, then drain them to a loopback SMTP server
+        # running in a process of its own.
+        sink = SmtpSink(_free_port())
+        sink.start()
         saved_storage = HUEY.storage
         saved_email = {
             k: getattr(settings, k)
@@ -143,7 +128,7 @@ def bench_reports(
         try:
             HUEY.storage = MemoryStorage(HUEY.name)
             settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
             settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
             say(f"queuing {len(reports)} e-mails …")
             t0 = time.perf_counter()
@@ -157,9 +142,9 @@ def bench_reports(
             HUEY.storage = saved_storage
             for k, v in saved_email.items():
                 setattr(settings, k, v)
-            controller.stop()
+            sink.stop()
         sent = Message.objects.filter(key__in=keys, status=Status.SENT).count()
-        received = inbox.count
+        received = sink.received
     return {
         "reps": reps,
         "months": months,
