@@ -120,3 +120,20 @@ def test_team_names_count_past_ninety_nine():
         "一百三十九",
         "九百九十九",
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["checkin", "--workers", "0"], "--workers must be at least 1"),
+        (["reports", "--repeat", "0"], "--repeat must be at least 1"),
+    ],
+)
+def test_bench_refuses_nonsense_counts_before_building_anything(db, args, message):
+    from django.core.management.base import CommandError
+
+    from tiejun.org.models import Unit
+
+    with pytest.raises(CommandError, match=message):
+        call_command("bench", *args)
+    assert not Unit.objects.exists()

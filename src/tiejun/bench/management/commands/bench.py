@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,7 +31,13 @@ class Command(BaseCommand):
             "--months", type=int, default=None, help=_("months of deals (board 12, reports 3)")
         )
         parser.add_argument(
-            "--workers", type=int, default=4, help=_("reports: queue workers sending e-mail")
+            "--workers",
+            type=int,
+            default=None,
+            help=_(
+                "reports: queue workers sending e-mail (4); checkin: gunicorn workers (one per "
+                "core, as docs/deployment.md advises)"
+            ),
         )
         parser.add_argument("--repeat", type=int, default=50, help=_("timed calls per level"))
         parser.add_argument("--seed", type=int, default=2026, help=_("random seed"))
@@ -89,9 +96,29 @@ class Command(BaseCommand):
         )
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
 
+    def _bench_checkin(self, options: dict[str, Any]) -> None:
+        from tiejun.bench.checkin import bench_checkin
+
+        try:
+            result = bench_checkin(
+                requests=options["requests"],
+                concurrency=options["concurrency"] or 16,
+                # One worker per core, as docs/deployment.md advises (and .ci/scale runs).
+                workers=options["workers"] or os.cpu_count() or 2,
+                reps=min(options["reps"], 200),
+                seed=options["seed"],
+                url=options["url"],
+                progress=lambda message: self.stderr.write(message),
+            )
+        except TiejunError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["repeat"] < 1:
             raise CommandError(_("--repeat must be at least 1"))
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError(_("--workers must be at least 1"))
         try:
             today = dt.date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError:
@@ -119,21 +146,7 @@ class Command(BaseCommand):
             self._bench_import(options)
             return
         if options["what"] == "checkin":
-            from tiejun.bench.checkin import bench_checkin
-
-            try:
-                result = bench_checkin(
-                    requests=options["requests"],
-                    concurrency=options["concurrency"] or 16,
-                    workers=options["workers"],
-                    reps=min(options["reps"], 200),
-                    seed=options["seed"],
-                    url=options["url"],
-                    progress=lambda message: self.stderr.write(message),
-                )
-            except TiejunError as exc:
-                raise CommandError(str(exc)) from None
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            self._bench_checkin(options)
             return
         if options["what"] == "lab":
             from tiejun.bench.lab import bench_lab
@@ -160,7 +173,7 @@ class Command(BaseCommand):
                     months=options["months"] or 3,
                     seed=options["seed"],
                     today=today,
-                    workers=options["workers"],
+                    workers=options["workers"] or 4,
                     reuse=options["reuse"],
                     through_queue=options["through_queue"],
                     progress=lambda message: self.stderr.write(message),
