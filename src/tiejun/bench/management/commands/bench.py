@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -81,35 +82,11 @@ class Command(BaseCommand):
             ),
         )
 
-    def _bench_import(self, options: dict[str, Any]) -> None:
-        from tiejun.bench.imports import bench_import
-
-        if min(options["customers"], options["deals"], options["visits"]) < 1:
-            raise CommandError(_("--customers, --deals and --visits must be at least 1"))
-        result = bench_import(
-            reps=options["reps"],
-            customers=options["customers"],
-            deals=options["deals"],
-            visits=options["visits"],
-            seed=options["seed"],
-            progress=lambda message: self.stderr.write(message),
-        )
-        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-
-    def _bench_checkin(self, options: dict[str, Any]) -> None:
-        from tiejun.bench.checkin import bench_checkin
-
+    def _run(self, bench: Callable[..., dict[str, Any]], **arguments: Any) -> None:
+        """Run one benchmark with a progress line per step on stderr and print its JSON; a
+        domain error (a database not empty, a server that did not start) is a plain message."""
         try:
-            result = bench_checkin(
-                requests=options["requests"],
-                concurrency=options["concurrency"] or 16,
-                # One worker per core, as docs/deployment.md advises (and .ci/scale runs).
-                workers=options["workers"] or os.cpu_count() or 2,
-                reps=min(options["reps"], 200),
-                seed=options["seed"],
-                url=options["url"],
-                progress=lambda message: self.stderr.write(message),
-            )
+            result = bench(progress=lambda message: self.stderr.write(message), **arguments)
         except TiejunError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
@@ -123,90 +100,82 @@ class Command(BaseCommand):
             today = dt.date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError:
             raise CommandError(_("--today must be a date YYYY-MM-DD")) from None
-        if options["what"] == "route":
+        what = options["what"]
+        if what == "route":
             from tiejun.bench.route import bench_route
 
-            result = bench_route(
-                instances=min(options["repeat"], 5),
-                seed=options["seed"],
-                progress=lambda message: self.stderr.write(message),
-            )
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-            return
-        if options["what"] == "tsplib":
+            self._run(bench_route, instances=min(options["repeat"], 5), seed=options["seed"])
+        elif what == "tsplib":
             from tiejun.bench.route import bench_tsplib
 
-            result = bench_tsplib(
-                runs=min(options["repeat"], 3),
-                progress=lambda message: self.stderr.write(message),
+            self._run(bench_tsplib, runs=min(options["repeat"], 3))
+        elif what == "import":
+            from tiejun.bench.imports import bench_import
+
+            if min(options["customers"], options["deals"], options["visits"]) < 1:
+                raise CommandError(_("--customers, --deals and --visits must be at least 1"))
+            self._run(
+                bench_import,
+                reps=options["reps"],
+                customers=options["customers"],
+                deals=options["deals"],
+                visits=options["visits"],
+                seed=options["seed"],
             )
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-            return
-        if options["what"] == "import":
-            self._bench_import(options)
-            return
-        if options["what"] == "checkin":
-            self._bench_checkin(options)
-            return
-        if options["what"] == "lab":
+        elif what == "checkin":
+            from tiejun.bench.checkin import bench_checkin
+
+            self._run(
+                bench_checkin,
+                requests=options["requests"],
+                concurrency=options["concurrency"] or 16,
+                # One worker per core, as docs/deployment.md advises (and .ci/scale runs).
+                workers=options["workers"] or os.cpu_count() or 2,
+                reps=min(options["reps"], 200),
+                seed=options["seed"],
+                url=options["url"],
+            )
+        elif what == "lab":
             from tiejun.bench.lab import bench_lab
 
-            try:
-                result = bench_lab(
-                    reps=options["reps"],
-                    months=options["months"] or 24,
-                    repeat=min(options["repeat"], 5),  # each call takes up to seconds
-                    seed=options["seed"],
-                    today=today,
-                    progress=lambda message: self.stderr.write(message),
-                )
-            except TiejunError as exc:
-                raise CommandError(str(exc)) from None
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-            return
-        if options["what"] == "reports":
+            self._run(
+                bench_lab,
+                reps=options["reps"],
+                months=options["months"] or 24,
+                repeat=min(options["repeat"], 5),  # each call takes up to seconds
+                seed=options["seed"],
+                today=today,
+            )
+        elif what == "reports":
             from tiejun.bench.reports import bench_reports
 
-            try:
-                result = bench_reports(
-                    reps=options["reps"],
-                    months=options["months"] or 3,
-                    seed=options["seed"],
-                    today=today,
-                    workers=options["workers"] or 4,
-                    reuse=options["reuse"],
-                    through_queue=options["through_queue"],
-                    progress=lambda message: self.stderr.write(message),
-                )
-            except TiejunError as exc:
-                raise CommandError(str(exc)) from None
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-            return
-        if options["url"]:
+            self._run(
+                bench_reports,
+                reps=options["reps"],
+                months=options["months"] or 3,
+                seed=options["seed"],
+                today=today,
+                workers=options["workers"] or 4,
+                reuse=options["reuse"],
+                through_queue=options["through_queue"],
+            )
+        elif options["url"]:
             from tiejun.bench.board import bench_board_http
 
-            try:
-                result = bench_board_http(
-                    url=options["url"],
-                    repeat=options["repeat"],
-                    today=today,
-                    concurrency=options["concurrency"] or 1,
-                    progress=lambda message: self.stderr.write(message),
-                )
-            except TiejunError as exc:
-                raise CommandError(str(exc)) from None
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
-            return
-        try:
-            result = bench_board(
+            self._run(
+                bench_board_http,
+                url=options["url"],
+                repeat=options["repeat"],
+                today=today,
+                concurrency=options["concurrency"] or 1,
+            )
+        else:
+            self._run(
+                bench_board,
                 reps=options["reps"],
                 months=options["months"] or 12,
                 repeat=options["repeat"],
                 seed=options["seed"],
                 today=today,
                 reuse=options["reuse"],
-                progress=lambda message: self.stderr.write(message),
             )
-        except TiejunError as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
