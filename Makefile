@@ -29,16 +29,18 @@ run: $(RUN_STAMP)
 	$(BIN)/tiejun demo --if-empty
 	$(BIN)/tiejun serve --host $(HOST) --port $(PORT)
 
-# One pytest process per core (pytest-xdist). Its default scheduling keeps pytest-django's order
-# on every worker: tests that empty the tables (live servers, races) run after the others, which
-# still see the rows of the data migrations. JOBS=0 runs everything in this process.
+# One pytest process per core (pytest-xdist), handed tests two at a time as they finish. Each
+# worker keeps the order of tests/conftest.py: the tests without a test database first, the long
+# ones (own servers and databases) leading, then pytest-django's: tests that empty the tables
+# (live servers) after the others, which still see the rows of the data migrations.
+# JOBS=0 runs everything in this process.
 # The sources are byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (as on the CI
 # machine) every process would otherwise compile the ≈ 190 modules it imports each time it
 # starts, 0.6 s of each of the hundreds of `tiejun` commands the suite runs.
 JOBS ?= auto
 test: $(STAMP)
 	$(BIN)/python -m compileall -q -j 0 src tests
-	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(JOBS) --maxschedchunk 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests

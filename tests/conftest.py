@@ -28,6 +28,32 @@ def pytest_unconfigure(config):
         _travel.stop()
 
 
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that use no test database first, the long kinds first: ``slow`` ones (servers and
+    databases of their own, tens of seconds each), then ``own_database`` ones (``tiejun`` as a
+    subprocess), then the rest; the database tests after them in pytest-django's order (runs
+    after its hook). Last, as pytest-django leaves them, the long tests made the end of a run
+    one or two of them on otherwise idle cores; first, and handed out two at a time
+    (``--maxschedchunk 2`` in the Makefile), they run beside the short ones."""
+
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            return 3
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("own_database") else 2
+
+    items.sort(key=weight)  # stable: the database tests keep pytest-django's order
+
+
 def pytest_sessionfinish(session):
     """Drop the migrated templates of this process (tests/migrated.py), if it made any."""
     migrated = sys.modules.get("tests.migrated")

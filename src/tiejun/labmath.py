@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 B_MIN, B_MAX = 0.05, 0.95
 MIN_CELLS = 6  # fewer cells with revenue than this: no curve for the model
@@ -340,6 +339,11 @@ def optimise(
     start_ok = feasible(x0)
     if not np.any(x0 > 0):
         x0 = np.clip(np.full(len(models), 1.0 / len(models)), lo, hi)
+    # Imported here, not at the top: scipy.optimize takes half a second to import, and every
+    # process that loads the URLs (each page's server, each command that links to a page) would
+    # pay it for the one page and command that plan a mix.
+    from scipy.optimize import minimize
+
     result = minimize(
         objective,
         np.maximum(x0, 1e-6),

@@ -103,6 +103,7 @@ def table_counts(db):
 
 
 @pytest.mark.own_database
+@pytest.mark.own_database
 def test_cli_imports_every_kind_and_refuses_bad_files(cli):
     # units, people, targets and deals go in, each printing one JSON object
     for kind, rows in [
@@ -170,6 +171,7 @@ def test_cli_imports_every_kind_and_refuses_bad_files(cli):
     assert (data["target"], data["achieved"]) == ("22000.00", "9100.50")
 
 
+@pytest.mark.own_database
 @pytest.mark.own_database
 def test_cli_clear_errors_without_traceback(cli):
     # the units (again, if the test above ran first on this database: unchanged then), so that

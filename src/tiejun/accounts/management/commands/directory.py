@@ -10,11 +10,12 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun.accounts.directory import Change, SyncResult, directory_sync
 from tiejun.accounts.models import Platform
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 
 EXIT_REFUSED = 1
@@ -34,7 +35,7 @@ def describe(change: Change) -> str:
     return line
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Sync the org with the directory of WeCom, DingTalk or Feishu.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,19 +8,20 @@ import json
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.accounts.selectors import never_signed_in, people_by_employee_nos
 from tiejun.accounts.services import PRINT, invite_people
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 
 EXIT_USAGE = 2
 EXIT_REFUSED = 1
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Invite people to set their password: a link by e-mail, SMS, or printed.")
 
     def add_arguments(self, parser: CommandParser) -> None:

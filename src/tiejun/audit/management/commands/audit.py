@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from tiejun.audit.models import AuditEntry
 from tiejun.audit.selectors import AuditFilters, entries_matching
+from tiejun.command import TiejunCommand
 
 
 def _day(text: str | None, option: str) -> Any:
@@ -29,7 +30,7 @@ def _day(text: str | None, option: str) -> Any:
     return day
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Print the audit trail, newest first: who changed what, when, before and after.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,14 +11,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun.bench.board import bench_board
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Benchmarks. 'board': board latency per level against a hand-written SQL query.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from tiejun.broadcast import renderers, services
 from tiejun.broadcast.models import Report
 from tiejun.broadcast.personal import personal_message
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.org.models import Person, Unit
 
@@ -36,7 +37,7 @@ def _fail(message: str) -> CommandError:
     return CommandError(message, returncode=2)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Print a report (kickoff, review, battle) of a unit on a date, or queue it for every "
         "subscriber with 'send'; 'personal EMPLOYEE_NO' prints a rep's nightly message, "

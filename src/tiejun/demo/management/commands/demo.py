@@ -6,10 +6,11 @@ import datetime as dt
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.demo.company import ADMIN_NO, DEMO_PASSWORD
 from tiejun.demo.generator import demo_build
 from tiejun.demo.shapes import SHAPES, build_shape
@@ -24,7 +25,7 @@ def _date(text: str) -> dt.date:
         raise CommandError(_("--today must be a date YYYY-MM-DD")) from None
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Load a realistic demo company: org tree, people, targets and months of daily deals.")
 
     def add_arguments(self, parser: CommandParser) -> None:

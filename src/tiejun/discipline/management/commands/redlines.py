@@ -8,11 +8,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tiejun.command import TiejunCommand
 from tiejun.dateinput import parse_day
 from tiejun.discipline.scan import flags_scan
 from tiejun.discipline.services import cases_apply_due
@@ -21,7 +22,7 @@ from tiejun.errors import TiejunError
 EXIT_USAGE = 2
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Red lines: 'scan' flags the suspicious patterns of a day for review; 'apply' applies "
         "the dismissals whose effective date has come."

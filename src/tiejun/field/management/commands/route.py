@@ -18,10 +18,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun import routing
+from tiejun.command import TiejunCommand
 from tiejun.field.selectors.plans import plan_for, plan_solve, plan_stops, route_input, route_json
 from tiejun.org.models import Person
 
@@ -82,7 +83,7 @@ def read_points(path: str) -> list[routing.Point]:
     return points
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Solve a route: from a CSV of points, or for a rep's saved visit plan.")
 
     def add_arguments(self, parser: CommandParser) -> None:

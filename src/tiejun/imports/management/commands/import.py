@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NoReturn, cast
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tiejun.command import TiejunCommand
 from tiejun.imports.engine import kind_options
 from tiejun.imports.readers import RowError
 from tiejun.imports.services import KINDS, Feedback, run_import
@@ -57,7 +58,7 @@ def progress_feedback(stream: IO[str], dry_run: bool) -> Iterator[Feedback]:
         yield Feedback(progress=progress)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Import a CSV (UTF-8 or GB18030) or XLSX file of any kind (units, people, targets, deals, "
         "customers, visits, …). Every row is written, or none: bad rows are printed as "

@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiejun.audit.context import acting
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.money import money
 from tiejun.org.models import Person, Unit
@@ -30,7 +31,7 @@ def _usage(message: str) -> CommandError:
     return CommandError(message, returncode=EXIT_USAGE)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Incentives: load a plan from a JSON file, print a person's monthly statement, or the "
         "milestone progress of a unit."

@@ -8,9 +8,10 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.lab.attribution import RULES
 from tiejun.lab.selectors.columns import DEFAULT_LOOKBACK_DAYS
@@ -65,7 +66,7 @@ def render_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("The sales-model lab: efficiency per sales model, and the planner's validation.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.notify.selectors import message_list
 from tiejun.notify.services import message_retry
 
@@ -17,7 +18,7 @@ def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("List outgoing messages; with --retry, send the failed ones again.")
 
     def add_arguments(self, parser: CommandParser) -> None:

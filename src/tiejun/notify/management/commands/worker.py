@@ -8,15 +8,16 @@ import logging
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import HUEY
 
+from tiejun.command import TiejunCommand
 from tiejun.notify.worker import exit_with_parent, run_burst
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Run a queue worker (Huey consumer with the scheduler). With --burst, work until "
         "nothing is due, then exit."

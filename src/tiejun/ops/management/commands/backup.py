@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.ops.services import backup_write
 
@@ -25,7 +26,7 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Back up the database to FILE while the app keeps serving (SQLite: online backup; "
         "PostgreSQL: pg_dump custom format)."

@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.ops.services import _database_label, backup_check, backup_restore
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Restore the database from a backup written by 'tiejun backup' (every row is replaced)."
     )

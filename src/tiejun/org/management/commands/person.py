@@ -13,10 +13,11 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from tiejun.accounts.services import password_set
+from tiejun.command import TiejunCommand
 from tiejun.errors import NotFound, TiejunError
 from tiejun.org.checks import MoveNeedsConfirmation
 from tiejun.org.selectors import person_by_employee_no
@@ -26,7 +27,7 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 1
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = "Deactivate or reactivate a person."
 
     def add_arguments(self, parser: CommandParser) -> None:

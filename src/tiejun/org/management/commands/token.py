@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import NotFound
 from tiejun.org.models import Person
 from tiejun.org.selectors import api_tokens, person_by_employee_no
@@ -17,7 +18,7 @@ from tiejun.org.services import token_create, token_revoke_all
 EXIT_USAGE = 2
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = "Create, list and revoke API tokens."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -6,15 +6,16 @@ import json
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.org.holidays import calendar_year
 from tiejun.rhythm.calendar_gaps import uncovered_years, warning_text
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Show a year's working-day calendar, or check that every year in use is loaded.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,10 +8,11 @@ import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.metrics import metric as get_metric
 from tiejun.rhythm.backtest import (
@@ -94,7 +95,7 @@ def render_backtest(result: BacktestResult, seconds: float | None = None) -> str
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Forecast tools: 'backtest' replays past months at several as-of working days and "
         "scores the month-end forecast against the naive pace baseline."

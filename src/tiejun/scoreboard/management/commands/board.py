@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.org.selectors import calendar_warning_text, unit_by_code
 from tiejun.scoreboard.selectors import Board, board_for_unit, parse_board_args
@@ -72,7 +73,7 @@ def render_table(board: Board) -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Show a unit's board: the same figures as the web page and the API.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.scoreboard.models import Fact
 from tiejun.scoreboard.services import scoreboard_rebuild
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _(
         "Scoreboard maintenance: 'rebuild' recomputes every fact from deals and other sources."
     )

@@ -12,10 +12,11 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.dateinput import parse_day, parse_month
 from tiejun.errors import NotFound, TiejunError
 from tiejun.metrics import METRICS
@@ -83,7 +84,7 @@ def render_plan(plan: CascadePlan, *, written: bool) -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Targets: split a month's target down to every rep in one pass; remind to confirm.")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from tiejun.command import TiejunCommand
 from tiejun.errors import TiejunError
 from tiejun.org.selectors import unit_by_code
 from tiejun.transfers.models import Office
@@ -29,7 +30,7 @@ def _json(office: Office) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Add and list the offices people report to on a transfer order.")
 
     def add_arguments(self, parser: CommandParser) -> None:

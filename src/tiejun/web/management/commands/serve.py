@@ -8,11 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from tiejun.command import TiejunCommand
 from tiejun.notify.worker import EmbeddedWorker
 
 
@@ -39,9 +40,8 @@ def _static_root_empty() -> bool:
     return not root or not os.path.isdir(root) or not any(os.scandir(root))
 
 
-class Command(BaseCommand):
+class Command(TiejunCommand):
     help = _("Serve Tiejun over HTTP (gunicorn; static files through WhiteNoise).")
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
