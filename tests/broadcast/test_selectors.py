@@ -6,10 +6,10 @@ from tiejun.broadcast.selectors import ENCOURAGE_BEHIND, battle_report, encourag
 
 
 def test_battle_report_of_a_branch(company, django_assert_num_queries):
-    # when: the calendar, the board (units, facts, two for targets), then one statement: the
-    # reps' facts day by day, their targets and today's deals (the subtree's units are the
-    # board's: read once)
-    with django_assert_num_queries(6):
+    # when: the calendar, the board (the units with their own targets; the facts per unit with
+    # the teams' target sums), then one statement: the reps' facts day by day, their targets and
+    # today's deals (the subtree's units are the board's: read once)
+    with django_assert_num_queries(4):
         report = battle_report(company.branch, day=DAY)
         data = report.to_json()
     # then: the board's headline figures (targets are the reps' 35,000)
@@ -188,9 +188,9 @@ def test_thirteen_reps_all_listed_five_closest(org, django_assert_num_queries):
 
 
 def test_a_company_shows_each_region_and_each_branch(company, django_assert_num_queries):
-    # when: a company report reads four more statements than a region's: its units, the facts
-    # per unit, the targets as the board resolves them (own, then the teams' person targets)
-    with django_assert_num_queries(10):
+    # when: a company report reads two more statements than a region's, as a board above a team
+    # reads them: the units with their own targets, then the facts per unit and the teams' sums
+    with django_assert_num_queries(6):
         data = battle_report(company.company, day=DAY).to_json()
     # then: its regions (the board's rows) and every branch below them, ranked by completion
     assert [(u["code"], u["kind"]) for u in data["units"]] == [("ZJ", "region")]

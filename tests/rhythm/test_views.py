@@ -26,7 +26,7 @@ def company(org):
 @pytest.mark.parametrize(
     ("url", "expected", "queries"),
     [
-        ("/rhythm/kickoff/HZ/", ["Morning kickoff", "Needed today", "杭州一组", "员工R1", "today has not elapsed yet"], 17),
+        ("/rhythm/kickoff/HZ/", ["Morning kickoff", "Needed today", "杭州一组", "员工R1", "today has not elapsed yet"], 15),
         ("/rhythm/review/HZ/", ["Evening review", "prob-fill", "No won deal for 7 working days.", "Allocation gap", "No track record yet"], 20),
         ("/rhythm/risks/HZ/", ["Risks across the subtree", "Behind time progress", "/board/HZ/"], 20),
     ],

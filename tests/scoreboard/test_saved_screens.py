@@ -185,5 +185,5 @@ def test_opening_a_saved_screen_costs_what_the_url_screen_does(org, django_asser
     screen = screen_create(by=org.manager, name="大厅", units=[org.branch, org.team_a])
     client = client_for(org.manager)
     client.get(f"/tv/s/{screen.code}/")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         assert client.get(f"/tv/s/{screen.code}/").status_code == 200

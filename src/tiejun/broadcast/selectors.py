@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -27,7 +27,7 @@ from tiejun.ops.statements import date_from_db, decimal_from_db
 from tiejun.org.models import Membership, Person, Role, Unit, UnitClosure, UnitKind
 from tiejun.org.selectors import membership_on
 from tiejun.scoreboard.models import Fact
-from tiejun.scoreboard.selectors import Board, BoardRow, board_for_unit, effective_targets
+from tiejun.scoreboard.selectors import Board, BoardRow, board_for_unit, subtree_standing
 from tiejun.targets.models import Target
 from tiejun.workdays import WorkCalendar, month_start
 
@@ -432,36 +432,11 @@ def _reached_on(line: RepLine, days: DaySums) -> dt.date | None:
     return None
 
 
-class _UnitRow(NamedTuple):
-    pk: int
-    code: str
-    name: str
-    kind: str
-    parent_id: int | None
-    sort: int
-
-
-_UNITS_SQL = "SELECT id, code, name, kind, parent_id, sort FROM {unit}"
-_UNIT_FACTS_SQL = """
-SELECT unit_id, SUM(value), SUM(CASE WHEN day = %s THEN value ELSE 0 END) FROM {fact}
-WHERE metric = %s AND day >= %s AND day <= %s GROUP BY unit_id
-"""
-
-
 def _company_branches(board: Board, month: dt.date, day: dt.date) -> list[dict[str, Any]]:
-    """Every branch of a company with its standing, ranked as a board ranks its rows: the units
-    (one query), the facts per unit (one), the targets as the board resolves them (two)."""
-    q = connection.ops.quote_name
-    d = connection.ops.adapt_datefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(_UNITS_SQL.format(unit=q(Unit._meta.db_table)))
-        subtree = set(board.subtree)  # the company's units, filtered here: no IN list
-        units = {row[0]: _UnitRow(*row) for row in cursor.fetchall() if row[0] in subtree}
-        cursor.execute(
-            _UNIT_FACTS_SQL.format(fact=q(Fact._meta.db_table)),
-            [d(day), REVENUE.code, d(month), d(day)],
-        )
-        facts = cursor.fetchall()
+    """Every branch of a company with its standing, ranked as a board ranks its rows: the
+    units with their own targets (one statement), then the facts per unit and the teams' sums
+    of their members' targets (one)."""
+    units, facts, effective = subtree_standing(board.unit, REVENUE.code, month, day)
     branch_of: dict[int, int | None] = {}
 
     def branch(unit_id: int | None) -> int | None:
@@ -473,13 +448,12 @@ def _company_branches(board: Board, month: dt.date, day: dt.date) -> list[dict[s
         return branch_of[unit_id]
 
     sums: dict[int, list[Decimal]] = {}
-    for unit_id, achieved, today in facts:
+    for unit_id, (achieved, today) in facts.items():
         top = branch(unit_id)
         if top is not None:
             pair = sums.setdefault(top, [ZERO, ZERO])
-            pair[0] += decimal_from_db(achieved) or ZERO
-            pair[1] += decimal_from_db(today) or ZERO
-    effective, _own, _children = effective_targets(units, REVENUE.code, month, day)
+            pair[0] += achieved
+            pair[1] += today
     rows = [
         BoardRow(
             target=effective.get(u.pk),

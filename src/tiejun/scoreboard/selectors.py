@@ -1,8 +1,10 @@
 """The board: a unit's target, done and left for a month as of a day, and the same per child.
 
 The web page, the API, the CLI and the exports all call ``board_for_unit``, so they show
-identical numbers. Query count is constant in the number of rows: the facts come in one grouped
-query, the targets in at most two, whatever the size of the subtree.
+identical numbers. Query count is constant in the number of rows, whatever the size of the
+subtree: a team's board reads its members with their targets, then its facts; a board above a
+team reads the subtree with the units' own targets, then in one statement the facts summed per
+unit and the person targets summed per team (for the teams whose target is their members').
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def _period(month: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:
 # The board's statements are SQL written here, not querysets: compiling a queryset cost more
 # Python than running it (issue 11). Their columns and sums are what the querysets of before read.
 _FACTS_SQL = (
-    "SELECT {group}, SUM(value), SUM(CASE WHEN day = %s THEN value ELSE 0 END) FROM {fact} "
+    "SELECT {part}{group}, SUM(value), SUM(CASE WHEN day = %s THEN value ELSE 0 END) FROM {fact} "
     "WHERE metric = %s AND day >= %s AND day <= %s{filter} GROUP BY {group}"
 )
 
@@ -201,7 +203,7 @@ def _facts(
         params.append(person_id)
     assert group in ("unit_id", "person_id")
     sql = _FACTS_SQL.format(
-        group=group, fact=connection.ops.quote_name(Fact._meta.db_table), filter=condition
+        part="", group=group, fact=connection.ops.quote_name(Fact._meta.db_table), filter=condition
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -346,27 +348,28 @@ class _UnitRow(NamedTuple):
 def _unit_board(
     unit: Unit, m: Metric, month: dt.date, as_of: dt.date, progress: MonthProgress
 ) -> Board:
-    # Plain rows, not model instances: a 20,000-rep company has a few thousand units.
-    with connection.cursor() as cursor:
-        cursor.execute(_subtree_sql(), [unit.pk])
-        units = {row[0]: _UnitRow(*row) for row in cursor.fetchall()}
+    units, own = _subtree_with_targets(unit.pk, m.code, month)
     children = sorted(
         (u for u in units.values() if u.parent_id == unit.pk), key=lambda u: (u.sort, u.code)
     )
-    # One grouped query: the facts of the subtree summed per unit they were credited to (a few
-    # thousand teams at most, not one row per fact), then each unit's sums added to the child
-    # of the board it lies under, and all of them to the board's own total. The company is the
-    # whole tree: no filter, a range of the (metric, day, unit, value) index. Below it the ids
-    # as a list, not the closure subquery: with a list PostgreSQL reads only the subtree's facts
-    # through the (metric, unit, day) index instead of scanning every fact of the month.
-    if unit.kind == UnitKind.COMPANY:
-        per_unit = _facts(m.code, month, as_of, "unit_id")
-    else:
-        per_unit = _facts(m.code, month, as_of, "unit_id", unit_ids=list(units))
-    facts = _roll_up(per_unit, units, unit.pk)
-    effective, own_targets, children_sums = effective_targets(
-        units, m.code, month, as_of, root=unit.pk
+    # One grouped statement: the facts of the subtree summed per unit they were credited to (a
+    # few thousand teams at most, not one row per fact), and the person targets summed per team
+    # for the teams whose target comes from their members. Each unit's sums are then added to
+    # the child of the board it lies under, and all of them to the board's own total. The
+    # company is the whole tree: no filter, a range of the (metric, day, unit, value) index.
+    # Below it the ids as a list, not the closure subquery: with a list PostgreSQL reads only
+    # the subtree's facts through the (metric, unit, day) index instead of scanning every fact
+    # of the month.
+    teams = _teams_summed(units, own, unit.pk)
+    per_unit, team_sums = _facts_and_team_targets(
+        m.code,
+        month,
+        as_of,
+        unit_ids=None if unit.kind == UnitKind.COMPANY else list(units),
+        teams=teams,
     )
+    facts = _roll_up(per_unit, units, unit.pk)
+    effective, own_targets, children_sums = _resolve_targets(units, own, team_sums, root=unit.pk)
     remaining_days = progress.remaining
     rows = [
         BoardRow(
@@ -403,10 +406,103 @@ def _unit_board(
 def _subtree_sql() -> str:
     q = connection.ops.quote_name
     return (
-        "SELECT u.id, u.code, u.name, u.kind, u.parent_id, u.sort "  # noqa: S608
+        "SELECT u.id, u.code, u.name, u.kind, u.parent_id, u.sort, t.value "  # noqa: S608
         f"FROM {q(Unit._meta.db_table)} u INNER JOIN {q(UnitClosure._meta.db_table)} c "
-        "ON c.descendant_id = u.id WHERE c.ancestor_id = %s"
+        f"ON c.descendant_id = u.id LEFT JOIN {q(Target._meta.db_table)} t "
+        "ON t.unit_id = u.id AND t.month = %s AND t.metric = %s WHERE c.ancestor_id = %s"
     )
+
+
+def _subtree_with_targets(
+    root: int, metric: str, month: dt.date
+) -> tuple[dict[int, _UnitRow], dict[int, Decimal]]:
+    """The units of ``root``'s subtree (plain rows, not model instances: a 20,000-rep company
+    has a few thousand units) and the targets set on them for ``month``: one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_subtree_sql(), [connection.ops.adapt_datefield_value(month), metric, root])
+        rows = cursor.fetchall()
+    units = {row[0]: _UnitRow(*row[:6]) for row in rows}
+    own = {row[0]: decimal_from_db(row[6], places=2) or ZERO for row in rows if row[6] is not None}
+    return units, own
+
+
+_TEAM_TARGETS_SQL = (
+    "SELECT 't', m.unit_id, SUM(t.value), NULL FROM {target} t "
+    "INNER JOIN {membership} m ON m.person_id = t.person_id "
+    "WHERE t.month = %s AND t.metric = %s AND m.unit_id IN ({teams}) AND m.valid_from <= %s "
+    "AND (m.valid_to IS NULL OR m.valid_to >= %s) GROUP BY m.unit_id"
+)
+
+
+def _facts_and_team_targets(
+    metric: str,
+    month: dt.date,
+    as_of: dt.date,
+    *,
+    unit_ids: list[int] | None,
+    teams: list[int],
+) -> tuple[dict[Any, tuple[Decimal, Decimal]], dict[int, Decimal]]:
+    """The facts of ``metric`` in ``month`` up to ``as_of`` summed per unit (of ``unit_ids``,
+    or of every unit) as ``_facts`` gives them, and per team of ``teams`` the sum of the person
+    targets of its members on ``as_of``: one statement, two parts."""
+    start, end = _period(month, as_of)
+    d, q = connection.ops.adapt_datefield_value, connection.ops.quote_name
+    parts: list[str] = []
+    params: list[Any] = []
+    if start <= end:
+        condition = ""
+        if unit_ids is not None:
+            condition = f" AND unit_id IN ({', '.join(['%s'] * len(unit_ids))})"
+        parts.append(
+            _FACTS_SQL.format(
+                part="'f', ", group="unit_id", fact=q(Fact._meta.db_table), filter=condition
+            )
+        )
+        params += [d(as_of), metric, d(start), d(end), *(unit_ids or ())]
+    if teams:
+        parts.append(
+            _TEAM_TARGETS_SQL.format(
+                target=q(Target._meta.db_table),
+                membership=q(Membership._meta.db_table),
+                teams=", ".join(["%s"] * len(teams)),
+            )
+        )
+        params += [d(month), metric, *teams, d(as_of), d(as_of)]
+    if not parts:
+        return {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    in_month = start <= as_of <= month_end(month)
+    facts: dict[Any, tuple[Decimal, Decimal]] = {}
+    team_sums: dict[int, Decimal] = {}
+    for part, unit_id, first, today in rows:
+        if part == "t":
+            team_sums[unit_id] = decimal_from_db(first, places=2) or ZERO
+        else:
+            facts[unit_id] = (
+                decimal_from_db(first) or ZERO,
+                (decimal_from_db(today) or ZERO) if in_month else ZERO,
+            )
+    return facts, team_sums
+
+
+def subtree_standing(
+    root: Unit, metric: str, month: dt.date, as_of: dt.date
+) -> tuple[dict[int, _UnitRow], dict[Any, tuple[Decimal, Decimal]], dict[int, Decimal]]:
+    """Every unit of ``root``'s subtree, the facts of ``metric`` summed per unit they were
+    credited to (as ``board_for_unit`` reads them), and every unit's effective target: two
+    statements, as a board above a team reads."""
+    units, own = _subtree_with_targets(root.pk, metric, month)
+    facts, team_sums = _facts_and_team_targets(
+        metric,
+        month,
+        as_of,
+        unit_ids=None if root.kind == UnitKind.COMPANY else list(units),
+        teams=_teams_summed(units, own, None),
+    )
+    effective, _own, _children = _resolve_targets(units, own, team_sums, root=None)
+    return units, facts, effective
 
 
 def _roll_up(
@@ -465,23 +561,50 @@ def effective_targets(
     and then a 20,000-rep company board reads no person target at all.
     """
     own = _own_targets(units, metric, month, root=root)
+    teams = _teams_summed(units, own, root)
+    children_sum = _team_people_targets(teams, metric, month, as_of) if teams else {}
+    return _resolve_targets(units, own, children_sum, root=root)
+
+
+def _kids(units: Mapping[int, Any]) -> dict[int, list[int]]:
     kids: dict[int, list[int]] = defaultdict(list)
     for u in units.values():
         if u.parent_id in units:
             kids[u.parent_id].append(u.pk)
+    return kids
+
+
+def _teams_summed(
+    units: Mapping[int, Any], own: Mapping[int, Decimal], root: int | None
+) -> list[int]:
+    """The teams whose members' targets make a target the board shows: every team, or with
+    ``root`` those reached from it without passing a unit with a target of its own."""
     if root is None:
-        teams = [u for u, x in units.items() if x.kind == UnitKind.TEAM]
-    else:
-        teams, stack = [], [root]
-        while stack:
-            unit_id = stack.pop()
-            if unit_id != root and unit_id in own:
-                continue
-            if units[unit_id].kind == UnitKind.TEAM:
-                teams.append(unit_id)
-            else:
-                stack.extend(kids.get(unit_id, ()))
-    children_sum = _team_people_targets(teams, metric, month, as_of) if teams else {}
+        return [u for u, x in units.items() if x.kind == UnitKind.TEAM]
+    kids = _kids(units)
+    teams, stack = [], [root]
+    while stack:
+        unit_id = stack.pop()
+        if unit_id != root and unit_id in own:
+            continue
+        if units[unit_id].kind == UnitKind.TEAM:
+            teams.append(unit_id)
+        else:
+            stack.extend(kids.get(unit_id, ()))
+    return teams
+
+
+def _resolve_targets(
+    units: Mapping[int, Any],
+    own: dict[int, Decimal],
+    team_sums: dict[int, Decimal],
+    *,
+    root: int | None,
+) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, Decimal]]:
+    """Effective, own and children's targets from the own targets and the teams' sums (the
+    children's sums of the units above the teams are added to ``team_sums``)."""
+    kids = _kids(units)
+    children_sum = team_sums
     effective: dict[int, Decimal] = {}
 
     def resolve(unit_id: int) -> Decimal | None:
