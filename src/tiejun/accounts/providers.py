@@ -15,10 +15,9 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,9 @@ from tiejun.errors import TiejunError
 
 from .models import Platform
 from .selectors import configured_platforms
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class Client(ABC):
     rate_limited: frozenset[Any] = frozenset()
 
     def __init__(self, http: httpx.Client | None = None) -> None:
+        # httpx is imported here and in ``raw``, not at the top: the app messages load this module
+        # in every process, and only a sign-in, a directory sync or an app message calls out.
+        import httpx
+
         self.http = http or httpx.Client(timeout=settings.DIRECTORY_HTTP_TIMEOUT)
         self._token: str | None = None
         self.sleep: Callable[[float], None] = time.sleep
@@ -125,6 +131,8 @@ class Client(ABC):
         self, method: str, url: str, endpoint: str, *, authed: bool = False, **kwargs: Any
     ) -> dict[str, Any]:
         """One call: JSON in and out, the token refreshed once, rate limits waited out."""
+        import httpx
+
         refreshed = False
         tries = 0
         while True:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast, overload
 
-import openpyxl
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -263,6 +262,10 @@ def _read_xlsx(data: bytes) -> Table:
                 )
             ]
         )
+    # Here, not at the top, for start-up time (docs/architecture.md): every process loads this
+    # module with the import kinds, and only an .xlsx upload needs openpyxl (≈ 0.1 s to import).
+    import openpyxl
+
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except MemoryError:

@@ -32,10 +32,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
@@ -48,6 +47,9 @@ from tiejun.urlmask import mask_url
 
 from .models import APPS, ROBOTS, DeliveryChannel, Message
 from .outbound import OutboundRefused, OutboundUnresolved, check_target
+
+if TYPE_CHECKING:
+    import httpx
 
 CHANNELS = tuple(DeliveryChannel.values)
 
@@ -205,12 +207,21 @@ class Channel:
         raise NotImplementedError
 
 
+# httpx is imported by the functions that post, not at the top: every process loads this module
+# with the outbox, most never post to a robot, an SMS gateway or a platform, and httpx costs
+# about 40 ms of each start (docs/architecture.md).
+
+
 def _timeout() -> httpx.Timeout:
+    import httpx
+
     return httpx.Timeout(settings.NOTIFY_HTTP_TIMEOUT)
 
 
 def _post(url: str, **kwargs: Any) -> httpx.Response:
     """POST with the house rules: network trouble, 429 and 5xx are retryable, other 4xx are not."""
+    import httpx
+
     try:
         response = httpx.post(url, timeout=_timeout(), **kwargs)
     except httpx.TimeoutException as exc:
@@ -239,6 +250,8 @@ def _post_outbound(url: str, **kwargs: Any) -> httpx.Response:
         raise RetryableError(str(exc)) from exc
     if target.allowed:
         return _post(url, **kwargs)
+    import httpx
+
     pinned = httpx.URL(url).copy_with(host=target.addresses[0])
     headers = {**(kwargs.pop("headers", None) or {}), "Host": httpx.URL(url).netloc.decode()}
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
