@@ -48,6 +48,9 @@ from tiejun.urlmask import mask_url
 from .models import APPS, ROBOTS, DeliveryChannel, Message
 from .outbound import OutboundRefused, OutboundUnresolved, check_target
 
+# httpx is imported by the functions that post (``_timeout``, ``_post``, ``_post_outbound``), not
+# here: every process loads this module with the outbox, most never post to a robot, an SMS
+# gateway or a platform, and httpx costs about 40 ms of each start (docs/architecture.md).
 if TYPE_CHECKING:
     import httpx
 
@@ -205,11 +208,6 @@ class Channel:
 
     def send(self, message: Message) -> str:
         raise NotImplementedError
-
-
-# httpx is imported by the functions that post, not at the top: every process loads this module
-# with the outbox, most never post to a robot, an SMS gateway or a platform, and httpx costs
-# about 40 ms of each start (docs/architecture.md).
 
 
 def _timeout() -> httpx.Timeout:
